@@ -1,0 +1,60 @@
+"""The ``prodops`` command line: a thin shell over the Python API.
+
+Bad input exits with status 2 and one clear line on stderr; never a traceback (DESIGN.md).
+Each command group lives in its own module with a ``register(subparsers)`` function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from prodops.errors import ProdOpsError
+
+# Command-group modules, in help order. Each exposes register(subparsers).
+_GROUPS = (
+    "prodops.cli.data",
+    "prodops.cli.metrics",
+    "prodops.cli.revenue",
+    "prodops.cli.okr",
+    "prodops.cli.critique",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one clear line, status 2
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = _Parser(prog="prodops", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in _GROUPS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ProdOpsError as error:
+        print(f"prodops {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug of ours: still one line, no traceback for the user
+        print(
+            f"prodops {args.command}: unexpected error ({type(error).__name__}: {error}). "
+            "Please report it with the command you ran.",
+            file=sys.stderr,
+        )
+        return 1

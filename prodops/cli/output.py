@@ -1,0 +1,56 @@
+"""Writing command results as a table, CSV or JSON (the formats of the CLI contract)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import sys
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+FORMATS = ("table", "csv", "json")
+
+
+def add_format_option(parser: Any) -> None:
+    """Add ``--format {table,csv,json}`` (default table) to *parser*."""
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
+
+
+def jsonable(value: Any) -> Any:
+    """Convert *value* to what ``json`` writes: ISO 8601 timestamps, ``null`` for missing."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp | _dt.datetime | _dt.date):
+        return value.isoformat()
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def write_json(obj: Any, out: TextIO = sys.stdout) -> None:
+    """Write *obj* as one JSON document."""
+    json.dump(jsonable(obj), out, allow_nan=False)
+    out.write("\n")
+
+
+def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO = sys.stdout) -> None:
+    """Write *frame* as an aligned text table or as CSV (timestamps in ISO 8601)."""
+    shown = frame.copy()
+    for col in shown.columns:
+        if isinstance(shown[col].dtype, pd.DatetimeTZDtype):
+            shown[col] = shown[col].map(lambda t: None if pd.isna(t) else t.isoformat())
+    if fmt == "csv":
+        shown.to_csv(out, index=False)
+    else:
+        out.write((shown.to_string(index=False, na_rep="") if len(shown) else "(no rows)") + "\n")

@@ -1,0 +1,1 @@
+"""Getting data in: reading files, presets for known exports, mapping, validation, catalog."""

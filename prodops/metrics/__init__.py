@@ -1,0 +1,1 @@
+"""Metrics, each written once as an Ibis expression and executed where the data lives."""

@@ -1,0 +1,1 @@
+"""The only part of prodops that imports Streamlit: cached wrappers and render helpers."""

@@ -1,0 +1,36 @@
+"""The one grouped sidebar menu every page draws (docs/adr/0001-navigation.md)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# (group, [(page file, label, icon)]). Files are discovered by Streamlit's pages/ convention.
+MENU: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("", (("app.py", "Home", ":material/home:"),)),
+    (
+        "Insights",
+        (
+            ("pages/1_Retention.py", "Retention", ":material/grid_on:"),
+            ("pages/2_Engagement.py", "Engagement", ":material/monitoring:"),
+            ("pages/3_Revenue_and_Churn.py", "Revenue & Churn", ":material/payments:"),
+        ),
+    ),
+    (
+        "Rituals",
+        (
+            ("pages/4_OKRs.py", "OKRs", ":material/flag:"),
+            ("pages/5_Roadmap_Critique.py", "Roadmap critique", ":material/rate_review:"),
+        ),
+    ),
+    ("Data", (("pages/6_Data.py", "Data", ":material/database:"),)),
+)
+
+
+def render_sidebar() -> None:
+    """Draw the grouped menu (Home; Insights; Rituals; Data) in the sidebar."""
+    with st.sidebar:
+        for group, pages in MENU:
+            if group:
+                st.caption(group)
+            for path, label, icon in pages:
+                st.page_link(path, label=label, icon=icon)
