@@ -2,7 +2,7 @@
 
 | variable | default | meaning |
 | --- | --- | --- |
-| ``PRODOPS_HOME`` | ``~/.prodops`` | data directory: catalog (DuckDB), OKR/critique store (SQLite) |
+| ``PRODOPS_HOME`` | ``~/.prodops`` | data dir: catalog (DuckDB), OKR/critique store (SQLite) |
 | ``PRODOPS_DATABASE_URL`` | SQLite in ``PRODOPS_HOME`` | SQLAlchemy URL of the OKR/critique store |
 | ``PRODOPS_QUERY_TIMEOUT_S`` | ``30`` | timeout for queries on connected databases |
 | ``PRODOPS_PREVIEW_ROWS`` | ``200`` | row limit of previews |
