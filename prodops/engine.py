@@ -15,6 +15,7 @@ import duckdb
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import pandas as pd
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 DEFAULT_MEMORY_LIMIT = "4GB"
@@ -77,3 +78,16 @@ def local_time(ts: ir.TimestampValue, timezone: str) -> ir.TimestampValue:
 def quote_ident(name: str) -> str:
     """Quote an SQL identifier (the one place identifiers are quoted for hand-written SQL)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def as_table(data: ir.Table | pd.DataFrame) -> ir.Table:
+    """Return *data* as an Ibis table: an Ibis table as is, a DataFrame in a fresh in-memory DuckDB.
+
+    Every metric accepts either, so the Python API works on a plain frame and tests can pass small
+    hand-made frames.
+    """
+    if isinstance(data, ir.Table):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return duckdb_connect().create_table("data", ibis.memtable(data), temp=True)
+    raise TypeError(f"expected an ibis.Table or a pandas.DataFrame, got {type(data).__name__}")

@@ -15,7 +15,9 @@ from prodops.errors import ProdOpsError
 
 # Command-group modules, in help order. Each exposes register(subparsers).
 _GROUPS = (
+    "prodops.cli.setup",
     "prodops.cli.data",
+    "prodops.cli.demo",
     "prodops.cli.metrics",
     "prodops.cli.revenue",
     "prodops.cli.okr",
