@@ -1,0 +1,98 @@
+"""Churn from events: users active in the previous period who are not active in this one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from prodops.metrics.activity import active_pairs
+from prodops.metrics.filters import check_event_names, events_table, predicate
+from prodops.metrics.frames import ratio
+from prodops.metrics.periods import DateLike, build_calendar
+
+CHURN_COLUMNS = ["period", "active_start", "churned", "churn_rate"]
+
+
+def churn(
+    events: ir.Table | pd.DataFrame,
+    *,
+    period: str = "month",
+    event: str | None = None,
+    where: Mapping[str, str] | None = None,
+    date_from: DateLike = None,
+    date_to: DateLike = None,
+    timezone: str = "UTC",
+    week_start: str = "monday",
+) -> pd.DataFrame:
+    """Churn per period: ``churned / active_start``.
+
+    For each period of the range, ``active_start`` counts users active in the previous period
+    (history before ``date_from`` counts) and ``churned`` those of them not active in this
+    period. A user is active when they did ``event`` (any event by default) matching ``where``.
+
+    Parameters
+    ----------
+    events : ibis.Table or pandas.DataFrame
+    period : {"hour", "day", "week", "month"}
+    event : str, optional
+    where : dict, optional
+    date_from, date_to : str, date or datetime, optional
+        The range; defaults: the first and the last event.
+    timezone : str
+    week_start : {"monday", "sunday"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``period`` (tz-aware start), ``active_start``, ``churned`` (int64), ``churn_rate``
+        (Float64, ``<NA>`` when no one was active in the previous period).
+
+    Examples
+    --------
+    Three users in January, two of them again in February:
+
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({
+    ...     "user_id": ["a", "b", "c", "a", "b"], "event": ["x"] * 5,
+    ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-01-09", "2024-01-20",
+    ...                                  "2024-02-01", "2024-02-28"], utc=True)})
+    >>> churn(ev, period="month")[["active_start", "churned", "churn_rate"]]
+       active_start  churned  churn_rate
+    0             0        0        <NA>
+    1             3        1    0.333333
+    """
+    table = events_table(events)
+    predicate(table, where, role="where")
+    cal = build_calendar(
+        table,
+        period=period,
+        date_from=date_from,
+        date_to=date_to,
+        timezone=timezone,
+        week_start=week_start,
+    )
+    check_event_names(table, [event])
+    pairs = active_pairs(table, cal, event=event, where=where, lo=-1)
+    marked = pairs.mutate(
+        nxt=pairs.idx.lead().over(ibis.window(group_by="user_id", order_by="idx"))
+    )
+    marked = marked.filter(marked.idx < cal.n - 1)
+    left = marked.nxt.isnull() | (marked.nxt > marked.idx + 1)
+    counted = (
+        marked.group_by(bucket=marked.idx + 1)
+        .aggregate(active_start=ibis._.count(), churned=left.cast("int64").sum())
+        .to_pandas()
+    )
+    grid = np.zeros((cal.n, 2), dtype=np.int64)
+    for bucket, active, gone in counted[["bucket", "active_start", "churned"]].itertuples(
+        index=False
+    ):
+        grid[int(bucket)] = (int(active), int(gone))
+    frame = pd.DataFrame(grid, columns=["active_start", "churned"])
+    frame.insert(0, "period", pd.DatetimeIndex(cal.starts()))
+    frame["churn_rate"] = ratio(frame["churned"], frame["active_start"])
+    return frame[CHURN_COLUMNS]

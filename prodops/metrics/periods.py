@@ -1,0 +1,236 @@
+"""The calendar every events metric shares: periods in local wall-clock time.
+
+A metric's range is a run of ``n`` periods of ``count`` units (hour, day, week, month). Periods
+are computed on *local wall-clock time* in the analysis time zone: each UTC timestamp is
+converted with :func:`prodops.engine.local_time` and only then placed in a period (truncating a
+zoned timestamp in SQL would truncate in the session zone; DESIGN.md, pitfalls).
+
+Inside the database a period is a plain integer, its *index* (0 for the first period of the
+range, negative before it, ``n`` and more after it), so every metric groups, joins and compares
+integers; Python turns indices back into tz-aware period starts with :meth:`Calendar.starts`.
+
+Anchoring (DESIGN.md): with ``date_from`` the periods start at the truncated ``date_from`` and step
+by ``count`` units; without it they are counted back from the truncated ``date_to``. The last
+period always counts in full, even past ``date_to``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import zoneinfo
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from prodops.engine import local_time
+from prodops.errors import InputError, ParameterError, did_you_mean
+
+Period = Literal["hour", "day", "week", "month"]
+PERIODS: tuple[str, ...] = ("hour", "day", "week", "month")
+WEEK_STARTS: tuple[str, ...] = ("monday", "sunday")
+DateLike = str | _dt.date | _dt.datetime | pd.Timestamp | None
+
+_UNIT_SECONDS = {"hour": 3600, "day": 86_400, "week": 7 * 86_400}
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def check_timezone(timezone: str) -> str:
+    """Return *timezone* if the time-zone database knows it, else raise ParameterError."""
+    try:
+        zoneinfo.ZoneInfo(str(timezone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        hint = did_you_mean(str(timezone), sorted(zoneinfo.available_timezones()))
+        raise ParameterError(
+            f"unknown time zone {timezone!r}",
+            fix=hint or "Use an IANA name such as 'UTC', 'Europe/Berlin' or 'America/New_York'.",
+        ) from None
+    return str(timezone)
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return *value* if it is one of *choices*, else raise ParameterError naming them."""
+    if value not in choices:
+        hint = did_you_mean(str(value), choices)
+        raise ParameterError(
+            f"{name} must be one of {', '.join(choices)}, not {value!r}",
+            fix=hint or f"Pass {name}={choices[0]!r}.",
+        )
+    return str(value)
+
+
+def check_positive(name: str, value: Any) -> int:
+    """Return *value* as an int if it is a whole number >= 1, else raise ParameterError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParameterError(
+            f"{name} must be a whole number >= 1, not {value!r}", fix=f"Pass {name}=1 or more."
+        )
+    return int(value)
+
+
+def to_local(value: DateLike, timezone: str, *, name: str) -> pd.Timestamp | None:
+    """Return *value* as naive wall-clock time in *timezone* (naive input is local already)."""
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParameterError(
+            f"{name} {value!r} is not a date or time",
+            fix="Write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM.",
+        ) from None
+    if pd.isna(stamp):
+        raise ParameterError(f"{name} is empty", fix="Write it as YYYY-MM-DD or leave it out.")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(timezone).tz_localize(None)
+    return stamp
+
+
+def truncate(stamp: pd.Timestamp, period: str, week_start: str = "monday") -> pd.Timestamp:
+    """Return the start of the (single-unit) period holding naive local time *stamp*."""
+    if period == "hour":
+        return stamp.floor("h")
+    day = stamp.normalize()
+    if period == "day":
+        return day
+    if period == "week":
+        back = day.weekday() if week_start == "monday" else (day.weekday() + 1) % 7
+        return day - pd.Timedelta(days=back)
+    return day.replace(day=1)
+
+
+def units_between(start: pd.Timestamp, end: pd.Timestamp, period: str) -> int:
+    """Whole units from truncated *start* to truncated *end* (may be negative)."""
+    if period == "month":
+        return (end.year - start.year) * 12 + end.month - start.month
+    return int((end - start) // pd.Timedelta(seconds=_UNIT_SECONDS[period]))
+
+
+def shift(stamp: pd.Timestamp, period: str, units: int) -> pd.Timestamp:
+    """Return truncated *stamp* moved by *units* units of *period*."""
+    if period == "month":
+        return stamp + pd.DateOffset(months=units)
+    return stamp + pd.Timedelta(seconds=_UNIT_SECONDS[period] * units)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """``n`` consecutive periods of ``count`` x ``period`` starting at naive local ``first``."""
+
+    period: str
+    count: int
+    first: pd.Timestamp
+    n: int
+    timezone: str
+    week_start: str = "monday"
+
+    def naive_starts(self) -> list[pd.Timestamp]:
+        """Local wall-clock start of every period, plus the end of the last one."""
+        return [shift(self.first, self.period, i * self.count) for i in range(self.n + 1)]
+
+    def starts(self) -> list[pd.Timestamp]:
+        """Tz-aware start of every period in the analysis zone (ambiguous hours: the first)."""
+        return [localize(s, self.timezone) for s in self.naive_starts()[: self.n]]
+
+    def index(self, ts: ir.TimestampValue) -> ir.IntegerValue:
+        """Ibis expression: the period index of UTC timestamp column *ts* (0 = first period)."""
+        local = local_time(ts, self.timezone)
+        if self.period == "month":
+            months = local.year() * 12 + local.month() - (self.first.year * 12 + self.first.month)
+            units: ir.NumericValue = months.cast("float64")
+            step = float(self.count)
+        else:
+            # Truncating first keeps the epoch arithmetic exact (whole seconds, no float fuzz).
+            base = local.truncate("h" if self.period == "hour" else "D")
+            first_s = int((self.first - _EPOCH) // pd.Timedelta(seconds=1))
+            units = base.epoch_seconds().cast("float64") - float(first_s)
+            step = float(_UNIT_SECONDS[self.period] * self.count)
+        return (units / ibis.literal(step)).floor().cast("int64")
+
+
+def localize(stamp: pd.Timestamp, timezone: str) -> pd.Timestamp:
+    """Naive local *stamp* made tz-aware (DST gaps shift forward, repeated hours: the first)."""
+    return stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+
+
+def data_bounds(table: ir.Table) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """First and last timestamp of *table* (UTC, tz-aware), or ``(None, None)`` when empty."""
+    row = table.aggregate(lo=table.timestamp.min(), hi=table.timestamp.max()).to_pandas()
+    lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
+    if pd.isna(lo):
+        return None, None
+
+    def utc(value: Any) -> pd.Timestamp:
+        stamp = pd.Timestamp(value)
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+    return utc(lo), utc(hi)
+
+
+def build_calendar(
+    table: ir.Table,
+    *,
+    period: str,
+    period_count: int = 1,
+    periods: int | None = None,
+    date_from: DateLike = None,
+    date_to: DateLike = None,
+    timezone: str = "UTC",
+    week_start: str = "monday",
+) -> Calendar:
+    """Resolve a metric's range into a :class:`Calendar` (validating every option).
+
+    ``date_to`` defaults to the last event. Without ``date_from``, the range is the ``periods``
+    periods ending at the truncated ``date_to`` or, without ``periods``, as many as reach back to
+    the first event. With ``date_from`` and ``periods`` (and no ``date_to``), ``periods`` periods
+    from ``date_from``.
+    """
+    check_choice("period", period, PERIODS)
+    check_choice("week_start", week_start, WEEK_STARTS)
+    check_timezone(timezone)
+    count = check_positive("period_count", period_count)
+    if periods is not None:
+        periods = check_positive("periods", periods)
+    start = to_local(date_from, timezone, name="date_from")
+    end = to_local(date_to, timezone, name="date_to")
+    if start is not None and end is not None and start > end:
+        raise ParameterError(
+            f"date_from {date_from} is after date_to {date_to}", fix="Swap them or widen the range."
+        )
+    if start is not None and periods is not None:
+        if end is not None:
+            raise ParameterError(
+                "date_from, date_to and periods were all given",
+                fix="Give date_from with date_to, date_from with periods, or date_to with periods.",
+            )
+        first = truncate(start, period, week_start)
+        return Calendar(period, count, first, periods, timezone, week_start)
+    if end is None or (start is None and periods is None):
+        lo, hi = data_bounds(table)
+        if hi is None or lo is None:
+            raise InputError("there are no events", fix="Load a dataset with at least one event.")
+        if end is None:
+            end = hi.tz_convert(timezone).tz_localize(None)
+            if start is not None and start > end:
+                raise ParameterError(
+                    f"date_from {date_from} is after the last event ({end})",
+                    fix="Pick an earlier date_from or pass date_to.",
+                )
+        if start is None and periods is None:
+            first_local = lo.tz_convert(timezone).tz_localize(None)
+            last_unit = truncate(end, period, week_start)
+            back = units_between(
+                truncate(min(first_local, end), period, week_start), last_unit, period
+            )
+            periods = math.ceil(back / count) + 1
+    last = truncate(end, period, week_start)
+    if start is not None:
+        first = truncate(start, period, week_start)
+        n = units_between(first, last, period) // count + 1
+        return Calendar(period, count, first, n, timezone, week_start)
+    assert periods is not None
+    first = shift(last, period, -(periods - 1) * count)
+    return Calendar(period, count, first, periods, timezone, week_start)
