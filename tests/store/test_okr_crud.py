@@ -188,9 +188,11 @@ def test_archive_hides_unarchive_restores_and_only_archived_items_can_be_deleted
         okr_crud.add_check_in(
             session=session, check_in_in=CheckInCreate(key_result_id=kr_id, value=120.0)
         )
-    with pytest.raises(ParameterError, match="not archived, so it cannot be deleted"):
-        with write_session(engine) as session:
-            okr_crud.delete_objective(session=session, objective_id=objective_id)
+    with (
+        pytest.raises(ParameterError, match="not archived, so it cannot be deleted"),
+        write_session(engine) as session,
+    ):
+        okr_crud.delete_objective(session=session, objective_id=objective_id)
     with write_session(engine) as session:
         archived = okr_crud.archive_objective(session=session, objective_id=objective_id)
     assert (archived.archived, archived.version) == (True, 2)
