@@ -84,7 +84,7 @@ def churn(
     left = marked.nxt.isnull() | (marked.nxt > marked.idx + 1)
     counted = (
         marked.group_by(bucket=marked.idx + 1)
-        .aggregate(active_start=ibis._.count(), churned=left.cast("int64").sum())
+        .aggregate(active_start=ibis._.count(), churned=marked.user_id.count(where=left))
         .to_pandas()
     )
     grid = np.zeros((cal.n, 2), dtype=np.int64)

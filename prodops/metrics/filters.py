@@ -59,11 +59,12 @@ def check_event_names(table: ir.Table, names: Iterable[str | None]) -> None:
     wanted = [n for n in names if n is not None]
     if not wanted:
         return
-    found = table.filter(table[EVENT_COL].isin(wanted))[EVENT_COL].distinct().to_pandas()
+    chosen = table.filter(table[EVENT_COL].isin(wanted))
+    found = chosen.select(EVENT_COL).distinct().to_pandas()[EVENT_COL]
     present = {str(v) for v in found}
     for name in wanted:
         if name not in present:
-            known = table[EVENT_COL].distinct().limit(10_000).to_pandas()
+            known = table.select(EVENT_COL).distinct().limit(10_000).to_pandas()[EVENT_COL]
             known_names = sorted(str(v) for v in known if v is not None)
             raise InputError(
                 f"event {name!r} does not occur in the data",
