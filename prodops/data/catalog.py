@@ -1,0 +1,556 @@
+"""The dataset catalog: named, versioned canonical tables in one DuckDB file (docs/adr/0002).
+
+The file (:func:`prodops.config.catalog_path`) holds a metadata table ``prodops_datasets`` and one
+table per imported dataset (canonical columns, timestamps as ``TIMESTAMPTZ`` in UTC, properties as
+text). Live datasets (a table in a connected database) have a metadata row only; their rows stay
+where they are and metrics run there.
+
+The file is never held open between operations, so the app and the command line can share it:
+reads open it read-only, writes open it read-write for the duration of one operation. When another
+process is writing, a clear :class:`~prodops.errors.BackendError` says which one.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+import prodops
+from prodops import config
+from prodops.data.importer import ImportPlan, import_into, inspect_file, workspace
+from prodops.data.schema import (
+    CUSTOMER_COL,
+    END_COL,
+    REQUIRED_COLUMNS,
+    START_COL,
+    TIME_COL,
+    USER_COL,
+    Kind,
+)
+from prodops.data.validate import ValidationReport
+from prodops.engine import duckdb_connect, quote_ident
+from prodops.errors import BackendError, ColumnError, InputError, NotFoundError, did_you_mean
+
+META = "prodops_datasets"
+DEMO_DATASETS: tuple[tuple[str, str, Kind], ...] = (
+    ("demo-events", "demo-events.csv.gz", "events"),
+    ("demo-subscriptions", "demo-subscriptions.csv.gz", "subscriptions"),
+)
+_LOCK_WAIT_S = 3.0
+# One lock per catalog file: DuckDB refuses a read-only and a read-write handle on the same file
+# inside one process, so operations of one process (Streamlit sessions are threads) take turns.
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset of the catalog (see docs/CONTRACTS.md)."""
+
+    id: str
+    name: str
+    kind: Kind
+    rows: int
+    entities: int
+    time_min: datetime | None
+    time_max: datetime | None
+    source: str
+    imported_at: datetime
+    version: int
+    live: bool
+    property_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A file imported into the catalog: the dataset and what happened to its rows."""
+
+    info: DatasetInfo
+    report: ValidationReport
+    added: int
+    duplicates: int
+
+
+def _entity_col(kind: str) -> str:
+    return USER_COL if kind == "events" else CUSTOMER_COL
+
+
+def _process_lock(path: Path) -> threading.RLock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(str(path.resolve()), threading.RLock())
+
+
+def _busy_error(error: Exception, path: Path) -> BackendError:
+    text = str(error)
+    held = re.search(r"held in (.+?) \(PID (\d+)\)", text)
+    who = f"{held.group(1)} (PID {held.group(2)})" if held else "another process"
+    return BackendError(
+        f"the catalog is busy: {who} has it open for writing",
+        where=str(path),
+        fix="Wait for that import to finish (or stop that process), then try again.",
+    )
+
+
+def check_name(name: str) -> str:
+    """Return *name* stripped; raise :class:`InputError` if it cannot name a dataset."""
+    clean = name.strip()
+    if not clean or len(clean) > 100 or any(ord(ch) < 32 for ch in clean):
+        raise InputError(
+            f"{name!r} cannot name a dataset",
+            fix="Use 1 to 100 printable characters, e.g. 'events-2024'.",
+        )
+    return clean
+
+
+class Catalog:
+    """Named datasets in a DuckDB file under the data directory.
+
+    Parameters
+    ----------
+    home : Path, optional
+        Data directory; default :func:`prodops.config.home` (``PRODOPS_HOME``).
+
+    Examples
+    --------
+    >>> catalog = Catalog()  # doctest: +SKIP
+    >>> result = catalog.import_file("events.csv", name="events")  # doctest: +SKIP
+    >>> with catalog.open("events") as events:  # doctest: +SKIP
+    ...     events.count().execute()
+    """
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.path = (Path(home) / "catalog.duckdb") if home is not None else config.catalog_path()
+
+    # --- connections ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self, *, read_only: bool, allowed: Sequence[Path] = ()) -> Iterator[DuckDBBackend]:
+        with _process_lock(self.path):
+            if read_only and not self.path.exists():
+                with self._connect(read_only=False):
+                    pass
+            backend = self._open(read_only=read_only, allowed=allowed)
+            try:
+                if not read_only:
+                    self._ensure_meta(backend.con)
+                yield backend
+            finally:
+                backend.disconnect()
+
+    def _open(self, *, read_only: bool, allowed: Sequence[Path]) -> DuckDBBackend:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        dirs = [self.path.parent, *allowed]
+        deadline = time.monotonic() + _LOCK_WAIT_S
+        delay = 0.05
+        while True:
+            try:
+                return duckdb_connect(self.path, read_only=read_only, allowed_directories=dirs)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise BackendError(
+                        f"cannot open the catalog ({str(error).splitlines()[0][:200]})",
+                        where=str(self.path),
+                        fix="Check the data directory (PRODOPS_HOME) is writable.",
+                    ) from error
+                if time.monotonic() > deadline:
+                    raise _busy_error(error, self.path) from error
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    @staticmethod
+    def _ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {META} ("
+            "id VARCHAR PRIMARY KEY, name VARCHAR UNIQUE NOT NULL, kind VARCHAR NOT NULL, "
+            "table_name VARCHAR, rows BIGINT, entities BIGINT, time_min TIMESTAMPTZ, "
+            "time_max TIMESTAMPTZ, source VARCHAR, imported_at TIMESTAMPTZ, version INTEGER, "
+            "live BOOLEAN, property_columns VARCHAR, live_spec VARCHAR)"
+        )
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def _rows(
+        self, con: duckdb.DuckDBPyConnection, where: str = "", params: Any = None
+    ) -> list[dict[str, Any]]:
+        cur = con.execute(f"SELECT * FROM {META} {where} ORDER BY lower(name)", params or [])
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    @staticmethod
+    def _info(row: dict[str, Any]) -> DatasetInfo:
+        def utc(value: Any) -> datetime | None:
+            return None if value is None else pd.Timestamp(value).tz_convert("UTC").to_pydatetime()
+
+        imported = utc(row["imported_at"])
+        assert imported is not None
+        return DatasetInfo(
+            id=row["id"],
+            name=row["name"],
+            kind=row["kind"],
+            rows=int(row["rows"] or 0),
+            entities=int(row["entities"] or 0),
+            time_min=utc(row["time_min"]),
+            time_max=utc(row["time_max"]),
+            source=row["source"] or "",
+            imported_at=imported,
+            version=int(row["version"]),
+            live=bool(row["live"]),
+            property_columns=tuple(json.loads(row["property_columns"] or "[]")),
+        )
+
+    def list(self) -> list[DatasetInfo]:
+        """Return every dataset, sorted by name."""
+        if not self.path.exists():
+            return []
+        with self._connect(read_only=True) as backend:
+            if not self._has_meta(backend.con):
+                return []
+            return [self._info(r) for r in self._rows(backend.con)]
+
+    @staticmethod
+    def _has_meta(con: duckdb.DuckDBPyConnection) -> bool:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META]
+        ).fetchone()
+        return bool(found and found[0])
+
+    def _row(self, con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
+        rows = self._rows(con, "WHERE name = ?", [name]) if self._has_meta(con) else []
+        if not rows:
+            names = [r["name"] for r in self._rows(con)] if self._has_meta(con) else []
+            raise NotFoundError(
+                f"no dataset named {name!r}",
+                fix=(did_you_mean(name, names) or "See `prodops datasets` for the names.")
+                if names
+                else "The catalog is empty: import a file first (`prodops import FILE --name N`).",
+            )
+        return rows[0]
+
+    def get(self, name: str) -> DatasetInfo:
+        """Return the dataset called *name* (:class:`NotFoundError` with a suggestion if absent)."""
+        with self._connect(read_only=True) as backend:
+            return self._info(self._row(backend.con, name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and any(info.name == name for info in self.list())
+
+    @contextlib.contextmanager
+    def open(self, name: str) -> Iterator[ir.Table]:
+        """Yield the canonical Ibis table of dataset *name* (backend open inside the block).
+
+        For a live dataset the table is an expression on the connected database, so metrics run
+        there (:mod:`prodops.data.connect`).
+        """
+        with self._connect(read_only=True) as backend:
+            row = self._row(backend.con, name)
+            if not row["live"]:
+                yield canonical_types(backend.table(row["table_name"]), row["kind"])
+                return
+        from prodops.data.connect import open_live
+
+        with open_live(json.loads(row["live_spec"]), name=name) as table:
+            yield table
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        name: str,
+        plan: ImportPlan | None = None,
+        kind: Kind | None = None,
+        label: str | None = None,
+        append: bool = False,
+    ) -> ImportResult:
+        """Import the file at *path* as dataset *name* (or append it to *name*).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file; read by DuckDB from disk.
+        name : str
+            Dataset name. Without *append* it must be new.
+        plan : ImportPlan, optional
+            The (edited) plan from :func:`prodops.data.importer.inspect_file`; guessed if None.
+        kind : {"events", "subscriptions"}, optional
+            Used when *plan* is None.
+        label : str, optional
+            The file's name as people know it (an upload's original name).
+        append : bool
+            Add the rows to the existing dataset *name* (same columns; exact duplicates of rows
+            already there are not added again).
+        """
+        path = Path(path)
+        label = label or path.name
+        name = check_name(name)
+        if plan is None:
+            plan = inspect_file(path, label=label, kind=kind).plan
+        table = f"ds_{uuid.uuid4().hex[:16]}"
+        with (
+            workspace() as work,
+            self._connect(read_only=False, allowed=[path.resolve().parent, work]) as backend,
+        ):
+            con = backend.con
+            existing = self._rows(con, "WHERE name = ?", [name])
+            if existing and not append:
+                raise InputError(
+                    f"a dataset named {name!r} already exists",
+                    fix="Choose another name, delete it first, or append to it (--append).",
+                )
+            if append and not existing:
+                self._row(con, name)  # NotFoundError with suggestions
+            if existing and existing[0]["live"]:
+                raise InputError(
+                    f"{name!r} is a live database table", fix="Append to an imported dataset."
+                )
+            report = import_into(con, path, plan, table=table, workdir=work, label=label)
+            try:
+                if append:
+                    added = self._append_table(con, existing[0], table)
+                    con.execute(f"DROP TABLE {quote_ident(table)}")
+                    row = self._refresh(con, existing[0], source=label)
+                else:
+                    added = report.rows_accepted
+                    row = self._insert(
+                        con, name=name, kind=plan.mapping.kind, table=table, source=label
+                    )
+            except duckdb.Error as error:
+                raise BackendError(
+                    f"saving {name!r} failed ({str(error).splitlines()[0][:200]})"
+                ) from error
+        return ImportResult(
+            info=self._info(row),
+            report=report,
+            added=added,
+            duplicates=report.rows_accepted - added,
+        )
+
+    def save(
+        self, name: str, data: ir.Table | pd.DataFrame, *, kind: Kind, source: str = "python"
+    ) -> DatasetInfo:
+        """Save canonical *data* (an Ibis table or a pandas frame) as the new dataset *name*."""
+        name = check_name(name)
+        frame = data.to_pyarrow() if isinstance(data, ir.Table) else data
+        columns = list(frame.column_names if hasattr(frame, "column_names") else frame.columns)
+        missing = [c for c in REQUIRED_COLUMNS[kind] if c not in columns]
+        if missing:
+            raise ColumnError(
+                f"canonical column {missing[0]!r} is missing",
+                fix=f"Give the {kind} columns {', '.join(REQUIRED_COLUMNS[kind])}. "
+                + did_you_mean(missing[0], columns),
+            )
+        table = f"ds_{uuid.uuid4().hex[:16]}"
+        with self._connect(read_only=False) as backend:
+            con = backend.con
+            if self._rows(con, "WHERE name = ?", [name]):
+                raise InputError(
+                    f"a dataset named {name!r} already exists", fix="Choose another name."
+                )
+            con.register("prodops_incoming", frame)
+            select = _canonical_select(kind, columns)
+            con.execute(
+                f"CREATE TABLE {quote_ident(table)} AS SELECT {select} FROM prodops_incoming"
+            )
+            con.unregister("prodops_incoming")
+            return self._info(self._insert(con, name=name, kind=kind, table=table, source=source))
+
+    def rename(self, name: str, new_name: str) -> DatasetInfo:
+        """Rename dataset *name* to *new_name* (which must be free)."""
+        new_name = check_name(new_name)
+        with self._connect(read_only=False) as backend:
+            row = self._row(backend.con, name)
+            if new_name != name and self._rows(backend.con, "WHERE name = ?", [new_name]):
+                raise InputError(
+                    f"a dataset named {new_name!r} already exists", fix="Choose another name."
+                )
+            backend.con.execute(f"UPDATE {META} SET name = ? WHERE id = ?", [new_name, row["id"]])
+            return self._info({**row, "name": new_name})
+
+    def delete(self, name: str) -> None:
+        """Delete dataset *name* and its rows (a live dataset's database is not touched)."""
+        with self._connect(read_only=False) as backend:
+            row = self._row(backend.con, name)
+            if row["table_name"]:
+                backend.con.execute(f"DROP TABLE IF EXISTS {quote_ident(row['table_name'])}")
+            backend.con.execute(f"DELETE FROM {META} WHERE id = ?", [row["id"]])
+
+    def register_live(
+        self,
+        name: str,
+        *,
+        spec: dict[str, Any],
+        kind: Kind,
+        stats: tuple[int, int, datetime | None, datetime | None],
+        property_columns: Sequence[str],
+        source: str,
+    ) -> DatasetInfo:
+        """Record a table of a connected database as the live dataset *name*.
+
+        *spec* (see :mod:`prodops.data.connect`) holds the URL without its password, the table
+        or SELECT, and the column mapping; it is stored as JSON.
+        """
+        name = check_name(name)
+        with self._connect(read_only=False) as backend:
+            con = backend.con
+            if self._rows(con, "WHERE name = ?", [name]):
+                raise InputError(
+                    f"a dataset named {name!r} already exists", fix="Choose another name."
+                )
+            rows, entities, tmin, tmax = stats
+            con.execute(
+                f"INSERT INTO {META} VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, 1, true, ?, ?)",
+                [
+                    uuid.uuid4().hex[:16], name, kind, rows, entities, tmin, tmax, source,
+                    datetime.now(UTC), json.dumps(list(property_columns)), json.dumps(spec),
+                ],
+            )  # fmt: skip
+            return self._info(self._row(con, name))
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _stats(self, con: duckdb.DuckDBPyConnection, table: str, kind: str) -> tuple[Any, ...]:
+        t = quote_ident(table)
+        if kind == "events":
+            ts = quote_ident(TIME_COL)
+            sql = f"SELECT count(*), count(DISTINCT {USER_COL}), min({ts}), max({ts}) FROM {t}"
+        else:
+            s, e = quote_ident(START_COL), quote_ident(END_COL)
+            sql = (
+                f"SELECT count(*), count(DISTINCT {CUSTOMER_COL}), min({s}), "
+                f"greatest(max({s}), max({e})) FROM {t}"
+            )
+        found = con.execute(sql).fetchone()
+        assert found is not None
+        return found
+
+    def _properties(
+        self, con: duckdb.DuckDBPyConnection, table: str, kind: str
+    ) -> builtins.list[str]:
+        cols = [str(r[0]) for r in con.execute(f"DESCRIBE {quote_ident(table)}").fetchall()]
+        return [c for c in cols if c not in REQUIRED_COLUMNS[kind]]  # type: ignore[index]
+
+    def _insert(
+        self, con: duckdb.DuckDBPyConnection, *, name: str, kind: str, table: str, source: str
+    ) -> dict[str, Any]:
+        rows, entities, tmin, tmax = self._stats(con, table, kind)
+        props = self._properties(con, table, kind)
+        con.execute(
+            f"INSERT INTO {META} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, false, ?, NULL)",
+            [
+                uuid.uuid4().hex[:16], name, kind, table, rows, entities, tmin, tmax, source,
+                datetime.now(UTC), json.dumps(props),
+            ],
+        )  # fmt: skip
+        return self._row(con, name)
+
+    def _refresh(
+        self, con: duckdb.DuckDBPyConnection, row: dict[str, Any], *, source: str
+    ) -> dict[str, Any]:
+        rows, entities, tmin, tmax = self._stats(con, row["table_name"], row["kind"])
+        con.execute(
+            f"UPDATE {META} SET rows = ?, entities = ?, time_min = ?, time_max = ?, source = ?, "
+            "imported_at = ?, version = version + 1 WHERE id = ?",
+            [rows, entities, tmin, tmax, source, datetime.now(UTC), row["id"]],
+        )
+        return self._row(con, row["name"])
+
+    def _append_table(
+        self, con: duckdb.DuckDBPyConnection, row: dict[str, Any], staging: str
+    ) -> int:
+        """Insert the rows of *staging* not already in the dataset (multiset difference)."""
+        target = row["table_name"]
+        old = [str(r[0]) for r in con.execute(f"DESCRIBE {quote_ident(target)}").fetchall()]
+        new = [str(r[0]) for r in con.execute(f"DESCRIBE {quote_ident(staging)}").fetchall()]
+        if sorted(c.lower() for c in old) != sorted(c.lower() for c in new):
+            extra = sorted(set(new) - set(old)) or sorted(set(old) - set(new))
+            raise ColumnError(
+                f"the new file does not have the same columns as {row['name']!r} "
+                f"(differs in {', '.join(map(repr, extra[:5]))})",
+                fix="Append an export with the same columns, or import it as a new dataset.",
+            )
+        cols = ", ".join(quote_ident(c) for c in old)
+        src, dst = quote_ident(staging), quote_ident(target)
+        before = con.execute(f"SELECT count(*) FROM {quote_ident(target)}").fetchone()
+        con.execute(
+            f"INSERT INTO {dst} ({cols}) "
+            f"SELECT {cols} FROM {src} EXCEPT ALL SELECT {cols} FROM {dst}"
+        )
+        after = con.execute(f"SELECT count(*) FROM {quote_ident(target)}").fetchone()
+        assert before is not None and after is not None
+        return int(after[0]) - int(before[0])
+
+
+def _canonical_select(kind: Kind, columns: Sequence[str]) -> str:
+    """SQL select list casting canonical columns to their types and properties to text."""
+    casts = {
+        USER_COL: "VARCHAR", "event": "VARCHAR", TIME_COL: "TIMESTAMPTZ",
+        CUSTOMER_COL: "VARCHAR", START_COL: "TIMESTAMPTZ", END_COL: "TIMESTAMPTZ", "mrr": "DOUBLE",
+    }  # fmt: skip
+    required = REQUIRED_COLUMNS[kind]
+    items = [
+        f"CAST({quote_ident(c)} AS {casts[c]}) AS {quote_ident(c)}"
+        for c in required
+        if c in columns
+    ]
+    if kind == "subscriptions" and END_COL not in columns:
+        items.append(f"CAST(NULL AS TIMESTAMPTZ) AS {quote_ident(END_COL)}")
+    items += [
+        f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}"
+        for c in columns
+        if c not in required
+    ]
+    return ", ".join(items)
+
+
+def canonical_types(table: ir.Table, kind: str) -> ir.Table:
+    """Cast the canonical columns of *table* to the contract's types (UTC timestamps)."""
+    utc = dt.Timestamp(timezone="UTC")
+    wanted: dict[str, dt.DataType] = (
+        {USER_COL: dt.string, "event": dt.string, TIME_COL: utc}
+        if kind == "events"
+        else {CUSTOMER_COL: dt.string, START_COL: utc, END_COL: utc, "mrr": dt.float64}
+    )
+    casts = {c: t for c, t in wanted.items() if c in table.columns and table.schema()[c] != t}
+    return table.cast(casts) if casts else table
+
+
+def demo_dir() -> Path:
+    """The repository's ``data/`` folder, where the demo files ship."""
+    return Path(prodops.__file__).resolve().parent.parent / "data"
+
+
+def ensure_demo_datasets(catalog: Catalog, *, directory: Path | None = None) -> list[str]:
+    """Import ``demo-events`` and ``demo-subscriptions`` from ``data/`` if absent; return new names.
+
+    A demo file that is not there (a checkout without ``data/``) is skipped.
+    """
+    directory = directory or demo_dir()
+    present = {info.name for info in catalog.list()}
+    added = []
+    for name, filename, kind in DEMO_DATASETS:
+        path = directory / filename
+        if name in present or not path.is_file():
+            continue
+        catalog.import_file(path, name=name, kind=kind)
+        added.append(name)
+    return added
+
+
+__all__ = ["Catalog", "DatasetInfo", "ImportResult", "ensure_demo_datasets"]

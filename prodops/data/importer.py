@@ -1,0 +1,302 @@
+"""From a file to canonical rows: inspect (guesses + preview), then import with a plan.
+
+:func:`inspect_file` returns an :class:`Inspection` whose :class:`ImportPlan` holds every guess
+(file options, preset and column mapping, timestamp formats). The UI shows and edits the plan
+(``dataclasses.replace``) and passes it back to :func:`import_into` (or to
+:meth:`prodops.data.catalog.Catalog.import_file`), which reads the file with DuckDB and validates
+it in SQL.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from prodops.data.presets import (
+    ColumnMapping,
+    check_mapping,
+    detect_mapping,
+)
+from prodops.data.reader import RawSource, backend_error, open_raw, preview
+from prodops.data.schema import END_COL, START_COL, TIME_COL, Kind
+from prodops.data.sniff import FileGuess, sniff_file
+from prodops.data.timeparse import TimeGuess, detect_time_format
+from prodops.data.validate import ValidationReport, load_canonical
+from prodops.engine import quote_ident
+from prodops.errors import InputError, UnreadableFileError
+
+SAMPLE_ROWS = 2000
+TIME_COLUMNS = (TIME_COL, START_COL, END_COL)
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """Everything needed to import one file; built by :func:`inspect_file`, editable.
+
+    Attributes
+    ----------
+    file : FileGuess
+        Format, encoding, delimiter, decimal mark.
+    mapping : ColumnMapping
+        Kind, preset, canonical -> source columns, property columns.
+    times : dict
+        Canonical time column (``timestamp``, ``start``, ``end``) -> :class:`TimeGuess`.
+    """
+
+    file: FileGuess
+    mapping: ColumnMapping
+    times: dict[str, TimeGuess] = field(default_factory=dict)
+
+    @property
+    def ambiguous(self) -> list[str]:
+        """Canonical time columns whose day/month order must be chosen."""
+        return [c for c, g in self.times.items() if g.ambiguous]
+
+    def resolve_day_first(self, day_first: bool) -> ImportPlan:
+        """Return the plan with day/month order chosen for every ambiguous time column."""
+        times = {
+            c: g.resolve(day_first=day_first) if g.ambiguous else g for c, g in self.times.items()
+        }
+        return replace(self, times=times)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A file looked at before import: its columns, a preview and the guessed plan."""
+
+    label: str
+    columns: tuple[str, ...]
+    preview: pd.DataFrame = field(repr=False)
+    sample: pd.DataFrame = field(repr=False)
+    plan: ImportPlan
+
+    def remap(self, canonical: str, source: str | None) -> Inspection:
+        """Return the inspection with *canonical* mapped to *source* (time format re-guessed)."""
+        mapping = self.plan.mapping.with_column(canonical, source, self.columns)
+        times = dict(self.plan.times)
+        if canonical in TIME_COLUMNS:
+            times.pop(canonical, None)
+            if source:
+                times[canonical] = guess_time(self.sample, source, ambiguous_ok=True)
+        return replace(self, plan=replace(self.plan, mapping=mapping, times=times))
+
+
+@contextmanager
+def workspace() -> Iterator[Path]:
+    """A temporary directory for transcoded files, removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="prodops-import-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def scratch_connection(*paths: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB allowed to read only files under the directories of *paths*."""
+    from prodops.engine import duckdb_connect
+
+    dirs = {p.resolve().parent for p in paths} | {Path(tempfile.gettempdir())}
+    backend = duckdb_connect(allowed_directories=sorted(dirs), memory_limit="2GB")
+    try:
+        yield backend.con
+    finally:
+        backend.disconnect()
+
+
+def guess_time(sample: pd.DataFrame, column: str, *, ambiguous_ok: bool = True) -> TimeGuess:
+    """Guess the timestamp format of *column* from the *sample* rows."""
+    guess = detect_time_format(sample[column].tolist(), column=column)
+    if guess.ambiguous and not ambiguous_ok:
+        raise ambiguous_error(column, guess)
+    return guess
+
+
+def ambiguous_error(column: str, guess: TimeGuess) -> InputError:
+    """The error for a day/month order that nobody chose."""
+    return InputError(
+        f"day and month order is ambiguous in column {column!r} (e.g. {guess.example!r})",
+        fix="Choose day-first or month-first (--day-first / --month-first on the command line).",
+    )
+
+
+def _plan_times(sample: pd.DataFrame, mapping: ColumnMapping) -> dict[str, TimeGuess]:
+    times: dict[str, TimeGuess] = {}
+    for canonical in TIME_COLUMNS:
+        source = mapping.columns.get(canonical)
+        if source and source in sample.columns:
+            filled = sample[source].fillna("").astype(str).str.strip() != ""
+            if canonical == END_COL and not filled.any():
+                times[canonical] = times.get(START_COL, TimeGuess())
+                continue
+            times[canonical] = guess_time(sample, source)
+    return times
+
+
+def inspect_raw(
+    con: duckdb.DuckDBPyConnection,
+    raw: RawSource,
+    file_guess: FileGuess,
+    *,
+    kind: Kind | None = None,
+    preview_rows: int = 20,
+) -> Inspection:
+    """Look at an opened raw source: sample, preset and mapping, timestamp formats."""
+    sample = preview(con, raw, rows=SAMPLE_ROWS)
+    if sample.empty:
+        raise UnreadableFileError(
+            "the file has a header but no data rows",
+            where=raw.label,
+            fix="Export the data again with its rows.",
+        )
+    mapping = detect_mapping(list(raw.columns), kind=kind)
+    times: dict[str, TimeGuess] = {}
+    if mapping.preset != "stripe":
+        try:
+            times = _plan_times(sample, mapping)
+        except InputError as error:
+            raise InputError(error.what, where=raw.label, fix=error.fix) from error
+    return Inspection(
+        label=raw.label,
+        columns=raw.columns,
+        preview=sample.head(preview_rows),
+        sample=sample,
+        plan=ImportPlan(file=file_guess, mapping=mapping, times=times),
+    )
+
+
+def inspect_file(
+    path: str | Path,
+    *,
+    label: str | None = None,
+    kind: Kind | None = None,
+    preview_rows: int = 20,
+) -> Inspection:
+    """Sniff the file at *path* and guess how to import it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (an upload spooled to disk).
+    label : str, optional
+        Its name as people know it (extension, messages).
+    kind : {"events", "subscriptions"}, optional
+        What is wanted; None detects it.
+    preview_rows : int
+        Rows in ``Inspection.preview``.
+
+    Raises
+    ------
+    UnreadableFileError, ColumnError, InputError
+        With what is wrong and how to fix it.
+
+    Examples
+    --------
+    >>> inspection = inspect_file("events.csv")  # doctest: +SKIP
+    >>> inspection.plan.mapping.preset
+    'posthog'
+    """
+    path = Path(path)
+    label = label or path.name
+    guess = sniff_file(path, label=label)
+    with workspace() as work, scratch_connection(path, work) as con:
+        raw = open_raw(con, path, guess, workdir=work, label=label)
+        return inspect_raw(con, raw, guess, kind=kind, preview_rows=preview_rows)
+
+
+def apply_overrides(
+    inspection: Inspection, overrides: dict[str, str | None], *, day_first: bool | None = None
+) -> ImportPlan:
+    """Return the plan with canonical columns remapped (``{"user_id": "uid"}``) and day order."""
+    for canonical, source in overrides.items():
+        if source is not None:
+            inspection = inspection.remap(canonical, source)
+    plan = inspection.plan
+    if day_first is not None:
+        plan = plan.resolve_day_first(day_first)
+    return plan
+
+
+def import_into(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    plan: ImportPlan,
+    *,
+    table: str,
+    workdir: Path,
+    label: str | None = None,
+) -> ValidationReport:
+    """Read the file at *path* with *plan* into the new table *table* of *con*; validate it.
+
+    Raises
+    ------
+    InputError
+        An ambiguous day/month order left unresolved, a mapping that does not fit the file.
+    """
+    path = Path(path)
+    label = label or path.name
+    raw = open_raw(con, path, plan.file, workdir=workdir, label=label)
+    mapping = plan.mapping
+    times = dict(plan.times)
+    if mapping.preset == "stripe":
+        raw, mapping, times = _stripe_source(con, raw)
+    check_mapping(mapping, raw.columns, label=label)
+    for canonical in TIME_COLUMNS:
+        if mapping.columns.get(canonical) and canonical not in times:
+            sample = preview(con, raw, rows=SAMPLE_ROWS)
+            times[canonical] = guess_time(sample, str(mapping.columns[canonical]))
+        if canonical in times and times[canonical].ambiguous and mapping.columns.get(canonical):
+            raise ambiguous_error(str(mapping.columns[canonical]), times[canonical])
+    report = load_canonical(con, raw, mapping, times, table=table, decimal=plan.file.decimal)
+    if report.rows_read == 0:
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
+        raise UnreadableFileError(
+            "the file has a header but no data rows",
+            where=label,
+            fix="Export the data again with its rows.",
+        )
+    return report
+
+
+def _stripe_source(
+    con: duckdb.DuckDBPyConnection, raw: RawSource
+) -> tuple[RawSource, ColumnMapping, dict[str, TimeGuess]]:
+    """Normalise a Stripe export with :func:`prodops.data.subscriptions.stripe_to_canonical`."""
+    import ibis
+
+    from prodops.data.subscriptions import stripe_to_canonical
+
+    backend = ibis.duckdb.from_connection(con)
+    name = f"prodops_stripe_{uuid.uuid4().hex[:12]}"
+    relation, rejects = raw.fresh()
+    try:
+        con.execute(f"CREATE TEMP TABLE {quote_ident(name)} AS SELECT * FROM {relation}")
+        canonical = stripe_to_canonical(backend.table(name))
+        sql = str(backend.compile(canonical))
+        described = con.execute(f"DESCRIBE {sql}").fetchall()
+    except duckdb.Error as error:
+        raise backend_error(error, f"normalising the Stripe export {raw.label}") from error
+    columns = tuple(str(r[0]) for r in described)
+    source = RawSource(
+        relation=f"({sql})",
+        columns=columns,
+        types=tuple(str(r[1]) for r in described),
+        rejects_table=rejects,
+        label=raw.label,
+    )
+    mapping = ColumnMapping(
+        kind="subscriptions",
+        preset="stripe",
+        columns={c: c if c in columns else None for c in ("customer_id", "start", "end", "mrr")},
+        properties=tuple(c for c in columns if c not in ("customer_id", "start", "end", "mrr")),
+    )
+    iso = TimeGuess(formats=("iso",))
+    return source, mapping, {START_COL: iso, END_COL: iso}

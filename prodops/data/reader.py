@@ -1,0 +1,227 @@
+"""Reading a file into DuckDB as a raw relation, with the options guessed by :mod:`sniff`.
+
+Delimited text is read by DuckDB's ``read_csv`` from the file path (never through pandas) with
+every column as VARCHAR, so that converting and validating values happens in SQL afterwards
+(:mod:`prodops.data.validate`) and a bad value rejects its row instead of failing the file. Rows
+with too few or too many fields are kept in a rejects table with their line number.
+Excel workbooks (small by nature) go through pandas/openpyxl into a Parquet temporary file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from prodops.data.sniff import (
+    FileGuess,
+    check_unique_columns,
+    decode_head,
+    header_of,
+    open_head,
+    transcode_to_utf8,
+)
+from prodops.data.timeparse import sql_literal
+from prodops.engine import quote_ident
+from prodops.errors import BackendError, ColumnError, InputError, UnreadableFileError
+
+_DUCKDB_ERRORS = (duckdb.Error,)
+
+
+@dataclass(frozen=True)
+class RawSource:
+    """A file as DuckDB reads it.
+
+    Attributes
+    ----------
+    relation : str
+        SQL table function call (``read_csv(...)``) usable after ``FROM``.
+    columns : tuple of str
+        Column names in file order.
+    types : tuple of str
+        DuckDB type of each column (VARCHAR for delimited text).
+    rejects_table : str or None
+        Name of the temporary table DuckDB fills with malformed lines (delimited text only).
+    label : str
+        The file's name, for messages.
+    """
+
+    relation: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    rejects_table: str | None
+    label: str
+    csv_file: tuple[Path, FileGuess] | None = None
+
+    def fresh(self) -> tuple[str, str | None]:
+        """Return (relation, rejects table) for a new scan whose rejects are kept apart."""
+        if self.csv_file is None:
+            return self.relation, self.rejects_table
+        rejects = f"prodops_rejects_{uuid.uuid4().hex[:12]}"
+        return csv_relation(*self.csv_file, self.columns, rejects), rejects
+
+
+def friendly_duckdb_error(error: Exception, label: str) -> InputError:
+    """Turn a DuckDB error about a file into one clear :class:`InputError` line."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = text.removeprefix("Invalid Input Error: ").removeprefix("IO Error: ")
+    return UnreadableFileError(
+        f"DuckDB could not read it ({text[:200]})",
+        where=label,
+        fix="Check the delimiter, encoding and format in the preview, or export the file again.",
+    )
+
+
+def csv_relation(path: Path, guess: FileGuess, columns: tuple[str, ...], rejects: str) -> str:
+    """Return the ``read_csv(...)`` call with explicit options (DuckDB's sniffer is not used).
+
+    Malformed lines (too few / too many fields) go to the temporary table *rejects*.
+    """
+    spec = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns)
+    options = [
+        f"delim={sql_literal(guess.delimiter)}",
+        f"quote={sql_literal(guess.quote)}",
+        f"escape={sql_literal(guess.quote)}",
+        "header=true",
+        "auto_detect=false",
+        f"columns={{{spec}}}",
+        "skip=0",
+        f"compression={sql_literal('gzip' if guess.compression == 'gzip' else 'none')}",
+        "store_rejects=true",
+        f"rejects_table={sql_literal(rejects)}",
+        f"rejects_scan={sql_literal(rejects + '_scan')}",
+        "max_line_size=10000000",
+    ]
+    return f"read_csv({sql_literal(str(path))}, {', '.join(options)})"
+
+
+def _excel_to_parquet(path: Path, workdir: Path, label: str) -> Path:
+    try:
+        sheet = pd.read_excel(path, dtype=str, engine="openpyxl", header=None)
+    except Exception as error:  # openpyxl raises many types for damaged workbooks
+        raise UnreadableFileError(
+            f"the Excel workbook could not be read ({type(error).__name__}: {error})",
+            where=label,
+            fix="Open it in Excel, save it again as .xlsx (or CSV) and upload that.",
+        ) from error
+    if sheet.empty:
+        raise UnreadableFileError(
+            "the first sheet is empty",
+            where=label,
+            fix="Put the data with a header row in the first sheet.",
+        )
+    header = ["" if pd.isna(c) else str(c).strip() for c in sheet.iloc[0]]
+    check_unique_columns([h for h in header if h], label)
+    header = [h or f"column{i}" for i, h in enumerate(header)]
+    frame = sheet.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    out = workdir / f"{uuid.uuid4().hex}.parquet"
+    frame.astype("string").to_parquet(out, index=False)
+    return out
+
+
+def open_raw(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    guess: FileGuess,
+    *,
+    workdir: Path,
+    label: str | None = None,
+) -> RawSource:
+    """Return the file at *path* as a :class:`RawSource` relation of connection *con*.
+
+    Text that is not UTF-8 is first transcoded into *workdir* (DuckDB reads UTF-8).
+
+    Raises
+    ------
+    UnreadableFileError
+        DuckDB cannot read the file with these options, or it has no data rows.
+    ColumnError
+        Duplicate column names.
+    """
+    label = label or path.name
+    rejects: str | None = None
+    csv_file: tuple[Path, FileGuess] | None = None
+    if guess.format == "xlsx":
+        relation = f"read_parquet({sql_literal(str(_excel_to_parquet(path, workdir, label)))})"
+    elif guess.format == "parquet":
+        relation = f"read_parquet({sql_literal(str(path))})"
+    else:
+        source = path
+        if guess.encoding not in ("utf-8", "utf-8-sig"):
+            source = transcode_to_utf8(path, guess, workdir / f"{uuid.uuid4().hex}.txt")
+            guess = FileGuess(**{**guess.__dict__, "compression": "none", "encoding": "utf-8"})
+        if guess.format == "jsonl":
+            comp = "gzip" if guess.compression == "gzip" else "none"
+            relation = (
+                f"read_json({sql_literal(str(source))}, format='newline_delimited', "
+                f"compression={sql_literal(comp)}, sample_size=-1, maximum_object_size=16777216)"
+            )
+        else:
+            head = decode_head(open_head(source, guess.compression), "utf-8")
+            header = tuple(header_of(head, guess.delimiter, label))
+            header = tuple(h or f"column{i}" for i, h in enumerate(header))
+            rejects = f"prodops_rejects_{uuid.uuid4().hex[:12]}"
+            relation = csv_relation(source, guess, header, rejects)
+            csv_file = (source, guess)
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    except _DUCKDB_ERRORS as error:
+        raise friendly_duckdb_error(error, label) from error
+    columns = tuple(str(row[0]) for row in described)
+    check_unique_columns(list(columns), label)
+    if not columns:
+        raise UnreadableFileError("the file has no columns", where=label)
+    return RawSource(
+        relation=relation,
+        columns=columns,
+        types=tuple(str(row[1]) for row in described),
+        rejects_table=rejects,
+        label=label,
+        csv_file=csv_file,
+    )
+
+
+def text_expr(source: RawSource, column: str) -> str:
+    """Return SQL giving *column* of *source* as VARCHAR (nested JSON values as JSON text)."""
+    kind = source.types[source.columns.index(column)].upper()
+    ident = quote_ident(column)
+    if kind == "VARCHAR":
+        return ident
+    if kind.startswith(("STRUCT", "MAP")) or kind.endswith("[]") or kind == "JSON":
+        return f"CAST(to_json({ident}) AS VARCHAR)"
+    return f"CAST({ident} AS VARCHAR)"
+
+
+def preview(con: duckdb.DuckDBPyConnection, source: RawSource, *, rows: int) -> pd.DataFrame:
+    """Return the first *rows* rows of *source* as strings (for the preview and for sniffing)."""
+    select = ", ".join(f"{text_expr(source, c)} AS {quote_ident(c)}" for c in source.columns)
+    try:
+        frame = con.execute(f"SELECT {select} FROM {source.relation} LIMIT {int(rows)}").df()
+    except _DUCKDB_ERRORS as error:
+        raise friendly_duckdb_error(error, source.label) from error
+    frame.columns = list(source.columns)
+    return frame
+
+
+def check_column(source: RawSource, column: str) -> None:
+    """Raise :class:`ColumnError` unless *column* is a column of *source*."""
+    if column not in source.columns:
+        from prodops.errors import did_you_mean
+
+        raise ColumnError(
+            f"column {column!r} not found",
+            where=source.label,
+            fix=f"Choose one of the file's columns. {did_you_mean(column, source.columns)}".strip(),
+        )
+
+
+def backend_error(error: Exception, what: str) -> BackendError:
+    """Wrap an unexpected DuckDB failure during *what* in a :class:`BackendError`."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return BackendError(
+        f"DuckDB failed while {what} ({first[:200]})", fix="Try again; if it persists, report it."
+    )
