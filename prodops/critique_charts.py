@@ -78,6 +78,6 @@ def build_value_effort_chart(
         .encode(x="effort:Q", y="value:Q", text="label:N")
         for side in ("left", "right")
     ]
-    return alt.layer(points, vertical, horizontal, *text_layers).properties(
-        title=title, height=height
+    return alt.LayerChart(
+        layer=[points, vertical, horizontal, *text_layers], title=title, height=height
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -130,5 +131,5 @@ def session_markdown(summary: SessionSummary, *, top_n: int = 3) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _item(row: dict[str, Any]) -> str:
+def _item(row: Mapping[Hashable, Any]) -> str:
     return f"{escape_markdown(row['title'])} ({escape_markdown(row['key'])})"
