@@ -93,6 +93,6 @@ def churn(
     ):
         grid[int(bucket)] = (int(active), int(gone))
     frame = pd.DataFrame(grid, columns=["active_start", "churned"])
-    frame.insert(0, "period", pd.DatetimeIndex(cal.starts()))
+    frame.insert(0, "period", cal.starts())
     frame["churn_rate"] = ratio(frame["churned"], frame["active_start"])
     return frame[CHURN_COLUMNS]

@@ -168,7 +168,7 @@ def active_users(
     downs = runs.group_by(day=runs.e).aggregate(delta=-ibis._.count())
     deltas = ups.union(downs).to_pandas()
     users = _running_total(deltas, cal.n)
-    days = pd.DatetimeIndex([s.tz_localize(None) for s in cal.starts()])
+    days = cal.days()
     return pd.DataFrame({"date": days, "users": users})
 
 

@@ -17,6 +17,11 @@ Where = Mapping[str, str] | None
 
 def events_table(events: ir.Table | pd.DataFrame) -> ir.Table:
     """Return *events* as an Ibis table after checking it has the canonical event columns."""
+    if isinstance(events, pd.DataFrame):
+        # An all-empty property column has no type; DuckDB refuses NULL-typed columns.
+        empty = [c for c in events.columns if events[c].dtype == object and events[c].isna().all()]
+        if empty:
+            events = events.astype({c: "string" for c in empty})
     table = as_table(events)
     require_columns(table, EVENT_COLUMNS, role="events column")
     return table

@@ -110,6 +110,6 @@ def lifecycle(
     for bucket, kind, n in counted[["bucket", "kind", "n"]].itertuples(index=False):
         grid[int(bucket), _KINDS.index(kind)] += int(n)
     frame = pd.DataFrame(grid, columns=list(_KINDS))
-    frame.insert(0, "start", pd.DatetimeIndex(cal.starts()))
+    frame.insert(0, "start", cal.starts())
     frame["pulse_ratio"] = ratio(frame["new"] + frame["resurrecting"], frame["dormant"])
     return frame[LIFECYCLE_COLUMNS]

@@ -131,9 +131,14 @@ class Calendar:
         """Local wall-clock start of every period, plus the end of the last one."""
         return [shift(self.first, self.period, i * self.count) for i in range(self.n + 1)]
 
-    def starts(self) -> list[pd.Timestamp]:
+    def starts(self) -> pd.DatetimeIndex:
         """Tz-aware start of every period in the analysis zone (ambiguous hours: the first)."""
-        return [localize(s, self.timezone) for s in self.naive_starts()[: self.n]]
+        stamps = [localize(s, self.timezone) for s in self.naive_starts()[: self.n]]
+        return pd.DatetimeIndex(stamps, tz=self.timezone).as_unit("us")
+
+    def days(self) -> pd.DatetimeIndex:
+        """Naive local start of every period (the local calendar dates for day periods)."""
+        return pd.DatetimeIndex(self.naive_starts()[: self.n]).as_unit("us")
 
     def index(self, ts: ir.TimestampValue) -> ir.IntegerValue:
         """Ibis expression: the period index of UTC timestamp column *ts* (0 = first period)."""

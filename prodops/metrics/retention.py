@@ -273,7 +273,7 @@ def _matrix(
     frame = pd.DataFrame(
         {
             "breakdown": pd.Series(np.repeat(np.array(values, dtype=object), n * n), dtype=object),
-            "cohort": pd.DatetimeIndex([starts[i] for i in cohorts]) if n else pd.DatetimeIndex([]),
+            "cohort": starts[cohorts],
             "size": sizes.astype(np.int64),
             "offset": offsets.astype(np.int64),
             "count": counts,

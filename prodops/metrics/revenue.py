@@ -1,0 +1,528 @@
+"""Revenue from subscriptions: MRR movements, churn and retention rates, and revenue cohorts.
+
+The one definition (DESIGN.md, "Revenue"; docs/adr/0003-revenue.md): a customer's MRR at instant
+``t`` is the sum of ``mrr`` over their subscriptions with ``start <= t < end``. Every period
+``[t0, t1)`` compares each customer's MRR at ``t0`` and at ``t1``:
+
+* ``new``: 0 -> >0, and the customer had no subscription starting before ``t0``;
+* ``reactivation``: 0 -> >0, and the customer had one before ``t0``;
+* ``expansion`` / ``contraction``: up / down, >0 at both ends;
+* ``churn``: >0 -> 0 (recognised when the last paid period ends).
+
+A customer who starts and ends inside one period is 0 at both ends and not counted.
+
+How it runs: the period boundaries (local midnights in the analysis zone, as UTC instants) are a
+small literal table joined to the subscriptions on ``start <= t < end``; that gives every
+customer's MRR at every boundary, and a join of boundary ``i`` with ``i + 1`` gives the
+movements. It is one Ibis expression, executed by the backend that holds the table (DuckDB,
+PostgreSQL, ...). Amounts are summed as whole hundredths of a cent (``BIGINT``), so movements
+reconcile exactly and every engine returns the same numbers; rates are then computed on the few
+per-period totals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from prodops.data.schema import CUSTOMER_COL, END_COL, MRR_COL, START_COL, SUBSCRIPTION_COLUMNS
+from prodops.engine import as_table
+from prodops.errors import InputError, ParameterError, did_you_mean
+from prodops.metrics.filters import require_columns
+from prodops.metrics.frames import ratio
+from prodops.metrics.periods import DateLike, check_timezone, localize, to_local
+
+REVENUE_PERIODS: tuple[str, ...] = ("month", "week", "quarter")
+LTV_PERIODS = 6  # LTV divides by the mean logo churn rate over this many periods
+SCALE = 10_000  # amounts are summed as integers in hundredths of a cent
+
+MONEY_COLUMNS = ["mrr_start", "new", "expansion", "contraction", "churn", "reactivation", "mrr_end"]
+COUNT_COLUMNS = ["customers_start", "customers_end", "customers_churned"]
+RATE_COLUMNS = [
+    "logo_churn_rate",
+    "gross_mrr_churn_rate",
+    "net_mrr_churn_rate",
+    "grr",
+    "nrr",
+    "quick_ratio",
+    "arpa",
+    "ltv",
+]
+REVENUE_COLUMNS = ["period", *MONEY_COLUMNS, *COUNT_COLUMNS, *RATE_COLUMNS]
+COHORT_COLUMNS = [
+    "cohort",
+    "offset",
+    "customers",
+    "mrr",
+    "cohort_customers",
+    "cohort_mrr",
+    "revenue_retention",
+    "logo_retention",
+]
+
+REVENUE_FORMULAS: dict[str, str] = {
+    "mrr_start": "MRR(t0) = sum of mrr of subscriptions with start <= t0 < end",
+    "new": "sum of MRR(t1) of customers with MRR(t0) = 0 < MRR(t1), never subscribed before t0",
+    "expansion": "sum of MRR(t1) - MRR(t0) of customers with 0 < MRR(t0) < MRR(t1)",
+    "contraction": "sum of MRR(t0) - MRR(t1) of customers with 0 < MRR(t1) < MRR(t0)",
+    "churn": "sum of MRR(t0) of customers with MRR(t0) > 0 = MRR(t1)",
+    "reactivation": "sum of MRR(t1) of customers with MRR(t0) = 0 < MRR(t1), subscribed before t0",
+    "mrr_end": "MRR(t1) = mrr_start + new + expansion + reactivation - contraction - churn",
+    "customers_start": "customers with MRR(t0) > 0",
+    "customers_end": "customers with MRR(t1) > 0",
+    "customers_churned": "customers with MRR(t0) > 0 = MRR(t1)",
+    "logo_churn_rate": "customers_churned / customers_start",
+    "gross_mrr_churn_rate": "(churn + contraction) / mrr_start",
+    "net_mrr_churn_rate": "(churn + contraction - expansion - reactivation) / mrr_start",
+    "grr": "(mrr_start - churn - contraction) / mrr_start",
+    "nrr": "(mrr_start - churn - contraction + expansion) / mrr_start",
+    "quick_ratio": "(new + expansion + reactivation) / (churn + contraction)",
+    "arpa": "mrr_end / customers_end",
+    "ltv": f"arpa / mean logo_churn_rate of the last {LTV_PERIODS} periods",
+    "revenue_retention": "cohort's MRR at the end of period k / its MRR when each customer began",
+    "logo_retention": "cohort customers with MRR > 0 at the end of period k / cohort customers",
+}
+
+
+# --- the calendar -------------------------------------------------------------------------------
+
+
+def _truncate(stamp: pd.Timestamp, period: str) -> pd.Timestamp:
+    """Start of the period holding naive local *stamp* (weeks start on Monday)."""
+    day = stamp.normalize()
+    if period == "week":
+        return day - pd.Timedelta(days=day.weekday())
+    month = day.replace(day=1)
+    if period == "quarter":
+        return month.replace(month=(month.month - 1) // 3 * 3 + 1)
+    return month
+
+
+def _shift(stamp: pd.Timestamp, period: str, units: int) -> pd.Timestamp:
+    if period == "week":
+        return stamp + pd.Timedelta(days=7 * units)
+    return stamp + pd.DateOffset(months=units * (3 if period == "quarter" else 1))
+
+
+def _units_between(first: pd.Timestamp, last: pd.Timestamp, period: str) -> int:
+    if period == "week":
+        return (last - first).days // 7
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return months // 3 if period == "quarter" else months
+
+
+@dataclass(frozen=True)
+class RevenueCalendar:
+    """``n`` consecutive periods starting at naive local ``first`` in ``timezone``."""
+
+    period: str
+    first: pd.Timestamp
+    n: int
+    timezone: str
+
+    def naive_bounds(self, lookback: int = 0) -> list[pd.Timestamp]:
+        """Local starts of periods ``-lookback .. n`` (the last one is the end of the range)."""
+        return [_shift(self.first, self.period, i) for i in range(-lookback, self.n + 1)]
+
+    def bounds_utc(self, lookback: int = 0) -> list[pd.Timestamp]:
+        """The boundaries as UTC instants (DST gaps shift forward, repeated hours: the first)."""
+        return [localize(s, self.timezone).tz_convert("UTC") for s in self.naive_bounds(lookback)]
+
+    def starts(self) -> list[pd.Timestamp]:
+        """Tz-aware start of every period of the range, in the analysis zone."""
+        return [localize(s, self.timezone) for s in self.naive_bounds()[: self.n]]
+
+
+def _data_bounds(table: ir.Table) -> tuple[pd.Timestamp, pd.Timestamp]:
+    last_end = table[END_COL].max()
+    row = table.aggregate(
+        lo=table[START_COL].min(), hi=table[START_COL].max(), hi_end=last_end
+    ).to_pandas()
+    lo, hi, hi_end = (row[c].iloc[0] for c in ("lo", "hi", "hi_end"))
+    if pd.isna(lo):
+        raise InputError(
+            "there are no subscriptions with a positive mrr",
+            fix="Load a subscriptions dataset with at least one paying period.",
+        )
+    values = [pd.Timestamp(v) for v in (lo, hi, hi_end) if not pd.isna(v)]
+    utc = [v.tz_localize("UTC") if v.tzinfo is None else v.tz_convert("UTC") for v in values]
+    return utc[0], max(utc[1:])
+
+
+def revenue_calendar(
+    table: ir.Table,
+    *,
+    period: str = "month",
+    date_from: DateLike = None,
+    date_to: DateLike = None,
+    timezone: str = "UTC",
+) -> RevenueCalendar:
+    """Resolve and validate a revenue range (defaults: first start to last start or end).
+
+    Naive dates are read in *timezone*; both ends are truncated to their period and the last
+    period counts in full.
+    """
+    if period not in REVENUE_PERIODS:
+        raise ParameterError(
+            f"period must be one of {', '.join(REVENUE_PERIODS)}, not {period!r}",
+            fix=did_you_mean(str(period), REVENUE_PERIODS) or "Pass period='month'.",
+        )
+    check_timezone(timezone)
+    start = to_local(date_from, timezone, name="date_from")
+    end = to_local(date_to, timezone, name="date_to")
+    if start is not None and end is not None and start > end:
+        raise ParameterError(
+            f"date_from {date_from} is after date_to {date_to}", fix="Swap them or widen the range."
+        )
+    if start is None or end is None:
+        lo, hi = _data_bounds(table)
+        start = lo.tz_convert(timezone).tz_localize(None) if start is None else start
+        end = hi.tz_convert(timezone).tz_localize(None) if end is None else end
+        if start > end:
+            raise ParameterError(
+                f"the range from {start} to {end} is empty",
+                fix="Pass a date_from before date_to, or leave both out.",
+            )
+    first, last = _truncate(start, period), _truncate(end, period)
+    return RevenueCalendar(period, first, _units_between(first, last, period) + 1, timezone)
+
+
+# --- the expression ------------------------------------------------------------------------------
+
+
+def subscriptions_table(subscriptions: ir.Table | pd.DataFrame) -> ir.Table:
+    """Canonical paying periods: ``customer_id, start, end, amount`` (amount in 1/10000 units).
+
+    Rows without a start, with ``mrr <= 0`` (or missing), or with ``end <= start`` hold no MRR at
+    any instant and are left out.
+    """
+    table = as_table(subscriptions)
+    require_columns(table, SUBSCRIPTION_COLUMNS, role="subscriptions column")
+    mrr = table[MRR_COL].cast(dt.float64)
+    start, end = table[START_COL], table[END_COL]
+    amount = (mrr * SCALE).round().cast(dt.int64)
+    return table.filter(
+        start.notnull(), table[CUSTOMER_COL].notnull(), mrr > 0, end.isnull() | (end > start)
+    ).select(
+        customer_id=table[CUSTOMER_COL].cast(dt.string),
+        start=start,
+        end=end,
+        amount=amount,
+    )
+
+
+def _boundaries(cal: RevenueCalendar, lookback: int) -> ir.Table:
+    frame = pd.DataFrame(
+        {
+            "i": np.arange(-lookback, cal.n + 1, dtype=np.int64),
+            "t": pd.DatetimeIndex(cal.bounds_utc(lookback)).astype("datetime64[us, UTC]"),
+        }
+    )
+    return ibis.memtable(frame)
+
+
+def customer_mrr_at(subs: ir.Table, bounds: ir.Table) -> ir.Table:
+    """``customer_id, i, amount``: each customer's MRR at boundary ``i`` (only where > 0)."""
+    covers = subs.join(bounds, [subs.start <= bounds.t, subs.end.isnull() | (bounds.t < subs.end)])
+    return covers.group_by(["customer_id", "i"]).aggregate(amount=covers.amount.sum())
+
+
+def customer_movements_expr(subs: ir.Table, bounds: ir.Table, *, lo: int, n: int) -> ir.Table:
+    """Per customer and period ``i`` in ``lo..n-1``: ``m0``, ``m1`` and the kind of movement.
+
+    ``kind`` is one of new, reactivation, expansion, contraction, churn, flat; only customers
+    with MRR at ``t0`` or ``t1`` appear.
+    """
+    at = customer_mrr_at(subs, bounds)
+    a0 = at.select("customer_id", "i", m0=at.amount)
+    a1 = at.select("customer_id", i=at.i - 1, m1=at.amount)
+    both = a0.join(a1, ["customer_id", "i"], how="outer")
+    both = both.select(
+        customer_id=ibis.coalesce(both.customer_id, both.customer_id_right),
+        i=ibis.coalesce(both.i, both.i_right),
+        m0=both.m0.fill_null(0),
+        m1=both.m1.fill_null(0),
+    )
+    both = both.filter(both.i >= lo, both.i < n)
+    first = subs.group_by("customer_id").aggregate(first_start=subs.start.min())
+    joined = both.join(first, "customer_id").join(bounds, "i")
+    m0, m1 = joined.m0, joined.m1
+    kind = ibis.cases(
+        ((m0 == 0) & (joined.first_start >= joined.t), "new"),
+        (m0 == 0, "reactivation"),
+        (m1 == 0, "churn"),
+        (m1 > m0, "expansion"),
+        (m1 < m0, "contraction"),
+        else_="flat",
+    )
+    return joined.select("customer_id", "i", "m0", "m1", kind=kind)
+
+
+def _period_totals(moves: ir.Table) -> ir.Table:
+    m0, m1, kind = moves.m0, moves.m1, moves.kind
+
+    def total(value: ir.IntegerValue, when: ir.BooleanValue) -> ir.IntegerScalar:
+        return ibis.ifelse(when, value, 0).sum().cast(dt.int64)
+
+    def count(when: ir.BooleanValue) -> ir.IntegerScalar:
+        return ibis.ifelse(when, 1, 0).sum().cast(dt.int64)
+
+    return moves.group_by("i").aggregate(
+        mrr_start=m0.sum().cast(dt.int64),
+        new=total(m1, kind == "new"),
+        expansion=total(m1 - m0, kind == "expansion"),
+        contraction=total(m0 - m1, kind == "contraction"),
+        churn=total(m0, kind == "churn"),
+        reactivation=total(m1, kind == "reactivation"),
+        mrr_end=m1.sum().cast(dt.int64),
+        customers_start=count(m0 > 0),
+        customers_end=count(m1 > 0),
+        customers_churned=count(kind == "churn"),
+    )
+
+
+def _rates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the rate columns to per-period totals (amounts still scaled integers)."""
+    f = frame
+    lost = f["churn"] + f["contraction"]
+    f["logo_churn_rate"] = ratio(f["customers_churned"], f["customers_start"]).to_numpy()
+    f["gross_mrr_churn_rate"] = ratio(lost, f["mrr_start"]).to_numpy()
+    f["net_mrr_churn_rate"] = ratio(
+        lost - f["expansion"] - f["reactivation"], f["mrr_start"]
+    ).to_numpy()
+    f["grr"] = ratio(f["mrr_start"] - lost, f["mrr_start"]).to_numpy()
+    f["nrr"] = ratio(f["mrr_start"] - lost + f["expansion"], f["mrr_start"]).to_numpy()
+    f["quick_ratio"] = ratio(f["new"] + f["expansion"] + f["reactivation"], lost).to_numpy()
+    f["arpa"] = ratio(f["mrr_end"] / SCALE, f["customers_end"]).to_numpy()
+    mean_churn = f["logo_churn_rate"].astype("float64").rolling(LTV_PERIODS, min_periods=1).mean()
+    f["ltv"] = ratio(
+        f["arpa"].astype("float64").fillna(0.0), mean_churn.fillna(0.0).to_numpy()
+    ).to_numpy()
+    f.loc[f["arpa"].isna(), "ltv"] = pd.NA
+    return f
+
+
+def revenue(
+    subscriptions: ir.Table | pd.DataFrame,
+    *,
+    period: str = "month",
+    date_from: DateLike = None,
+    date_to: DateLike = None,
+    timezone: str = "UTC",
+) -> pd.DataFrame:
+    """MRR movements and churn/retention rates per period.
+
+    Parameters
+    ----------
+    subscriptions : ibis.Table or pandas.DataFrame
+        Canonical subscription periods: ``customer_id``, ``start`` (inclusive), ``end``
+        (exclusive, null = still active), ``mrr`` (monthly amount; a yearly plan counts 1/12).
+    period : {"month", "week", "quarter"}
+        Length of a period (weeks start on Monday).
+    date_from, date_to : str, date or datetime, optional
+        The range, truncated to whole periods; the last period counts in full. Defaults: the
+        first start and the last start or end. Naive values are read in *timezone*.
+    timezone : str
+        Analysis time zone: periods start at local midnight there.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period: ``period`` (tz-aware start), the amounts ``mrr_start, new,
+        expansion, contraction, churn, reactivation, mrr_end`` (float, churn and contraction
+        positive, ``mrr_start + new + expansion + reactivation - contraction - churn ==
+        mrr_end``), the counts ``customers_start, customers_end, customers_churned`` (int64), and
+        the rates ``logo_churn_rate, gross_mrr_churn_rate, net_mrr_churn_rate, grr, nrr,
+        quick_ratio, arpa, ltv`` (Float64 fractions, ``<NA>`` when the denominator is 0). The
+        formulas are in :data:`REVENUE_FORMULAS`.
+
+    Raises
+    ------
+    ParameterError
+        An unknown period or time zone, or ``date_from`` after ``date_to``.
+    ColumnError
+        A canonical column is missing.
+
+    Examples
+    --------
+    Customer b pays 20 from December until 1 February; a pays 10 from 10 January, upgrades to 30
+    on 15 February and cancels on 10 March:
+
+    >>> import pandas as pd
+    >>> subs = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"],
+    ...     "start": pd.to_datetime(["2024-01-10", "2024-02-15", "2023-12-01"], utc=True),
+    ...     "end": pd.to_datetime(["2024-02-15", "2024-03-10", "2024-02-01"], utc=True),
+    ...     "mrr": [10.0, 30.0, 20.0]})
+    >>> r = revenue(subs, date_from="2024-01-01", date_to="2024-03-01")
+    >>> r[["mrr_start", "new", "expansion", "churn", "mrr_end", "logo_churn_rate"]]
+       mrr_start   new  expansion  churn  mrr_end  logo_churn_rate
+    0       20.0  10.0        0.0   20.0     10.0              1.0
+    1       10.0   0.0       20.0    0.0     30.0              0.0
+    2       30.0   0.0        0.0   30.0      0.0              1.0
+    """
+    table = subscriptions_table(subscriptions)
+    cal = revenue_calendar(
+        table, period=period, date_from=date_from, date_to=date_to, timezone=timezone
+    )
+    return _revenue_frame(table, cal)
+
+
+def _revenue_frame(table: ir.Table, cal: RevenueCalendar) -> pd.DataFrame:
+    lookback = LTV_PERIODS - 1  # so the first periods' LTV sees a full window
+    bounds = _boundaries(cal, lookback)
+    moves = customer_movements_expr(table, bounds, lo=-lookback, n=cal.n)
+    totals = _period_totals(moves).to_pandas()
+    index = pd.Index(np.arange(-lookback, cal.n), name="i")
+    frame = totals.set_index("i").reindex(index).fillna(0).astype("int64").reset_index(drop=True)
+    frame = _rates(frame).iloc[lookback:].reset_index(drop=True)
+    for col in MONEY_COLUMNS:
+        frame[col] = frame[col] / SCALE
+    frame.insert(0, "period", pd.Series(cal.starts(), dtype=f"datetime64[us, {cal.timezone}]"))
+    return frame[REVENUE_COLUMNS]
+
+
+def customer_movements(
+    subscriptions: ir.Table | pd.DataFrame,
+    *,
+    period: str = "month",
+    date_from: DateLike = None,
+    date_to: DateLike = None,
+    timezone: str = "UTC",
+) -> pd.DataFrame:
+    """The customers behind :func:`revenue`: one row per (period, customer) with MRR at either end.
+
+    Returns ``period, customer_id, mrr_start, mrr_end, movement`` where movement is new,
+    reactivation, expansion, contraction, churn or flat; sorted by period and customer.
+    Parameters as for :func:`revenue`.
+    """
+    table = subscriptions_table(subscriptions)
+    cal = revenue_calendar(
+        table, period=period, date_from=date_from, date_to=date_to, timezone=timezone
+    )
+    moves = customer_movements_expr(table, _boundaries(cal, 0), lo=0, n=cal.n).to_pandas()
+    moves = moves.sort_values(["i", "customer_id"]).reset_index(drop=True)
+    starts = pd.Series(cal.starts(), dtype=f"datetime64[us, {cal.timezone}]")
+    return pd.DataFrame(
+        {
+            "period": starts.iloc[moves["i"].to_numpy()].reset_index(drop=True),
+            "customer_id": moves["customer_id"].astype("str"),
+            "mrr_start": moves["m0"].to_numpy() / SCALE,
+            "mrr_end": moves["m1"].to_numpy() / SCALE,
+            "movement": moves["kind"].astype("str"),
+        }
+    )
+
+
+def revenue_cohorts(
+    subscriptions: ir.Table | pd.DataFrame,
+    *,
+    period: str = "month",
+    date_from: DateLike = None,
+    date_to: DateLike = None,
+    timezone: str = "UTC",
+) -> pd.DataFrame:
+    """Revenue and logo retention of customers grouped by the period of their first MRR.
+
+    A customer's cohort is the period holding the start of their first paying subscription;
+    ``cohort_mrr`` sums each member's MRR at that first start, ``cohort_customers`` counts them.
+    Offset ``k`` looks at the end of period ``cohort + k``: ``mrr`` is the members' MRR there
+    and ``customers`` those with MRR > 0. ``revenue_retention = mrr / cohort_mrr`` (may exceed
+    1), ``logo_retention = customers / cohort_customers``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cohort, offset, customers, mrr, cohort_customers, cohort_mrr, revenue_retention,
+        logo_retention``: every period of the range is a cohort (empty ones included) with offsets
+        ``0..n-1``; cells after the end of the range are ``<NA>``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> subs = pd.DataFrame({
+    ...     "customer_id": ["a", "b", "b"],
+    ...     "start": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-02-10"], utc=True),
+    ...     "end": pd.to_datetime(["2024-02-20", "2024-02-10", None], utc=True),
+    ...     "mrr": [10.0, 30.0, 50.0]})
+    >>> c = revenue_cohorts(subs, date_from="2024-01-01", date_to="2024-02-01")
+    >>> c[["offset", "customers", "mrr", "revenue_retention", "logo_retention"]].head(2)
+       offset  customers   mrr  revenue_retention  logo_retention
+    0       0          2  40.0               1.0             1.0
+    1       1          1  50.0               1.25            0.5
+    """
+    table = subscriptions_table(subscriptions)
+    cal = revenue_calendar(
+        table, period=period, date_from=date_from, date_to=date_to, timezone=timezone
+    )
+    bounds = _boundaries(cal, 0)
+    cells, members = _cohort_exprs(table, bounds, cal.n)
+    return _cohort_frame(cells.to_pandas(), members.to_pandas(), cal)
+
+
+def _cohort_exprs(subs: ir.Table, bounds: ir.Table, n: int) -> tuple[ir.Table, ir.Table]:
+    first = subs.group_by("customer_id").aggregate(first_start=subs.start.min())
+    opening = subs.join(first, "customer_id").filter(lambda t: t.start == t.first_start)
+    initial = opening.group_by("customer_id").aggregate(
+        first_start=opening.first_start.min(), initial=opening.amount.sum()
+    )
+    b0 = bounds.select(c="i", t0="t")
+    b1 = bounds.select(c1=bounds.i - 1, t1="t")
+    periods = b0.join(b1, b0.c == b1.c1).select("c", "t0", "t1")
+    cohort = initial.join(
+        periods, [initial.first_start >= periods.t0, initial.first_start < periods.t1]
+    ).select("customer_id", "c", "initial")
+    members = cohort.group_by("c").aggregate(
+        cohort_customers=cohort.count().cast(dt.int64), cohort_mrr=cohort.initial.sum()
+    )
+    at = customer_mrr_at(subs, bounds)
+    cell = cohort.join(at, "customer_id").filter(lambda t: (t.i - 1 >= t.c) & (t.i <= n))
+    cell = cell.mutate(offset=cell.i - 1 - cell.c)
+    cells = cell.group_by(["c", "offset"]).aggregate(
+        customers=cell.count().cast(dt.int64), amount=cell.amount.sum().cast(dt.int64)
+    )
+    return cells, members
+
+
+def _cohort_frame(cells: pd.DataFrame, members: pd.DataFrame, cal: RevenueCalendar) -> pd.DataFrame:
+    n = cal.n
+    grid = pd.MultiIndex.from_product([range(n), range(n)], names=["c", "offset"]).to_frame(
+        index=False
+    )
+    frame = grid.merge(cells, on=["c", "offset"], how="left").merge(members, on="c", how="left")
+    observable = (frame["c"] + frame["offset"]) < n
+    size = frame["cohort_customers"].fillna(0).astype("int64")
+    base = frame["cohort_mrr"].fillna(0).astype("float64")
+    customers = pd.array(frame["customers"].fillna(0).astype("int64"), dtype="Int64")
+    customers[~observable.to_numpy()] = pd.NA
+    amount = pd.array(frame["amount"].fillna(0).astype("float64") / SCALE, dtype="Float64")
+    amount[~observable.to_numpy()] = pd.NA
+    starts = pd.Series(cal.starts(), dtype=f"datetime64[us, {cal.timezone}]")
+    out = pd.DataFrame(
+        {
+            "cohort": starts.iloc[frame["c"].to_numpy()].reset_index(drop=True),
+            "offset": frame["offset"].astype("int64"),
+            "customers": customers,
+            "mrr": amount,
+            "cohort_customers": size,
+            "cohort_mrr": base / SCALE,
+        }
+    )
+    out["revenue_retention"] = _masked_ratio(amount, base / SCALE)
+    out["logo_retention"] = _masked_ratio(customers, size)
+    return out[COHORT_COLUMNS]
+
+
+def _masked_ratio(
+    num: pd.api.extensions.ExtensionArray, den: Sequence[float] | pd.Series
+) -> pd.Series:
+    missing = pd.isna(num)
+    values = ratio(np.where(missing, 0.0, np.asarray(num, dtype="float64", na_value=0.0)), den)
+    values[missing] = pd.NA
+    return values

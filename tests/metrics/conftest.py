@@ -1,0 +1,26 @@
+"""Fixtures of the metric tests: the same tests run on DuckDB and on PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+
+import ibis
+import pandas as pd
+import pytest
+
+from metrics.helpers import SCHEMA, Loader
+from prodops.engine import duckdb_connect
+
+_names = itertools.count()
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def load(request: pytest.FixtureRequest) -> Loader:
+    """Load an events frame into a table of the backend under test (a fresh PG schema)."""
+    con = duckdb_connect() if request.param == "duckdb" else request.getfixturevalue("pg_ibis")
+
+    def make(events: pd.DataFrame) -> ibis.Table:
+        name = f"events_{next(_names)}"
+        return con.create_table(name, ibis.memtable(events, schema=SCHEMA))
+
+    return make

@@ -1,0 +1,313 @@
+"""A plain-pandas reference implementation of the events metrics (tests only).
+
+Written from DESIGN.md's "Metric semantics" independently of the engine: periods are found by
+stepping a calendar forward and back and searching it, cohorts and cells by looping over users
+with Python sets. Slow and obvious on purpose; hypothesis compares the engine against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from prodops.errors import InputError
+
+STEP = {
+    "hour": pd.Timedelta(hours=1),
+    "day": pd.Timedelta(days=1),
+    "week": pd.Timedelta(days=7),
+}
+
+
+def local(ts: pd.Series, tz: str) -> pd.Series:
+    return ts.dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def trunc(x: pd.Timestamp, period: str, week_start: str) -> pd.Timestamp:
+    if period == "hour":
+        return pd.Timestamp(x.year, x.month, x.day, x.hour)
+    day = pd.Timestamp(x.year, x.month, x.day)
+    if period == "day":
+        return day
+    if period == "week":
+        first_weekday = 0 if week_start == "monday" else 6
+        return day - pd.Timedelta(days=(day.dayofweek - first_weekday) % 7)
+    return pd.Timestamp(x.year, x.month, 1)
+
+
+def step(x: pd.Timestamp, period: str, times: int) -> pd.Timestamp:
+    if period == "month":
+        months = x.year * 12 + (x.month - 1) + times
+        return pd.Timestamp(months // 12, months % 12 + 1, 1)
+    return x + STEP[period] * times
+
+
+def to_local(value: Any, tz: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    stamp = pd.Timestamp(value)
+    return stamp.tz_convert(tz).tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+class RefCalendar:
+    """Periods ``first + i*count`` units for i in 0..n-1, found by stepping."""
+
+    def __init__(self, events: pd.DataFrame, opts: dict[str, Any], *, use_periods: bool) -> None:
+        tz = opts.get("timezone", "UTC")
+        self.period = opts.get("period", "week")
+        self.count = opts.get("period_count", 1)
+        ws = opts.get("week_start", "monday")
+        self.tz = tz
+        loc = local(events["timestamp"], tz)
+        start = to_local(opts.get("date_from"), tz)
+        end = to_local(opts.get("date_to"), tz)
+        periods = opts.get("periods") if use_periods else None
+        if end is None and not (start is not None and periods is not None):
+            if loc.empty:
+                raise InputError("there are no events")
+            end = loc.max()
+        if start is not None:
+            first = trunc(start, self.period, ws)
+            if periods is not None:
+                n = periods
+            else:
+                last = trunc(end, self.period, ws)
+                n = 0
+                while step(first, self.period, n * self.count) <= last:
+                    n += 1
+        else:
+            last = trunc(end, self.period, ws)
+            if periods is not None:
+                n = periods
+                first = step(last, self.period, -(periods - 1) * self.count)
+            else:
+                if loc.empty:
+                    raise InputError("there are no events")
+                lo = trunc(min(loc.min(), end), self.period, ws)
+                first, n = last, 1
+                while first > lo:
+                    first = step(first, self.period, -self.count)
+                    n += 1
+        self.first, self.n = first, n
+        # Boundaries wide enough for every event, to place events before and after the range.
+        lo_all = min([first, *([loc.min()] if len(loc) else [])])
+        hi_all = max([step(first, self.period, n * self.count), *([loc.max()] if len(loc) else [])])
+        back = 0
+        while step(first, self.period, -back * self.count) > lo_all:
+            back += 1
+        fwd = n
+        while step(first, self.period, fwd * self.count) <= hi_all:
+            fwd += 1
+        self.bounds = [step(first, self.period, i * self.count) for i in range(-back, fwd + 1)]
+        self.back = back
+        self.loc = loc
+
+    def index(self) -> np.ndarray:
+        pos = np.searchsorted(
+            np.array(self.bounds, dtype="datetime64[us]"),
+            self.loc.to_numpy(dtype="datetime64[us]"),
+            side="right",
+        )
+        return pos - 1 - self.back
+
+    def starts(self) -> pd.DatetimeIndex:
+        stamps = [
+            step(self.first, self.period, i * self.count).tz_localize(
+                self.tz, ambiguous=True, nonexistent="shift_forward"
+            )
+            for i in range(self.n)
+        ]
+        return pd.DatetimeIndex(stamps, tz=self.tz).as_unit("us")
+
+    def days(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(
+            [step(self.first, self.period, i * self.count) for i in range(self.n)]
+        ).as_unit("us")
+
+
+def matches(frame: pd.DataFrame, where: dict[str, str] | None) -> pd.Series:
+    ok = pd.Series(True, index=frame.index)
+    for col, value in (where or {}).items():
+        ok &= (
+            frame[col]
+            .astype(object)
+            .map(
+                lambda v, value=value: (
+                    v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) == value
+                )
+            )
+        )
+    return ok
+
+
+def named(frame: pd.DataFrame, event: str | None) -> pd.Series:
+    return pd.Series(True, index=frame.index) if event is None else frame["event"] == event
+
+
+def ref_retention(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
+    cal = RefCalendar(events, opts, use_periods=True)
+    n = cal.n
+    ev = events.assign(idx=cal.index())
+    bk_col = opts.get("breakdown")
+    glob = ev[matches(ev, opts.get("where"))]
+    if bk_col is None:
+        values: list[Any] = [None]
+    else:
+        raw = {None if pd.isna(v) else str(v) for v in glob[bk_col]}
+        values = sorted(raw, key=lambda v: (v is None, v or ""))
+    kind = opts.get("cohort", "first_time")
+    min_occ = opts.get("min_occurrences", 1)
+    cumulative = opts.get("cumulative", False)
+    rows = []
+    for v in values:
+        if bk_col is None:
+            scope = glob
+        else:
+            label = glob[bk_col].map(lambda x: None if pd.isna(x) else str(x))
+            scope = glob[label == v] if v is not None else glob[label.isna()]
+        starts = scope[
+            named(scope, opts.get("start_event")) & matches(scope, opts.get("start_where"))
+        ]
+        rets = scope[
+            named(scope, opts.get("return_event")) & matches(scope, opts.get("return_where"))
+        ]
+        members: dict[int, set[str]] = {i: set() for i in range(n)}
+        if kind == "first_time":
+            for user, grp in starts.groupby("user_id"):
+                c = int(grp["idx"].min())
+                if 0 <= c < n:
+                    members[c].add(str(user))
+        elif kind == "recurring":
+            for user, c in zip(starts["user_id"], starts["idx"], strict=True):
+                if 0 <= c < n:
+                    members[int(c)].add(str(user))
+        else:
+            all_named = ev[named(ev, opts.get("start_event"))]
+            for user, grp in all_named.groupby("user_id"):
+                t0 = grp["timestamp"].min()
+                mine = starts[(starts["user_id"] == user) & (starts["timestamp"] == t0)]
+                if len(mine):
+                    c = int(mine["idx"].iloc[0])
+                    if 0 <= c < n:
+                        members[c].add(str(user))
+        active: dict[str, set[int]] = {}
+        for (user, r), grp in rets.groupby(["user_id", "idx"]):
+            if len(grp) >= min_occ and 0 <= r < n:
+                active.setdefault(str(user), set()).add(int(r))
+        for i in range(n):
+            size = len(members[i])
+            for k in range(n):
+                if i + k > n - 1:
+                    count: Any = pd.NA
+                elif k == 0:
+                    count = size
+                elif cumulative:
+                    count = sum(1 for u in members[i] if any(r >= i + k for r in active.get(u, ())))
+                else:
+                    count = sum(1 for u in members[i] if i + k in active.get(u, ()))
+                rate = pd.NA if count is pd.NA or size == 0 else count / size
+                rows.append((v, i, size, k, count, rate))
+    frame = pd.DataFrame(rows, columns=["breakdown", "i", "size", "offset", "count", "rate"])
+    starts_index = cal.starts()
+    out = pd.DataFrame(
+        {
+            "breakdown": pd.Series(list(frame["breakdown"]), dtype=object),
+            "cohort": starts_index[frame["i"].to_numpy(dtype=int)],
+            "size": frame["size"].astype("int64"),
+            "offset": frame["offset"].astype("int64"),
+            "count": pd.array(list(frame["count"]), dtype="Int64"),
+            "rate": pd.array(list(frame["rate"]), dtype="Float64"),
+        }
+    )
+    return out
+
+
+def ref_average(frame: pd.DataFrame) -> dict[tuple[Any, int], Any]:
+    out: dict[tuple[Any, int], Any] = {}
+    for (bk, k), grp in frame.groupby(["breakdown", "offset"], dropna=False):
+        seen = grp[grp["count"].notna()]
+        den = int(seen["size"].sum())
+        out[(None if pd.isna(bk) else bk, int(k))] = (
+            pd.NA if den == 0 else int(seen["count"].sum()) / den
+        )
+    return out
+
+
+def _activity(events: pd.DataFrame, opts: dict[str, Any], cal: RefCalendar) -> pd.DataFrame:
+    ev = events.assign(idx=cal.index())
+    return ev[named(ev, opts.get("event")) & matches(ev, opts.get("where"))]
+
+
+def ref_lifecycle(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
+    cal = RefCalendar(events, opts, use_periods=False)
+    act = _activity(events, opts, cal)
+    sets = {u: set(int(i) for i in g["idx"] if i < cal.n) for u, g in act.groupby("user_id")}
+    rows = []
+    for j in range(cal.n):
+        new = ret = res = dor = 0
+        for s in sets.values():
+            if j in s:
+                if min(s) == j:
+                    new += 1
+                elif j - 1 in s:
+                    ret += 1
+                else:
+                    res += 1
+            elif j - 1 in s:
+                dor += 1
+        rows.append((new, ret, res, dor, pd.NA if dor == 0 else (new + res) / dor))
+    frame = pd.DataFrame(
+        rows, columns=["new", "returning", "resurrecting", "dormant", "pulse_ratio"]
+    )
+    frame.insert(0, "start", cal.starts())
+    frame = frame.astype({c: "int64" for c in ["new", "returning", "resurrecting", "dormant"]})
+    frame["pulse_ratio"] = pd.array(list(frame["pulse_ratio"]), dtype="Float64")
+    return frame
+
+
+def ref_stickiness(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
+    cal = RefCalendar(events, opts, use_periods=False)
+    act = _activity(events, opts, cal)
+    act = act[(act["idx"] >= 0) & (act["idx"] < cal.n)]
+    least = opts.get("min_events", 1)
+    per_user: dict[str, int] = {}
+    for (user, _), grp in act.groupby(["user_id", "idx"]):
+        if len(grp) >= least:
+            per_user[str(user)] = per_user.get(str(user), 0) + 1
+    ns = list(range(1, cal.n + 1))
+    if opts.get("cumulative"):
+        users = [sum(1 for a in per_user.values() if a >= m) for m in ns]
+    else:
+        users = [sum(1 for a in per_user.values() if a == m) for m in ns]
+    return pd.DataFrame(
+        {"active_periods": ns, "users": users, "buckets_total": [cal.n] * cal.n}
+    ).astype("int64")
+
+
+def ref_active_users(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
+    cal = RefCalendar(events, {**opts, "period": "day"}, use_periods=False)
+    act = _activity(events, opts, cal)
+    w = opts.get("window_days", 1)
+    users = []
+    for d in range(cal.n):
+        inside = act[(act["idx"] > d - w) & (act["idx"] <= d)]
+        users.append(inside["user_id"].nunique())
+    return pd.DataFrame({"date": cal.days(), "users": pd.Series(users, dtype="int64")})
+
+
+def ref_churn(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
+    cal = RefCalendar(events, opts, use_periods=False)
+    act = _activity(events, opts, cal)
+    sets = {u: set(int(i) for i in g["idx"]) for u, g in act.groupby("user_id")}
+    rows = []
+    for j in range(cal.n):
+        before = [s for s in sets.values() if j - 1 in s]
+        gone = sum(1 for s in before if j not in s)
+        rows.append((len(before), gone, pd.NA if not before else gone / len(before)))
+    frame = pd.DataFrame(rows, columns=["active_start", "churned", "churn_rate"])
+    frame.insert(0, "period", cal.starts())
+    frame = frame.astype({"active_start": "int64", "churned": "int64"})
+    frame["churn_rate"] = pd.array(list(frame["churn_rate"]), dtype="Float64")
+    return frame
