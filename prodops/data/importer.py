@@ -9,6 +9,7 @@ it in SQL.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import uuid
@@ -77,6 +78,7 @@ class Inspection:
     preview: pd.DataFrame = field(repr=False)
     sample: pd.DataFrame = field(repr=False)
     plan: ImportPlan
+    warnings: tuple[str, ...] = ()
 
     def remap(self, canonical: str, source: str | None) -> Inspection:
         """Return the inspection with *canonical* mapped to *source* (time format re-guessed)."""
@@ -85,7 +87,8 @@ class Inspection:
         if canonical in TIME_COLUMNS:
             times.pop(canonical, None)
             if source:
-                times[canonical] = guess_time(self.sample, source, ambiguous_ok=True)
+                with contextlib.suppress(InputError):  # reported again, clearly, at import
+                    times[canonical] = guess_time(self.sample, source, ambiguous_ok=True)
         return replace(self, plan=replace(self.plan, mapping=mapping, times=times))
 
 
@@ -128,17 +131,46 @@ def ambiguous_error(column: str, guess: TimeGuess) -> InputError:
     )
 
 
-def _plan_times(sample: pd.DataFrame, mapping: ColumnMapping) -> dict[str, TimeGuess]:
+def _plan_times(
+    sample: pd.DataFrame, mapping: ColumnMapping
+) -> tuple[ColumnMapping, dict[str, TimeGuess], list[str]]:
+    """Guess the time formats of the mapped time columns; returns (mapping, times, warnings).
+
+    For a generic mapping, a time column whose values are not dates is swapped for a property
+    column whose values are; a column that still does not parse is left out of *times* with a
+    warning (the import guesses again and reports it clearly).
+    """
     times: dict[str, TimeGuess] = {}
+    warnings: list[str] = []
+    columns = list(sample.columns)
     for canonical in TIME_COLUMNS:
         source = mapping.columns.get(canonical)
-        if source and source in sample.columns:
-            filled = sample[source].fillna("").astype(str).str.strip() != ""
-            if canonical == END_COL and not filled.any():
-                times[canonical] = times.get(START_COL, TimeGuess())
-                continue
+        if not source or source not in sample.columns:
+            continue
+        filled = sample[source].fillna("").astype(str).str.strip() != ""
+        if canonical == END_COL and not filled.any():
+            times[canonical] = times.get(START_COL, TimeGuess())
+            continue
+        try:
             times[canonical] = guess_time(sample, source)
-    return times
+        except InputError as error:
+            swap = _time_like_property(sample, mapping) if mapping.preset == "generic" else None
+            if swap is None:
+                warnings.append(error.message)
+                continue
+            mapping = mapping.with_column(canonical, swap, columns)
+            times[canonical] = guess_time(sample, swap)
+    return mapping, times, warnings
+
+
+def _time_like_property(sample: pd.DataFrame, mapping: ColumnMapping) -> str | None:
+    for column in mapping.properties:
+        try:
+            if detect_time_format(sample[column].tolist()).matched >= 0.95:
+                return column
+        except InputError:
+            continue
+    return None
 
 
 def inspect_raw(
@@ -159,17 +191,16 @@ def inspect_raw(
         )
     mapping = detect_mapping(list(raw.columns), kind=kind)
     times: dict[str, TimeGuess] = {}
+    warnings: list[str] = []
     if mapping.preset != "stripe":
-        try:
-            times = _plan_times(sample, mapping)
-        except InputError as error:
-            raise InputError(error.what, where=raw.label, fix=error.fix) from error
+        mapping, times, warnings = _plan_times(sample, mapping)
     return Inspection(
         label=raw.label,
         columns=raw.columns,
         preview=sample.head(preview_rows),
         sample=sample,
         plan=ImportPlan(file=file_guess, mapping=mapping, times=times),
+        warnings=tuple(warnings),
     )
 
 

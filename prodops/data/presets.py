@@ -63,7 +63,8 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
 
 def normalise(name: str) -> str:
     """Return *name* in lower case with runs of non-alphanumerics as one "_" (``$distinct_id``)."""
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    lowered = re.sub(r"\(utc\)", "", name.strip().lower())  # Stripe: "Created (UTC)"
+    return re.sub(r"[^0-9a-z]+", "_", lowered).strip("_")
 
 
 @dataclass(frozen=True)

@@ -192,8 +192,8 @@ def load_canonical(
         for _, col, r in checks
     )
     value = "CASE _reason " + " ".join(
-        f"WHEN {sql_literal(r)} THEN CAST("
-        f"{f'_raw_{col}' if col in (TIME_COL, START_COL, END_COL, MRR_COL) else col} AS VARCHAR)"
+        f"WHEN {sql_literal(r)} THEN coalesce(CAST("
+        f"{f'_raw_{col}' if col in (TIME_COL, START_COL, END_COL, MRR_COL) else col} AS VARCHAR), '')"
         for _, col, r in checks
     )
     raw_cols = [f"_raw_{c}" for c in (TIME_COL, START_COL, END_COL, MRR_COL) if c in canonical]
