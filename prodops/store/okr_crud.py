@@ -197,6 +197,7 @@ def update_key_result(
 ) -> KeyResult:
     """Apply *changes* if the key result is still at *seen_version*; else StaleEditError."""
     values = _values(changes)
+    values.update(_blank_binding_is_none(values))
     merged = _get(session, KeyResult, key_result_id).model_copy(update=values)
     okr.validate_title(merged.title)
     okr.validate_key_result_values(
@@ -387,8 +388,17 @@ def _check_parent(session: Session, objective_id: int, parent_id: int | None) ->
         parent_id = _get(session, Objective, parent_id).parent_id
 
 
+_BINDING_FIELDS = ("binding_dataset", "binding_metric", "binding_params")
+
+
+def _blank_binding_is_none(source: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
+    """Blank binding fields are stored as NULL (no binding), so "" and None cannot differ."""
+    values = source.model_dump() if isinstance(source, SQLModel) else source
+    return {k: None for k in _BINDING_FIELDS if k in values and not (values[k] or "").strip()}
+
+
 def _check_params(params: str | None) -> None:
-    if params is None:
+    if params is None or not params.strip():
         return
     try:
         parsed = json.loads(params)
