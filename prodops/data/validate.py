@@ -191,9 +191,9 @@ def load_canonical(
         f"WHEN {sql_literal(r)} THEN {sql_literal(mapping.columns.get(col) or col)}"
         for _, col, r in checks
     )
+    raw_of = {c: f"_raw_{c}" for c in (TIME_COL, START_COL, END_COL, MRR_COL)}
     value = "CASE _reason " + " ".join(
-        f"WHEN {sql_literal(r)} THEN coalesce(CAST("
-        f"{f'_raw_{col}' if col in (TIME_COL, START_COL, END_COL, MRR_COL) else col} AS VARCHAR), '')"
+        f"WHEN {sql_literal(r)} THEN coalesce(CAST({raw_of.get(col, col)} AS VARCHAR), '')"
         for _, col, r in checks
     )
     raw_cols = [f"_raw_{c}" for c in (TIME_COL, START_COL, END_COL, MRR_COL) if c in canonical]

@@ -157,7 +157,7 @@ def test_validation_reports_row_column_value_and_reason(write_file: Write) -> No
         ",2024-01-01,,10\n"
         "c6,someday,,10\n",
     )
-    report, frame = load(path)
+    report, _ = load(path)
     assert (report.rows_read, report.rows_accepted, report.rows_rejected) == (6, 1, 5)
     assert report.rejected.values.tolist() == [
         [2, "end_date", "2024-02-01", "end before start"],
