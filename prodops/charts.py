@@ -779,3 +779,28 @@ def build_nrr_grr_chart(
         y_title="Revenue retained",
         reference=1.0,
     )
+
+
+def retention_table(
+    frame: pd.DataFrame, *, period: str = "week", period_count: int = 1
+) -> pd.DataFrame:
+    """The retention matrix as a wide table: ``Cohort, Users, <Week 0>, <Week 1>, ...`` (rates).
+
+    Unobservable cells stay empty (NaN), as in the heatmap.
+    """
+    _require(frame, ["cohort", "offset", "size", "rate"], "retention table")
+    unit = "Period" if period_count > 1 else period_unit(period)
+    data = pd.DataFrame(
+        {
+            "Cohort": time_labels(frame["cohort"], period),
+            "Users": frame["size"].astype("int64"),
+            "column": frame["offset"].astype(int),
+            "rate": _floats(frame["rate"]),
+        }
+    )
+    wide = data.pivot_table(
+        index=["Cohort", "Users"], columns="column", values="rate", dropna=False, aggfunc="first"
+    )
+    wide = wide.reindex(columns=sorted(set(data["column"])))
+    wide.columns = [f"{unit} {c}" for c in wide.columns]
+    return wide.reset_index()

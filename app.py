@@ -1,0 +1,47 @@
+"""Home: what ProdOps is, the dataset picker, the catalog at a glance, KPIs and insights."""
+
+import streamlit as st
+
+from prodops.ui import cache, nav, render, state
+
+st.set_page_config(page_title="Home · ProdOps", page_icon=":material/insights:", layout="wide")
+nav.render_sidebar()
+
+st.title("ProdOps")
+st.markdown(
+    "ProdOps turns an events or subscriptions export into trustworthy retention, engagement,"
+    " churn and revenue numbers in seconds. Product-ops teams run their OKR check-ins, roadmap"
+    " critiques and business reviews on the same data."
+)
+
+datasets = cache.list_datasets()
+info = state.dataset_picker(datasets, prefer_kind="events")
+if info is None:
+    render.no_datasets()
+    st.stop()
+
+st.subheader("Catalog")
+render.catalog_table(datasets)
+
+others = [d for d in datasets if d.kind != info.kind][:1]
+found = []
+for shown in [info, *others]:
+    st.subheader(f"Key numbers: {shown.kind}")
+    st.text(f"{shown.name} · latest complete periods, change against the period before")
+    with render.errors():
+        kpis, insights = cache.summary(shown)
+    if kpis:
+        render.kpi_tiles(kpis)
+    else:
+        render.empty("Revenue metrics are not available in this version.")
+    found += [(insight, shown.name) for insight in insights]
+
+st.subheader("Insights")
+render.insight_list(found)
+
+st.subheader("Pages")
+row = st.columns(3)
+for column, (path, label, text) in zip(row, render.INSIGHT_PAGES, strict=True):
+    with column.container(border=True):
+        render.link(path, label, dataset=info.name)
+        st.caption(text)

@@ -1,0 +1,59 @@
+"""Retention: who comes back after a start event, by cohort."""
+
+import streamlit as st
+
+from prodops import charts, metrics
+from prodops.ui import cache, nav, render, state
+
+st.set_page_config(page_title="Retention · ProdOps", page_icon=":material/grid_on:", layout="wide")
+nav.render_sidebar()
+st.title("Retention")
+
+info = state.dataset_picker(cache.list_datasets(), prefer_kind="events")
+if info is None:
+    render.no_datasets()
+    st.stop()
+if info.kind != "events":
+    render.wrong_kind(info, needed="events", what="Retention")
+    st.stop()
+
+with render.errors():
+    counts = cache.load_metric(info, "event_counts")
+    params = state.retention_controls(info, counts, cache.filter_options(info))
+    frame = cache.load_metric(info, "retention", **params)
+
+st.caption(
+    "**What is counted.** "
+    + render.definition_lines(metrics.retention, "cohort", params["cohort"])
+    + " "
+    + render.doc_param(
+        metrics.retention, "cumulative" if params["cumulative"] else "min_occurrences"
+    )
+    + " Blank cells lie after the end of the range: they cannot be observed yet."
+)
+if frame.empty or int(frame.drop_duplicates(["breakdown", "cohort"])["size"].sum()) == 0:
+    render.empty(
+        "No user did the start event in this range with these filters. Widen the date range,"
+        " pick another start event or remove a filter."
+    )
+    st.stop()
+
+part, value = render.pick_breakdown(frame, params["breakdown"])
+average = metrics.retention_average(part)
+view = {"period": params["period"], "period_count": params["period_count"]}
+name = render.stem(info, "retention" + (f"_{value}" if value else ""))
+render.chart(
+    lambda: charts.build_retention_heatmap_chart(part, **view),
+    frame=part,
+    key="heatmap",
+    stem=f"{name}_heatmap",
+)
+render.chart(
+    lambda: charts.build_retention_curves_chart(part, average, **view),
+    frame=average,
+    key="curves",
+    stem=f"{name}_curves",
+)
+st.subheader("Table")
+table = charts.retention_table(part, **view)
+render.table(table, key="table", stem=f"{name}_table", percent=list(table.columns[2:]))

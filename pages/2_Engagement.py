@@ -1,0 +1,76 @@
+"""Engagement: active users, stickiness and the lifecycle of the active base."""
+
+import streamlit as st
+
+from prodops import charts
+from prodops.ui import cache, nav, render, state
+
+st.set_page_config(
+    page_title="Engagement · ProdOps", page_icon=":material/monitoring:", layout="wide"
+)
+nav.render_sidebar()
+st.title("Engagement")
+
+info = state.dataset_picker(cache.list_datasets(), prefer_kind="events")
+if info is None:
+    render.no_datasets()
+    st.stop()
+if info.kind != "events":
+    render.wrong_kind(info, needed="events", what="Engagement")
+    st.stop()
+
+with render.errors():
+    counts = cache.load_metric(info, "event_counts")
+    params = state.engagement_controls(info, counts, cache.filter_options(info))
+    windows = {
+        n: cache.load_metric(info, "active_users", window_days=d, **params)
+        for n, d in (("DAU", 1), ("WAU", 7), ("MAU", 30))
+    }
+    ratio = cache.load_metric(info, "dau_mau", **params)
+if sum(int(w["users"].sum()) for w in windows.values()) == 0:
+    render.empty(
+        "No user was active in this range with these filters. Widen the range or remove a filter."
+    )
+    st.stop()
+
+name = render.stem(info, "engagement")
+active = charts.active_users_frame(windows)
+render.chart(
+    lambda: charts.build_active_users_chart(active),
+    frame=active,
+    key="active",
+    stem=f"{name}_active_users",
+)
+render.chart(
+    lambda: charts.build_dau_mau_chart(ratio), frame=ratio, key="dau_mau", stem=f"{name}_dau_mau"
+)
+
+st.subheader("Stickiness")
+sticky_params = state.stickiness_controls()
+with render.errors():
+    sticky = cache.load_metric(info, "stickiness", **params, **sticky_params)
+view = {"period": sticky_params["period"], "cumulative": sticky_params["cumulative"]}
+render.chart(
+    lambda: charts.build_stickiness_chart(sticky, **view),
+    frame=sticky,
+    key="stickiness",
+    stem=f"{name}_stickiness",
+)
+
+st.subheader("Lifecycle")
+life_params = state.lifecycle_controls()
+with render.errors():
+    life = cache.load_metric(info, "lifecycle", **{k: v for k, v in params.items()}, **life_params)
+render.lifecycle_summary(life)
+render.chart(
+    lambda: charts.build_lifecycle_chart(life, period=life_params["period"]),
+    frame=life,
+    key="lifecycle",
+    stem=f"{name}_lifecycle",
+)
+render.chart(
+    lambda: charts.build_pulse_chart(life, period=life_params["period"]),
+    frame=life,
+    key="pulse",
+    stem=f"{name}_pulse",
+)

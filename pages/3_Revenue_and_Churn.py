@@ -1,0 +1,91 @@
+"""Revenue & Churn: MRR movements and retention rates from subscriptions; user churn from events."""
+
+import streamlit as st
+
+from prodops import charts
+from prodops.ui import cache, nav, render, state
+
+st.set_page_config(
+    page_title="Revenue & Churn · ProdOps", page_icon=":material/payments:", layout="wide"
+)
+nav.render_sidebar()
+st.title("Revenue & Churn")
+
+info = state.dataset_picker(cache.list_datasets(), prefer_kind="subscriptions")
+if info is None:
+    render.no_datasets()
+    st.stop()
+
+if info.kind == "events":
+    st.caption(
+        "From events, churn is the share of users active in one period who are not active in the"
+        " next. MRR, NRR, GRR and revenue churn need a subscriptions dataset (customer, start,"
+        " end, MRR): pick one above or import one on the Data page."
+    )
+    with render.errors():
+        params = state.churn_controls(info, cache.load_metric(info, "event_counts"))
+        churn = cache.load_metric(info, "churn", **params)
+    if churn["active_start"].sum() == 0:
+        render.empty(
+            "No user was active in this range. Widen the date range or pick another event."
+        )
+        st.stop()
+    name = render.stem(info, "churn")
+    render.chart(
+        lambda: charts.build_churn_chart(churn, period=params["period"]),
+        frame=churn,
+        key="churn",
+        stem=name,
+    )
+    render.table(churn, key="churn_table", stem=f"{name}_table", percent=["churn_rate"])
+    st.stop()
+
+if cache.metric_function("revenue") is None:
+    render.empty("Revenue metrics are not available in this version of ProdOps.")
+    st.stop()
+with render.errors():
+    params = state.revenue_controls(info)
+    revenue = cache.load_metric(info, "revenue", **params)
+    cohorts = cache.load_metric(info, "revenue_cohorts", **params)
+if revenue.empty or revenue["customers_start"].sum() + revenue["customers_end"].sum() == 0:
+    render.empty("No subscription was active in this range. Widen the date range.")
+    st.stop()
+
+view = {"period": params["period"]}
+render.revenue_tiles(revenue, cache.revenue_formulas(), as_of=info.time_max, **view)
+name = render.stem(info, "revenue")
+left, right = st.columns(2)
+with left:
+    render.chart(
+        lambda: charts.build_mrr_chart(revenue, **view),
+        frame=revenue,
+        key="mrr",
+        stem=f"{name}_mrr",
+    )
+    render.chart(
+        lambda: charts.build_revenue_churn_chart(revenue, **view),
+        frame=revenue,
+        key="rates",
+        stem=f"{name}_churn",
+    )
+with right:
+    render.chart(
+        lambda: charts.build_mrr_movements_chart(revenue, **view),
+        frame=revenue,
+        key="moves",
+        stem=f"{name}_movements",
+    )
+    render.chart(
+        lambda: charts.build_nrr_grr_chart(revenue, **view),
+        frame=revenue,
+        key="nrr",
+        stem=f"{name}_nrr_grr",
+    )
+render.chart(
+    lambda: charts.build_revenue_retention_heatmap_chart(cohorts, **view),
+    frame=cohorts,
+    key="cohorts",
+    stem=f"{name}_cohorts",
+)
+st.subheader("Table")
+render.table(revenue, key="table", stem=f"{name}_table", percent=render.RATE_COLUMNS)

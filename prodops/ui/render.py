@@ -1,0 +1,328 @@
+"""Render helpers shared by the pages: errors, empty states, KPI tiles, insights, charts, tables.
+
+Text that may come from data (dataset names, event names, property values) is never rendered as
+Markdown or HTML: it goes through :func:`st.text`, ``st.dataframe`` or :func:`escape_markdown`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from prodops.errors import ProdOpsError
+from prodops.export import neutralise_formulas
+from prodops.insights import Insight, Kpi, complete_periods
+from prodops.ui.cache import DatasetLike
+from prodops.ui.downloads import download_buttons, file_stem
+from prodops.ui.state import url_selectbox
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_PAGE = "pages/6_Data.py"
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~$<:])")
+
+
+def escape_markdown(text: str) -> str:
+    """*text* with every Markdown (and ``$`` maths) character backslash-escaped.
+
+    Examples
+    --------
+    >>> escape_markdown("**$5** [x](y)")
+    '\\\\*\\\\*\\\\$5\\\\*\\\\* \\\\[x\\\\]\\\\(y\\\\)'
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def page_exists(path: str) -> bool:
+    """Whether a page file exists (links to pages still being written are left out)."""
+    return (ROOT / path).is_file()
+
+
+def link(path: str, label: str, *, dataset: str | None = None, icon: str | None = None) -> None:
+    """``st.page_link`` to *path* with the dataset in its URL; nothing if the page is absent."""
+    if page_exists(path):
+        params = {"dataset": dataset} if dataset else None
+        st.page_link(path, label=label, icon=icon, query_params=params)
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Show a :class:`ProdOpsError` raised inside as ``st.error`` and stop the page there."""
+    try:
+        yield
+    except ProdOpsError as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+
+
+def no_datasets() -> None:
+    """The empty-catalog state: what to do next."""
+    st.info(
+        "No datasets yet: go to Data to upload, or run `prodops setup`.",
+        icon=":material/info:",
+    )
+    link(DATA_PAGE, "Open the Data page", icon=":material/database:")
+
+
+def wrong_kind(info: DatasetLike, *, needed: str, what: str) -> None:
+    """Explain that *what* needs a dataset of kind *needed* and the selected one is not."""
+    st.info(
+        f"{what} needs {needed} data, and the selected dataset holds {info.kind}. Pick an"
+        f" {needed} dataset above, or import one on the Data page.",
+        icon=":material/swap_horiz:",
+    )
+    st.caption("Selected dataset:")
+    st.text(info.name)
+
+
+def empty(message: str) -> None:
+    """A clear empty-result message instead of an empty chart."""
+    st.info(message, icon=":material/search_off:")
+
+
+def chart(
+    build: Callable[[], alt.Chart | alt.LayerChart],
+    *,
+    frame: pd.DataFrame,
+    key: str,
+    stem: str,
+) -> None:
+    """Draw the chart *build* returns, with CSV / PNG / SVG downloads of it and *frame*.
+
+    A chart that cannot be drawn (too many points) shows the reason and keeps the CSV download.
+    """
+    try:
+        built = build()
+    except ProdOpsError as error:
+        st.warning(str(error), icon=":material/warning:")
+        download_buttons(key=key, stem=stem, frame=frame)
+        return
+    st.altair_chart(built, width="stretch")
+    download_buttons(key=key, stem=stem, frame=frame, chart=built)
+
+
+def table(
+    frame: pd.DataFrame, *, key: str, stem: str, percent: Sequence[str] | None = None
+) -> None:
+    """A table (formula-like cells shown escaped, as in the download) and its CSV download.
+
+    Columns named in *percent* (fractions) are shown as percentages; the CSV keeps fractions.
+    """
+    shown = neutralise_formulas(frame)
+    percent = [c for c in shown.columns if c in set(percent or ())]
+    config = {c: st.column_config.NumberColumn(c, format="percent") for c in percent}
+    st.dataframe(shown, hide_index=True, column_config=config)
+    download_buttons(key=key, stem=stem, frame=frame)
+
+
+def pick_breakdown(frame: pd.DataFrame, breakdown: str | None) -> tuple[pd.DataFrame, str | None]:
+    """With a breakdown, a URL-synced picker of its value; returns that value's rows."""
+    if breakdown is None:
+        return frame, None
+    values = [str(v) for v in dict.fromkeys(frame["breakdown"]) if v is not None]
+    if not values:
+        return frame, None
+    value = url_selectbox(
+        f"{escape_markdown(breakdown)} =",
+        values,
+        key="value",
+        default=values[0],
+        help="One matrix per value.",
+    )
+    return frame[frame["breakdown"] == value], value
+
+
+def stem(info: DatasetLike, what: str) -> str:
+    """The file-name stem of a download: dataset name and what it shows."""
+    return file_stem(info.name, what)
+
+
+def kpi_tiles(kpis: Sequence[Kpi]) -> None:
+    """One ``st.metric`` per KPI, with the change against the previous period."""
+    if not kpis:
+        return
+    for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
+        column.metric(
+            kpi.label,
+            kpi.formatted_value(),
+            delta=kpi.formatted_delta(),
+            delta_color="inverse" if kpi.better == "down" else "normal",
+            help=kpi.help,
+            border=True,
+        )
+
+
+_CALLOUT = {"warning": st.warning, "success": st.success, "info": st.info}
+_PAGE_LABEL = {
+    "pages/1_Retention.py": "Open Retention",
+    "pages/2_Engagement.py": "Open Engagement",
+    "pages/3_Revenue_and_Churn.py": "Open Revenue & Churn",
+}
+
+
+def insight_callouts(insights: Sequence[Insight], *, dataset: str) -> None:
+    """Each insight as a coloured callout (escaped text) with a link to the page that shows it."""
+    if not insights:
+        st.caption("No large movements found in the latest complete periods.")
+        return
+    for insight in insights:
+        body = f"**{escape_markdown(insight.title)}**  \n{escape_markdown(insight.text)}"
+        _CALLOUT[insight.severity](body)
+        link(insight.page, _PAGE_LABEL.get(insight.page, "Open"), dataset=dataset)
+
+
+def insight_list(found: Sequence[tuple[Insight, str]], *, limit: int = 4) -> None:
+    """The *limit* largest insights of several datasets, largest first, each with its link."""
+    ranked = sorted(found, key=lambda pair: -pair[0].score)[:limit]
+    if not ranked:
+        st.caption("No large movements found in the latest complete periods.")
+    for insight, dataset in ranked:
+        insight_callouts([insight], dataset=dataset)
+
+
+INSIGHT_PAGES: tuple[tuple[str, str, str], ...] = (
+    (
+        "pages/1_Retention.py",
+        "Retention",
+        "Cohort heatmap and curves: who comes back, by start and return event.",
+    ),
+    (
+        "pages/2_Engagement.py",
+        "Engagement",
+        "DAU, WAU, MAU, stickiness and the lifecycle of active users.",
+    ),
+    (
+        "pages/3_Revenue_and_Churn.py",
+        "Revenue & Churn",
+        "MRR movements, churn, NRR and GRR, each with its formula.",
+    ),
+)
+
+
+def lifecycle_summary(frame: pd.DataFrame) -> None:
+    """The latest complete pulse ratio, (new + resurrecting) / dormant, as a metric."""
+    ratios = frame["pulse_ratio"].dropna()
+    if ratios.empty:
+        return
+    previous = float(ratios.iloc[-2]) if len(ratios) > 1 else None
+    latest = float(ratios.iloc[-1])
+    st.metric(
+        "Pulse ratio, latest period",
+        f"{latest:.2f}",
+        delta=None if previous is None else f"{latest - previous:+.2f}",
+        help="(new + resurrecting) / dormant: above 1 the active base grows.",
+        border=True,
+        width="content",
+    )
+
+
+RATE_COLUMNS: tuple[str, ...] = (
+    "logo_churn_rate",
+    "gross_mrr_churn_rate",
+    "net_mrr_churn_rate",
+    "grr",
+    "nrr",
+)
+_TILES: tuple[tuple[str, str, str], ...] = (
+    ("logo_churn_rate", "Logo churn", "percent"),
+    ("gross_mrr_churn_rate", "Gross MRR churn", "percent"),
+    ("net_mrr_churn_rate", "Net MRR churn", "percent"),
+    ("nrr", "NRR", "percent"),
+    ("grr", "GRR", "percent"),
+    ("quick_ratio", "Quick ratio", "ratio"),
+    ("arpa", "ARPA", "money"),
+    ("ltv", "LTV", "money"),
+)
+
+
+def _tile_value(value: Any, kind: str) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if kind == "percent":
+        return f"{float(value):.1%}"
+    if kind == "ratio":
+        return f"{float(value):.2f}"
+    return f"{float(value):,.2f}"
+
+
+def revenue_tiles(
+    frame: pd.DataFrame, formulas: dict[str, str], *, as_of: Any, period: str = "month"
+) -> None:
+    """The rates of the last complete period, each with its formula underneath."""
+    complete = complete_periods(
+        frame,
+        time_col="period",
+        period=period,
+        as_of=None if as_of is None else pd.Timestamp(as_of),
+    )
+    if complete.empty:
+        complete = frame
+    last = complete.iloc[-1]
+    label = pd.Timestamp(last["period"]).strftime("%Y-%m-%d")
+    st.caption(f"Last complete {period}, starting {label}")
+    shown = [t for t in _TILES if t[0] in frame.columns]
+    for start in range(0, len(shown), 4):
+        for column, (col, title, kind) in zip(
+            st.columns(4), shown[start : start + 4], strict=False
+        ):
+            with column.container(border=True):
+                st.metric(title, _tile_value(last[col], kind))
+                if col in formulas:
+                    st.code(formulas[col], language=None, wrap_lines=True)
+
+
+def catalog_table(datasets: Sequence[DatasetLike]) -> None:
+    """The catalog at a glance: name, kind, rows, users/customers, time range."""
+
+    def day(value: Any) -> str:
+        return "" if value is None else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+    frame = pd.DataFrame(
+        {
+            "Dataset": [d.name for d in datasets],
+            "Kind": [d.kind for d in datasets],
+            "Rows": [d.rows for d in datasets],
+            "Users / customers": [d.entities for d in datasets],
+            "From": [day(d.time_min) for d in datasets],
+            "To": [day(d.time_max) for d in datasets],
+        }
+    )
+    st.dataframe(neutralise_formulas(frame), hide_index=True)
+
+
+def doc_param(function: Callable[..., Any], name: str) -> str:
+    """The description of parameter *name* in *function*'s numpydoc docstring, on one line.
+
+    The pages show definitions in the same words as the docstrings of the metrics.
+    """
+    doc = inspect.getdoc(function) or ""
+    lines = doc.splitlines()
+    out: list[str] = []
+    inside = False
+    for line in lines:
+        if not line.startswith(" ") and line.strip():
+            names = [n.strip() for n in line.split(":")[0].split(",")]
+            if inside:
+                break
+            inside = name in names
+            continue
+        if inside and line.strip():
+            out.append(line.strip())
+    return " ".join(out)
+
+
+def definition_lines(function: Callable[..., Any], name: str, choice: str) -> str:
+    """From a parameter's description, the sentence(s) about ``choice`` (```choice```: ...)."""
+    text = doc_param(function, name)
+    parts = re.split(r"(?=``[a-z_]+``:)", text)
+    for part in parts:
+        if part.startswith(f"``{choice}``:"):
+            return part.strip()
+    return text
