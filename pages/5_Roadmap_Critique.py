@@ -1,0 +1,40 @@
+"""Roadmap critique: import the roadmap, score it with several reviewers, flag, decide, export."""
+
+import streamlit as st
+
+from prodops.ui import critique_common as common
+from prodops.ui import critique_items as items
+from prodops.ui import critique_sessions as sessions
+from prodops.ui.nav import render_sidebar
+
+st.set_page_config(page_title="Roadmap critique · ProdOps", layout="wide")
+render_sidebar()
+st.title("Roadmap critique")
+st.caption(
+    "Score each roadmap item against a rubric with several reviewers (each sees the others' "
+    "scores only after submitting), flag weak items, record decisions, export the summary."
+)
+engine = common.store_engine()
+common.show_flash()
+reviewer = common.reviewer_name()
+
+items_tab, sessions_tab = st.tabs(["Roadmap items", "Critique sessions"])
+with items_tab:
+    with st.expander("Import a roadmap export"):
+        items.render_import(engine)
+    with st.expander("Add an item"):
+        items.render_new_item(engine)
+    items.render_items(engine)
+
+with sessions_tab:
+    with st.expander("New critique session"):
+        sessions.render_new_session(engine)
+    crit = sessions.pick_session(engine)
+    if crit is not None:
+        sessions.render_session_header(engine, crit)
+        if reviewer:
+            sessions.render_scoring(engine, crit, reviewer)
+        summary = sessions.render_results(engine, crit, reviewer)
+        if summary is not None:
+            sessions.render_item_detail(engine, crit, summary, reviewer)
+            sessions.render_downloads(summary)

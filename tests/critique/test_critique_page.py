@@ -1,0 +1,126 @@
+"""AppTest of the roadmap-critique page: import, session, two reviewers, the lead decides."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from prodops.store import critique_crud as crud
+from prodops.store.db import init_store, read_session
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "pages" / "5_Roadmap_Critique.py"
+JIRA = Path(__file__).parent / "data" / "jira.csv"
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.chdir(ROOT)
+    # st.page_link resolves paths against the entry script; with a page as the entry script
+    # (AppTest.from_file) the menu's links cannot resolve, so the menu is stubbed here.
+    with mock.patch("prodops.ui.nav.render_sidebar") as sidebar:
+        at = AppTest.from_file(str(PAGE), default_timeout=60)
+        at.run()
+        assert sidebar.called
+        yield at
+
+
+def no_errors(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def set_name(at: AppTest, name: str) -> None:
+    if any(b.key == "critique_change_name" for b in at.button):
+        at.button(key="critique_change_name").click().run()
+    at.text_input(key="critique_name").input(name)
+    at.button(key="critique_use_name").click().run()
+    assert f"Reviewing as {name}" in [t.value for t in at.text]
+
+
+def ranked_table(at: AppTest) -> pd.DataFrame:
+    tables = [d.value for d in at.dataframe if "overall_median" in d.value.columns]
+    assert len(tables) == 1
+    return tables[0]
+
+
+def score_all(at: AppTest, sid: int, values: dict[int, int]) -> None:
+    """Score every item: all criteria at the item's value (effort left at 3)."""
+    for item_id, value in values.items():
+        for criterion in ("customer_value", "alignment", "evidence", "confidence"):
+            at.slider(key=f"critique_score_{sid}_{item_id}_{criterion}").set_value(value)
+        at.text_input(key=f"critique_comment_{sid}_{item_id}").input(f"c{value}")
+        no_errors(at.button(key=f"critique_save_{sid}_{item_id}").click().run())
+        assert any("Score saved" in s.value for s in at.success)
+    no_errors(at.button(key=f"critique_submit_{sid}").click().run())
+    assert any("Scores submitted" in s.value for s in at.success)
+
+
+def test_whole_session_flow(app: AppTest) -> None:
+    at = no_errors(app)
+    set_name(at, "Ann")
+    at.file_uploader(key="critique_upload").set_value((JIRA.name, JIRA.read_bytes(), "text/csv"))
+    no_errors(at.run())
+    assert at.selectbox(key="critique_preset").value == "jira"
+    assert at.selectbox(key="critique_map_jira_effort").value == "Custom field (Story Points)"
+    no_errors(at.button(key="critique_import").click().run())
+    assert any("3 new, 0 updated" in s.value for s in at.success)
+    # importing the same file again updates nothing and duplicates nothing
+    no_errors(at.button(key="critique_import").click().run())
+    assert any("0 new, 0 updated, 3 unchanged" in s.value for s in at.success)
+
+    at.text_input(key="critique_new_name").input("Q1 critique")
+    at.text_input(key="critique_new_people").input("Ann, Bob")
+    no_errors(at.button(key="critique_create").click().run())
+    assert at.selectbox(key="critique_session_pick").value == 1
+    assert "Scores are hidden until you submit yours." in [i.value for i in at.info]
+
+    # items in title order: Dark mode (2), Single sign-on (1), Usage-based billing (3)
+    score_all(at, 1, {2: 5, 1: 3, 3: 1})
+    set_name(at, "Bob")
+    assert "Scores are hidden until you submit yours." in [i.value for i in at.info]
+    score_all(at, 1, {2: 5, 1: 1, 3: 1})
+
+    set_name(at, "Lea")  # the lead is not a participant: sees the results at once
+    ranked = ranked_table(at)
+    assert ranked["key"].tolist() == ["PRJ-2", "PRJ-1", "PRJ-3"]
+    assert ranked["reviewers"].tolist() == [2, 2, 2]
+    # Dark mode: 4 criteria at 5 (1.0), effort 3 (0.5): 4.5 / 5 = 90 for both reviewers
+    assert ranked["overall_mean"].tolist()[0] == 90.0
+    assert ranked.loc[2, "flags"] == "no linked key result; no evidence"
+
+    at.selectbox(key="critique_detail_1").set_value(1)
+    at.selectbox(key="critique_dec_1").set_value("needs_evidence")
+    at.text_area(key="critique_rationale_1").input("Show the enterprise demand first")
+    no_errors(at.button(key="critique_record_1").click().run())
+    ranked = ranked_table(at)
+    assert ranked.set_index("key").loc["PRJ-1", "decision"] == "Needs evidence"
+    assert [b.label for b in at.get("download_button")] == [
+        "Download CSV",
+        "Download Markdown summary",
+    ]
+    with read_session(init_store()) as s:
+        summary = crud.summarise_session(session=s, session_id=1)
+    row = summary.table.set_index("key").loc["PRJ-1"]
+    assert (row["decision"], row["rationale"], row["decided_by"]) == (
+        "needs_evidence",
+        "Show the enterprise demand first",
+        "Lea",
+    )
+
+
+def test_bad_upload_shows_one_clear_error(app: AppTest) -> None:
+    app.file_uploader(key="critique_upload").set_value(
+        ("r.csv", b"Issue key,Summary\nA-1,\n", "text/csv")
+    )
+    app.run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [
+        "r\\.csv, row 2\\: this row has no title\\. Fill the 'Summary' cell or delete the row\\."
+    ]
