@@ -22,7 +22,6 @@ per-period totals.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -288,23 +287,27 @@ def _period_totals(moves: ir.Table) -> ir.Table:
 
 
 def _rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the rate columns to per-period totals (amounts still scaled integers)."""
+    """Add the rate columns (Float64, ``<NA>`` when undefined) to per-period scaled totals."""
     f = frame
     lost = f["churn"] + f["contraction"]
-    f["logo_churn_rate"] = ratio(f["customers_churned"], f["customers_start"]).to_numpy()
-    f["gross_mrr_churn_rate"] = ratio(lost, f["mrr_start"]).to_numpy()
-    f["net_mrr_churn_rate"] = ratio(
-        lost - f["expansion"] - f["reactivation"], f["mrr_start"]
-    ).to_numpy()
-    f["grr"] = ratio(f["mrr_start"] - lost, f["mrr_start"]).to_numpy()
-    f["nrr"] = ratio(f["mrr_start"] - lost + f["expansion"], f["mrr_start"]).to_numpy()
-    f["quick_ratio"] = ratio(f["new"] + f["expansion"] + f["reactivation"], lost).to_numpy()
-    f["arpa"] = ratio(f["mrr_end"] / SCALE, f["customers_end"]).to_numpy()
-    mean_churn = f["logo_churn_rate"].astype("float64").rolling(LTV_PERIODS, min_periods=1).mean()
-    f["ltv"] = ratio(
-        f["arpa"].astype("float64").fillna(0.0), mean_churn.fillna(0.0).to_numpy()
-    ).to_numpy()
-    f.loc[f["arpa"].isna(), "ltv"] = pd.NA
+    start = f["mrr_start"]
+    rates = {
+        "logo_churn_rate": ratio(f["customers_churned"], f["customers_start"]),
+        "gross_mrr_churn_rate": ratio(lost, start),
+        "net_mrr_churn_rate": ratio(lost - f["expansion"] - f["reactivation"], start),
+        "grr": ratio(start - lost, start),
+        "nrr": ratio(start - lost + f["expansion"], start),
+        "quick_ratio": ratio(f["new"] + f["expansion"] + f["reactivation"], lost),
+        "arpa": ratio(f["mrr_end"] / SCALE, f["customers_end"]),
+    }
+    churn_rate = rates["logo_churn_rate"].to_numpy(dtype="float64", na_value=np.nan)
+    mean_churn = pd.Series(churn_rate).rolling(LTV_PERIODS, min_periods=1).mean().to_numpy()
+    arpa = rates["arpa"].to_numpy(dtype="float64", na_value=np.nan)
+    ltv = ratio(np.nan_to_num(arpa), np.nan_to_num(mean_churn))
+    ltv[np.isnan(arpa) | np.isnan(mean_churn)] = pd.NA
+    rates["ltv"] = ltv
+    for name, values in rates.items():
+        f[name] = values.array
     return f
 
 
@@ -454,8 +457,8 @@ def revenue_cohorts(
     >>> c = revenue_cohorts(subs, date_from="2024-01-01", date_to="2024-02-01")
     >>> c[["offset", "customers", "mrr", "revenue_retention", "logo_retention"]].head(2)
        offset  customers   mrr  revenue_retention  logo_retention
-    0       0          2  40.0               1.0             1.0
-    1       1          1  50.0               1.25            0.5
+    0       0          2  40.0                1.0             1.0
+    1       1          1  50.0               1.25             0.5
     """
     table = subscriptions_table(subscriptions)
     cal = revenue_calendar(
@@ -496,33 +499,28 @@ def _cohort_frame(cells: pd.DataFrame, members: pd.DataFrame, cal: RevenueCalend
         index=False
     )
     frame = grid.merge(cells, on=["c", "offset"], how="left").merge(members, on="c", how="left")
-    observable = (frame["c"] + frame["offset"]) < n
-    size = frame["cohort_customers"].fillna(0).astype("int64")
-    base = frame["cohort_mrr"].fillna(0).astype("float64")
-    customers = pd.array(frame["customers"].fillna(0).astype("int64"), dtype="Int64")
-    customers[~observable.to_numpy()] = pd.NA
-    amount = pd.array(frame["amount"].fillna(0).astype("float64") / SCALE, dtype="Float64")
-    amount[~observable.to_numpy()] = pd.NA
+    hidden = ((frame["c"] + frame["offset"]) >= n).to_numpy()  # after the end of the range
+    size = frame["cohort_customers"].fillna(0).to_numpy(dtype=np.int64)
+    base = frame["cohort_mrr"].fillna(0).to_numpy(dtype=np.float64) / SCALE
+    counts = frame["customers"].fillna(0).to_numpy(dtype=np.int64)
+    amount = frame["amount"].fillna(0).to_numpy(dtype=np.float64) / SCALE
     starts = pd.Series(cal.starts(), dtype=f"datetime64[us, {cal.timezone}]")
     out = pd.DataFrame(
         {
             "cohort": starts.iloc[frame["c"].to_numpy()].reset_index(drop=True),
             "offset": frame["offset"].astype("int64"),
-            "customers": customers,
-            "mrr": amount,
+            "customers": _hide(pd.Series(counts, dtype="Int64"), hidden),
+            "mrr": _hide(pd.Series(amount, dtype="Float64"), hidden),
             "cohort_customers": size,
-            "cohort_mrr": base / SCALE,
+            "cohort_mrr": base,
+            "revenue_retention": _hide(ratio(amount, base), hidden),
+            "logo_retention": _hide(ratio(counts, size), hidden),
         }
     )
-    out["revenue_retention"] = _masked_ratio(amount, base / SCALE)
-    out["logo_retention"] = _masked_ratio(customers, size)
     return out[COHORT_COLUMNS]
 
 
-def _masked_ratio(
-    num: pd.api.extensions.ExtensionArray, den: Sequence[float] | pd.Series
-) -> pd.Series:
-    missing = pd.isna(num)
-    values = ratio(np.where(missing, 0.0, np.asarray(num, dtype="float64", na_value=0.0)), den)
-    values[missing] = pd.NA
+def _hide(values: pd.Series, hidden: np.ndarray) -> pd.Series:
+    values = values.copy()
+    values[hidden] = pd.NA
     return values
