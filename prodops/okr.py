@@ -12,9 +12,9 @@ Definitions (the page's help text states the same):
   (``period_end`` is the last day, inclusive): 0 before the period, 1 from its last day on.
 - **Status** of a key result, from ``pace = clamped progress / expected``:
   ``on_track`` when pace >= 0.9, ``off_track`` when pace < 0.6, ``at_risk`` in between (before the
-  period starts, expected is 0 and the pace counts as on track). The latest check-in's confidence
-  then lowers it: confidence < 0.5 makes it at best ``at_risk``, confidence < 0.3 ``off_track``.
-  An objective takes its worst key result's status.
+  period starts, expected is 0 and the pace counts as on track). The latest confidence stated in a
+  check-in then lowers it: confidence < 0.5 makes it at best ``at_risk``, confidence < 0.3
+  ``off_track``. An objective takes its worst key result's status.
 - **Score** at the end of the period = objective progress rounded to two decimals (0.0-1.0).
   Reading: >= 0.7 ``delivered``, 0.4 to < 0.7 ``progress``, < 0.4 ``missed``.
 """
@@ -46,12 +46,13 @@ DELIVERED_SCORE = 0.7
 PROGRESS_SCORE = 0.4
 
 STATUS_HELP = (
-    "Status compares progress (clamped to 0-1) with the share of the period elapsed: on track at "
-    f"{ON_TRACK_PACE:.0%} of the expected pace or more, off track below {OFF_TRACK_PACE:.0%}, at "
-    f"risk in between. The latest confidence lowers it: below {AT_RISK_CONFIDENCE} at best at "
-    f"risk, below {OFF_TRACK_CONFIDENCE} off track. An objective takes its worst key result's "
-    f"status. Score = progress at the end of the period: {DELIVERED_SCORE} or more delivered, "
-    f"{PROGRESS_SCORE} to {DELIVERED_SCORE} progress, below {PROGRESS_SCORE} missed."
+    "Status compares progress (clamped to 0-1) with the share of the period elapsed: on track "
+    f"at {ON_TRACK_PACE:.0%} of the expected pace or more, off track below {OFF_TRACK_PACE:.0%}, "
+    "at risk in between. The latest stated confidence lowers it: below "
+    f"{AT_RISK_CONFIDENCE} at best at risk, below {OFF_TRACK_CONFIDENCE} off track. An objective "
+    "takes its worst key result's status. Score = progress at the end of the period: "
+    f"{DELIVERED_SCORE} or more delivered, {PROGRESS_SCORE} to {DELIVERED_SCORE} progress, below "
+    f"{PROGRESS_SCORE} missed."
 )
 
 

@@ -85,7 +85,9 @@ def key_result_view(
     progress = okr.key_result_progress(
         start=kr.start_value, target=kr.target_value, current=current
     )
-    confidence = latest.confidence if latest else None
+    # the owner's latest stated confidence (a metric refresh states none)
+    stated = [c.confidence for c in check_ins if c.confidence is not None]
+    confidence = stated[-1] if stated else None
     assert kr.id is not None
     return KeyResultView(
         id=kr.id,
