@@ -133,7 +133,7 @@ def to_json(document: Mapping[str, Any]) -> str:
 
 def csv_fields() -> list[str]:
     """Return the CSV header: ``record`` then the union of all fields, in first-seen order."""
-    fields = ["record"]
+    fields = ["record", "id"]
     for _key, _record, model in ENTITIES:
         fields += [c.name for c in _columns(model) if c.name not in fields]
     return fields
