@@ -1,0 +1,161 @@
+"""Connected databases: URLs and passwords, what may be queried, live datasets on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pytest
+
+from prodops.data.catalog import Catalog
+from prodops.data.connect import (
+    check_relation,
+    connection,
+    list_relations,
+    mask_url,
+    preview_relation,
+    register_database,
+    strip_password,
+    with_password,
+)
+from prodops.errors import BackendError, InputError
+
+
+def test_mask_url_hides_the_password_everywhere() -> None:
+    assert mask_url("postgresql://ana:s3cret@db:5432/prod") == "postgresql://ana:***@db:5432/prod"
+    assert mask_url("postgresql://db/prod?user=a&password=s3cret") == (
+        "postgresql://db/prod?user=a&password=***"
+    )
+    assert mask_url("duckdb:///tmp/x.duckdb") == "duckdb:///tmp/x.duckdb"
+
+
+def test_strip_password_keeps_user_host_port_and_database() -> None:
+    assert strip_password("postgresql://ana:s%40cret@db:5433/prod?sslmode=require") == (
+        "postgresql://ana@db:5433/prod?sslmode=require"
+    )
+
+
+def test_password_comes_from_the_environment_or_secrets(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PRODOPS_DB_PASSWORD_WAREHOUSE", "p@ss")
+    assert with_password("postgresql://ana@db/prod", "warehouse") == (
+        "postgresql://ana:p%40ss@db/prod"
+    )
+    monkeypatch.delenv("PRODOPS_DB_PASSWORD_WAREHOUSE")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        '[connections.warehouse]\nurl = "postgresql://ana:fromsecrets@db/prod"\n'
+    )
+    assert with_password("postgresql://ana@db/prod", "warehouse") == (
+        "postgresql://ana:fromsecrets@db/prod"
+    )
+    assert with_password("postgresql://bob@db/prod", "warehouse") == "postgresql://bob@db/prod"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DELETE FROM events",
+        "SELECT 1; SELECT 2",
+        "DROP TABLE events",
+        "SELECT * INTO copy FROM events",
+        "WITH gone AS (DELETE FROM events RETURNING *) SELECT * FROM gone",
+        "SET statement_timeout = 0",
+        "",
+    ],
+)
+def test_only_a_table_name_or_one_select_is_accepted(text: str) -> None:
+    with pytest.raises(InputError, match="only a table or view name, or one SELECT"):
+        check_relation(text)
+
+
+def test_table_names_and_selects_are_accepted() -> None:
+    assert check_relation("analytics.events").table == "analytics.events"
+    assert check_relation("SELECT user_id FROM events WHERE x = 1;").sql == (
+        "SELECT user_id FROM events WHERE x = 1"
+    )
+
+
+def test_a_database_that_is_down_names_host_and_port_but_not_the_password() -> None:
+    with (
+        pytest.raises(BackendError) as caught,
+        connection("postgresql://ana:s3cret@127.0.0.1:1/db"),
+    ):
+        pass
+    message = str(caught.value)
+    assert "cannot connect to 127.0.0.1:1" in message
+    assert "s3cret" not in message and "ana:***@" in message
+
+
+@pytest.fixture
+def pg_events(postgres_url: str, pg_schema: str) -> str:
+    """A small events table in a fresh schema; returns the URL whose search_path is that schema."""
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute(
+            f'CREATE TABLE "{pg_schema}".ev (uid text, action text, at timestamptz, plan text, '
+            "ms bigint)"
+        )
+        con.execute(
+            f'INSERT INTO "{pg_schema}".ev VALUES '
+            "('u1', 'signup', '2024-01-01 10:00+00', 'free', 1704103200000), "
+            "('u2', 'login', '2024-01-02 10:00+00', 'pro', 1704189600000), "
+            "('u1', 'login', '2024-01-03 09:00+01', 'free', 1704268800000), "
+            "(NULL, 'x', '2024-01-04', 'pro', 1)"
+        )
+    return f"{postgres_url}/{pg_schema}"
+
+
+def test_list_and_preview_tables_with_a_row_limit(
+    pg_events: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRODOPS_PREVIEW_ROWS", "2")
+    with connection(pg_events) as backend:
+        assert list_relations(backend) == ["ev"]
+        frame = preview_relation(backend, check_relation("ev"), rows=50)
+    assert len(frame) == 2
+
+
+def test_live_dataset_runs_in_postgres_and_never_stores_the_password(
+    pg_events: str, prodops_home: Path
+) -> None:
+    url = pg_events.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
+    info = register_database(
+        Catalog(),
+        name="live events",
+        url=url,
+        relation_text="ev",
+        overrides={"user_id": "uid", "event": "action", "timestamp": "at"},
+    )
+    assert (info.live, info.rows, info.entities, info.property_columns) == (
+        True, 3, 2, ("plan", "ms"),
+    )  # fmt: skip
+    assert info.time_max == pd.Timestamp("2024-01-03 08:00", tz="UTC")
+    assert "s3cret" not in info.source
+    assert b"s3cret" not in (prodops_home / "catalog.duckdb").read_bytes()
+    with Catalog().open("live events") as table:
+        assert type(table._find_backend()).__name__ == "Backend"
+        assert table._find_backend().name == "postgres"
+        counts = table.group_by("user_id").aggregate(n=table.count()).order_by("user_id").execute()
+    assert counts.values.tolist() == [["u1", 2], ["u2", 1]]
+
+
+def test_live_select_with_epoch_milliseconds(pg_events: str) -> None:
+    info = register_database(
+        Catalog(),
+        name="by ms",
+        url=pg_events,
+        relation_text="SELECT uid, action, ms FROM ev WHERE plan = 'free'",
+        overrides={"user_id": "uid", "event": "action", "timestamp": "ms"},
+    )
+    assert (info.rows, info.time_min) == (2, pd.Timestamp("2024-01-01 10:00", tz="UTC"))
+
+
+def test_slow_queries_hit_the_statement_timeout(
+    pg_events: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRODOPS_QUERY_TIMEOUT_S", "0.2")
+    with connection(pg_events) as backend, pytest.raises(BackendError, match="stopped the query"):
+        preview_relation(backend, check_relation("SELECT 1 AS s FROM pg_sleep(2)"))
