@@ -4,7 +4,7 @@ import streamlit as st
 
 from prodops.ui import cache, nav, render, state
 
-st.set_page_config(page_title="Home · ProdOps", page_icon=":material/insights:", layout="wide")
+st.set_page_config(page_title="Home · ProdOps", layout="wide")
 nav.render_sidebar()
 
 st.title("ProdOps")

@@ -5,7 +5,7 @@ import streamlit as st
 from prodops import charts, metrics
 from prodops.ui import cache, nav, render, state
 
-st.set_page_config(page_title="Retention · ProdOps", page_icon=":material/grid_on:", layout="wide")
+st.set_page_config(page_title="Retention · ProdOps", layout="wide")
 nav.render_sidebar()
 st.title("Retention")
 
@@ -22,13 +22,12 @@ with render.errors():
     params = state.retention_controls(info, counts, cache.filter_options(info))
     frame = cache.load_metric(info, "retention", **params)
 
+how = "cumulative" if params["cumulative"] else "min_occurrences"
 st.caption(
-    "**What is counted.** "
+    "**What is counted.** Rows are cohorts: "
     + render.definition_lines(metrics.retention, "cohort", params["cohort"])
-    + " "
-    + render.doc_param(
-        metrics.retention, "cumulative" if params["cumulative"] else "min_occurrences"
-    )
+    + " Cell k is the share of the cohort that came back k periods later. "
+    + render.doc_param(metrics.retention, how)
     + " Blank cells lie after the end of the range: they cannot be observed yet."
 )
 if frame.empty or int(frame.drop_duplicates(["breakdown", "cohort"])["size"].sum()) == 0:

@@ -5,9 +5,7 @@ import streamlit as st
 from prodops import charts
 from prodops.ui import cache, nav, render, state
 
-st.set_page_config(
-    page_title="Engagement · ProdOps", page_icon=":material/monitoring:", layout="wide"
-)
+st.set_page_config(page_title="Engagement · ProdOps", layout="wide")
 nav.render_sidebar()
 st.title("Engagement")
 

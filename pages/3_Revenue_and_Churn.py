@@ -5,9 +5,7 @@ import streamlit as st
 from prodops import charts
 from prodops.ui import cache, nav, render, state
 
-st.set_page_config(
-    page_title="Revenue & Churn · ProdOps", page_icon=":material/payments:", layout="wide"
-)
+st.set_page_config(page_title="Revenue & Churn · ProdOps", layout="wide")
 nav.render_sidebar()
 st.title("Revenue & Churn")
 

@@ -150,7 +150,7 @@ def _cohort_heatmap(
                 "rate:Q",
                 title=value_title,
                 scale=alt.Scale(scheme=HEATMAP_SCHEME, domain=[0, top], clamp=True),
-                legend=alt.Legend(format=".0%", orient="right"),
+                legend=alt.Legend(format=".0%", orient="bottom", direction="horizontal"),
             ),
             tooltip=tooltip,
         )
@@ -174,7 +174,7 @@ def _cohort_heatmap(
     return alt.LayerChart(
         layer=[rect, text, sizes],
         title=title,
-        height=max(ROW_HEIGHT_PX * len(cohorts), 60),
+        height=alt.Step(ROW_HEIGHT_PX),
         width="container",
     )
 
@@ -567,7 +567,7 @@ def build_pulse_chart(
             ],
         )
     )
-    rule = alt.Chart(pd.DataFrame({"y": [1.0]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+    rule = alt.Chart(data).mark_rule(strokeDash=[4, 4], color="grey").encode(y=alt.datum(1.0))
     return alt.LayerChart(
         layer=[line, rule],
         title=alt.Title(title, subtitle="Above 1: the active base grows"),
@@ -746,7 +746,7 @@ def _rate_lines(
     )
     if reference is None:
         return lines
-    rule = alt.Chart(pd.DataFrame({"y": [reference]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+    rule = alt.Chart(data).mark_rule(strokeDash=[4, 4], color="grey").encode(y=alt.datum(reference))
     return alt.LayerChart(layer=[lines, rule], title=title, height=260, width="container")
 
 
@@ -798,9 +798,10 @@ def retention_table(
             "rate": _floats(frame["rate"]),
         }
     )
-    wide = data.pivot_table(
-        index=["Cohort", "Users"], columns="column", values="rate", dropna=False, aggfunc="first"
-    )
+    order = list(dict.fromkeys(data["Cohort"]))
+    wide = data.pivot(index="Cohort", columns="column", values="rate").reindex(order)
     wide = wide.reindex(columns=sorted(set(data["column"])))
     wide.columns = [f"{unit} {c}" for c in wide.columns]
+    sizes = data.drop_duplicates("Cohort").set_index("Cohort")["Users"]
+    wide.insert(0, "Users", sizes.reindex(order).to_numpy())
     return wide.reset_index()

@@ -118,7 +118,7 @@ def table(
     shown = neutralise_formulas(frame)
     percent = [c for c in shown.columns if c in set(percent or ())]
     config = {c: st.column_config.NumberColumn(c, format="percent") for c in percent}
-    st.dataframe(shown, hide_index=True, column_config=config)
+    st.dataframe(shown, hide_index=True, column_config=config, placeholder="")
     download_buttons(key=key, stem=stem, frame=frame)
 
 
@@ -308,7 +308,8 @@ def doc_param(function: Callable[..., Any], name: str) -> str:
     inside = False
     for line in lines:
         if not line.startswith(" ") and line.strip():
-            names = [n.strip() for n in line.split(":")[0].split(",")]
+            header = re.match(r"^([\w, ]+) :", line)
+            names = [n.strip() for n in header.group(1).split(",")] if header else []
             if inside:
                 break
             inside = name in names

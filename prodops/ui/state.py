@@ -338,10 +338,17 @@ def retention_controls(
         format_func=lambda c: c or "None",
         where=row[3],
     )
-    row = st.columns(4)
-    period = url_selectbox("Period", PERIOD_CHOICES, key="period", default="week", where=row[0])
+    row2 = st.columns([1, 1, 1, 0.6, 1])
+    period = url_selectbox(
+        "Period",
+        PERIOD_CHOICES,
+        key="period",
+        default="week",
+        format_func=str.capitalize,
+        where=row2[0],
+    )
     count = url_number(
-        "Units per period", key="every", default=1, min_value=1, max_value=90, where=row[1]
+        "Units per period", key="every", default=1, min_value=1, max_value=90, where=row2[1]
     )
     first, last = data_dates(info)
     range_by = url_selectbox(
@@ -350,16 +357,15 @@ def retention_controls(
         key="range_by",
         default="last",
         format_func=labeller({"last": "Last N periods", "dates": "Date range"}),
-        where=row[2],
+        where=row2[2],
     )
     params: dict[str, Any] = {}
     if range_by == "last":
-        sub = row[3].columns(2)
         params["periods"] = url_number(
-            "Periods", key="periods", default=8, min_value=1, max_value=120, where=sub[0]
+            "Periods", key="periods", default=8, min_value=1, max_value=120, where=row2[3]
         )
         params["date_to"] = url_date(
-            "Ending on", key="to", default=last, min_value=first, max_value=last, where=sub[1]
+            "Ending on", key="to", default=last, min_value=first, max_value=last, where=row2[4]
         )
     else:
         params["date_from"], params["date_to"] = url_date_range(
@@ -368,13 +374,18 @@ def retention_controls(
             default=recent_range(info, days=84),
             min_value=first,
             max_value=last,
-            where=row[3],
+            where=row2[4],
         )
     with st.expander("More options: time zone, week start, filters, counting"):
         row = st.columns(4)
         timezone = url_selectbox("Time zone", TIMEZONES, key="tz", default="UTC", where=row[0])
         week_start = url_selectbox(
-            "Week starts on", WEEK_STARTS, key="week_start", default="monday", where=row[1]
+            "Week starts on",
+            WEEK_STARTS,
+            key="week_start",
+            default="monday",
+            format_func=str.capitalize,
+            where=row[1],
         )
         min_occ = url_number(
             "Return events needed per period",
@@ -454,10 +465,20 @@ def lifecycle_controls(where: DeltaGenerator | None = None) -> dict[str, Any]:
     """Lifecycle bucket size and week start."""
     row = (where or st).columns(2)
     period = url_selectbox(
-        "Lifecycle period", ("day", "week", "month"), key="lc_period", default="week", where=row[0]
+        "Lifecycle period",
+        ("day", "week", "month"),
+        key="lc_period",
+        default="week",
+        format_func=str.capitalize,
+        where=row[0],
     )
     week_start = url_selectbox(
-        "Week starts on", WEEK_STARTS, key="week_start", default="monday", where=row[1]
+        "Week starts on",
+        WEEK_STARTS,
+        key="week_start",
+        default="monday",
+        format_func=str.capitalize,
+        where=row[1],
     )
     return {"period": period, "week_start": week_start}
 
@@ -466,7 +487,12 @@ def stickiness_controls(where: DeltaGenerator | None = None) -> dict[str, Any]:
     """Stickiness bucket size, minimum events and the cumulative switch."""
     row = (where or st).columns(3)
     period = url_selectbox(
-        "Stickiness period", ("day", "week"), key="st_period", default="day", where=row[0]
+        "Stickiness period",
+        ("day", "week"),
+        key="st_period",
+        default="day",
+        format_func=str.capitalize,
+        where=row[0],
     )
     min_events = url_number(
         "Events needed per period",
@@ -485,7 +511,12 @@ def revenue_controls(info: DatasetLike) -> dict[str, Any]:
     first, last = data_dates(info)
     row = st.columns(2)
     period = url_selectbox(
-        "Period", ("month", "week", "quarter"), key="rev_period", default="month", where=row[0]
+        "Period",
+        ("month", "week", "quarter"),
+        key="rev_period",
+        default="month",
+        format_func=str.capitalize,
+        where=row[0],
     )
     date_from, date_to = url_date_range(
         "Date range",
@@ -504,7 +535,12 @@ def churn_controls(info: DatasetLike, counts: pd.DataFrame) -> dict[str, Any]:
     first, last = data_dates(info)
     row = st.columns(4)
     period = url_selectbox(
-        "Period", ("week", "month"), key="churn_period", default="month", where=row[0]
+        "Period",
+        ("week", "month"),
+        key="churn_period",
+        default="month",
+        format_func=str.capitalize,
+        where=row[0],
     )
     event = url_selectbox(
         "Active means doing",
