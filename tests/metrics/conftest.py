@@ -23,4 +23,5 @@ def load(request: pytest.FixtureRequest) -> Loader:
         name = f"events_{next(_names)}"
         return con.create_table(name, ibis.memtable(events, schema=SCHEMA))
 
+    make.backend = request.param  # type: ignore[attr-defined]
     return make

@@ -213,7 +213,7 @@ def ref_retention(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     starts_index = cal.starts()
     out = pd.DataFrame(
         {
-            "breakdown": pd.Series(list(frame["breakdown"]), dtype=object),
+            "breakdown": pd.Series([r[0] for r in rows], dtype=object),
             "cohort": starts_index[frame["i"].to_numpy(dtype=int)],
             "size": frame["size"].astype("int64"),
             "offset": frame["offset"].astype("int64"),

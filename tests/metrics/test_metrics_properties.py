@@ -1,0 +1,202 @@
+"""Random small event logs and random options: the engine must equal the pandas reference.
+
+Runs on DuckDB (60 examples per metric) and PostgreSQL (20), derandomized so runs repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from metrics import reference as ref
+from metrics.helpers import Loader, frame
+from prodops.metrics import (
+    active_users,
+    churn,
+    lifecycle,
+    retention,
+    retention_average,
+    stickiness,
+)
+
+BASE = pd.Timestamp("2024-03-08T00:00")  # US clocks change on 10 March, Europe's on 31 March
+SPAN_HOURS = {"hour": 40, "day": 24 * 14, "week": 24 * 70, "month": 24 * 200}
+ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata"]
+WHERE = st.sampled_from([None, {"plan": "p"}, {"plan": "q"}])
+
+
+@st.composite
+def logs(draw: st.DrawFn, period: str) -> pd.DataFrame:
+    hours = SPAN_HOURS[period]
+    rows = []
+    for _ in range(draw(st.integers(1, 16))):
+        if draw(st.booleans()):  # on an hour boundary (often a day/week/month boundary too)
+            at = BASE + pd.Timedelta(hours=draw(st.integers(0, hours)))
+        else:
+            at = BASE + pd.Timedelta(seconds=draw(st.integers(0, hours * 3600)))
+        rows.append(
+            (
+                draw(st.sampled_from(["u1", "u2", "u3", "u4"])),
+                draw(st.sampled_from(["a", "b", "c"])),
+                at.isoformat(),
+                draw(st.sampled_from(["p", "q", None])),
+            )
+        )
+    return frame(rows)
+
+
+@st.composite
+def ranges(draw: st.DrawFn, period: str, tz: str, *, with_periods: bool) -> dict[str, Any]:
+    hours = SPAN_HOURS[period]
+    lo, hi = sorted(draw(st.integers(-hours // 4, hours + hours // 4)) for _ in range(2))
+    date_from = (BASE + pd.Timedelta(hours=lo)).isoformat()
+    date_to = BASE + pd.Timedelta(hours=hi)
+    modes = ["all", "from_to"] + (["periods", "to_periods", "from_periods"] if with_periods else [])
+    mode = draw(st.sampled_from(modes))
+    count = draw(st.integers(1, 6))
+    # date_to either naive (read in the analysis zone) or the same wall-clock time, zoned
+    aware = date_to.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
+    to = aware if draw(st.booleans()) else date_to.isoformat()
+    return {
+        "all": {},
+        "from_to": {"date_from": date_from, "date_to": to},
+        "periods": {"periods": count},
+        "to_periods": {"date_to": to, "periods": count},
+        "from_periods": {"date_from": date_from, "periods": count},
+    }[mode]
+
+
+@st.composite
+def options(draw: st.DrawFn, *, with_periods: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    period = draw(st.sampled_from(["hour", "day", "week", "month"]))
+    tz = draw(st.sampled_from(ZONES))
+    opts: dict[str, Any] = {
+        "period": period,
+        "timezone": tz,
+        "week_start": draw(st.sampled_from(["monday", "sunday"])),
+        **draw(ranges(period, tz, with_periods=with_periods)),
+    }
+    return draw(logs(period)), opts
+
+
+def check(load: Loader, strategy: st.SearchStrategy[Any], test: Callable[..., None]) -> None:
+    """Run *test* over *strategy* with fewer examples on PostgreSQL (slower round trips)."""
+    examples = 60 if getattr(load, "backend", "duckdb") == "duckdb" else 20
+    settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )(given(strategy)(test))()
+
+
+@st.composite
+def retention_options(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
+    events, opts = draw(options(with_periods=True))
+    opts.update(
+        period_count=draw(st.integers(1, 3)),
+        cohort=draw(st.sampled_from(["first_time", "recurring", "first_ever"])),
+        cumulative=draw(st.booleans()),
+        min_occurrences=draw(st.integers(1, 2)),
+        start_event=draw(st.sampled_from([None, "a"])),
+        return_event=draw(st.sampled_from([None, "b"])),
+        where=draw(WHERE),
+        start_where=draw(WHERE),
+        return_where=draw(WHERE),
+        breakdown=draw(st.sampled_from([None, "plan"])),
+    )
+    if opts["start_event"] == "a" and "a" not in set(events["event"]):
+        opts["start_event"] = None
+    if opts["return_event"] == "b" and "b" not in set(events["event"]):
+        opts["return_event"] = None
+    return events, opts
+
+
+def test_retention_equals_the_reference(load: Loader) -> None:
+    def run(case: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+        events, opts = case
+        got = retention(load(events), **opts)
+        want = ref.ref_retention(events, **opts)
+        pd.testing.assert_frame_equal(got, want)
+        average = retention_average(got)
+        expected = ref.ref_average(want)
+        for bk, k, rate in average.itertuples(index=False):
+            exp = expected[(bk, int(k))]
+            assert (pd.isna(rate) and pd.isna(exp)) or abs(rate - exp) < 1e-12
+        # invariants: rates within [0, 1]; counts never exceed the cohort size
+        rates = got["rate"].dropna()
+        assert ((rates >= 0) & (rates <= 1)).all()
+
+    check(load, retention_options(), run)
+
+
+@st.composite
+def activity_options(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
+    events, opts = draw(options())
+    opts.update(event=draw(st.sampled_from([None, "a"])), where=draw(WHERE))
+    if opts["event"] == "a" and "a" not in set(events["event"]):
+        opts["event"] = None
+    return events, opts
+
+
+def test_lifecycle_equals_the_reference(load: Loader) -> None:
+    def run(case: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+        events, opts = case
+        pd.testing.assert_frame_equal(
+            lifecycle(load(events), **opts), ref.ref_lifecycle(events, **opts)
+        )
+
+    check(load, activity_options(), run)
+
+
+def test_churn_equals_the_reference(load: Loader) -> None:
+    def run(case: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+        events, opts = case
+        pd.testing.assert_frame_equal(churn(load(events), **opts), ref.ref_churn(events, **opts))
+
+    check(load, activity_options(), run)
+
+
+def test_stickiness_equals_the_reference(load: Loader) -> None:
+    @st.composite
+    def sticky(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
+        events, opts = draw(activity_options())
+        opts.update(
+            period_count=draw(st.integers(1, 3)),
+            min_events=draw(st.integers(1, 3)),
+            cumulative=draw(st.booleans()),
+        )
+        return events, opts
+
+    def run(case: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+        events, opts = case
+        got = stickiness(load(events), **opts)
+        pd.testing.assert_frame_equal(got, ref.ref_stickiness(events, **opts))
+        if not opts["cumulative"]:
+            users = ref.ref_stickiness(events, **{**opts, "cumulative": True})["users"]
+            assert got["users"].sum() == (users.iloc[0] if len(users) else 0)
+
+    check(load, sticky(), run)
+
+
+def test_active_users_equals_the_reference(load: Loader) -> None:
+    @st.composite
+    def windows(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
+        events, opts = draw(activity_options())
+        for key in ("period", "week_start"):
+            opts.pop(key)
+        opts["window_days"] = draw(st.integers(1, 8))
+        return events, opts
+
+    def run(case: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+        events, opts = case
+        pd.testing.assert_frame_equal(
+            active_users(load(events), **opts), ref.ref_active_users(events, **opts)
+        )
+
+    check(load, windows(), run)
