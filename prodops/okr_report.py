@@ -177,6 +177,15 @@ def load_period(
     return views
 
 
+def filter_views(
+    views: Sequence[ObjectiveView], *, team: str | None = None, owner: str | None = None
+) -> list[ObjectiveView]:
+    """Return the objectives of *team* and *owner* (None: any)."""
+    return [
+        v for v in views if (team is None or v.team == team) and (owner is None or v.owner == owner)
+    ]
+
+
 def period_summary(views: Sequence[ObjectiveView]) -> dict[str, float | int | str | None]:
     """Return the period's progress, its worst status and the count per status."""
     active = [v for v in views if not v.archived]
@@ -227,9 +236,19 @@ def objectives_frame(views: Sequence[ObjectiveView]) -> pd.DataFrame:
         for v in views
     ]
     columns = [
-        "id", "period", "objective", "team", "owner", "key_results", "progress", "expected",
-        "status", "score", "reading", "archived",
-    ]  # fmt: skip
+        "id",
+        "period",
+        "objective",
+        "team",
+        "owner",
+        "key_results",
+        "progress",
+        "expected",
+        "status",
+        "score",
+        "reading",
+        "archived",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -65,9 +65,13 @@ def run_list(args: argparse.Namespace) -> int:
     engine = init_store()
     with read_session(engine) as session:
         views = load_period(
-            session=session, period=args.period, as_of=_as_of(args), team=args.team,
-            owner=args.owner, include_archived=args.archived,
-        )  # fmt: skip
+            session=session,
+            period=args.period,
+            as_of=_as_of(args),
+            team=args.team,
+            owner=args.owner,
+            include_archived=args.archived,
+        )
     frame = objectives_frame(views)
     if args.format == "json":
         write_json({"okrs": frame.to_dict(orient="records")})

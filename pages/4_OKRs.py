@@ -1,0 +1,50 @@
+"""OKRs: objectives and key results of a period, check-ins, status by pace, metric refresh."""
+
+import streamlit as st
+
+from prodops import okr
+from prodops.ui import okr_common as common
+from prodops.ui import okr_forms as forms
+from prodops.ui import okr_views as views
+from prodops.ui.nav import render_sidebar
+
+st.set_page_config(page_title="OKRs · ProdOps", layout="wide")
+render_sidebar()
+st.title("OKRs")
+st.caption(
+    "Objectives and key results of a period: weekly check-ins with confidence, status by pace, "
+    "key results that update themselves from a metric.",
+    help=okr.STATUS_HELP,
+)
+engine = common.store_engine()
+common.show_flash()
+author = common.author_name()
+board = views.render_filters(engine)
+views.render_summary(board)
+
+board_tab, tree_tab, add_tab, io_tab = st.tabs(
+    ["Board", "Alignment", "Add objectives and key results", "Export / import"]
+)
+with board_tab:
+    forms.render_refresh(engine, board)
+    for view in board.views:
+        with st.container(border=True, key=f"okr_card_{view.id}"):
+            views.render_objective_header(view)
+            views.render_key_results(view)
+            with st.expander("Check in, history, edit"):
+                kr = forms.pick_key_result(view)
+                if kr is not None:
+                    forms.render_check_in(engine, kr, author)
+                    views.render_history(engine, view, kr.id)
+                    if kr.binding:
+                        forms.render_refresh(engine, board, kr)
+                    forms.render_key_result_edit(engine, kr)
+                forms.render_objective_tools(engine, view, board)
+with tree_tab:
+    views.render_tree(board)
+with add_tab:
+    forms.render_new_objective(engine, board)
+    forms.render_new_key_result(engine, board)
+with io_tab:
+    views.render_export(engine)
+    forms.render_import(engine)
