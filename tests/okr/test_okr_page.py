@@ -1,0 +1,235 @@
+"""AppTest of the OKR page: create, validate, check in, stale edit, archive, refresh, import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from prodops import okr_io
+from prodops.store import okr_crud
+from prodops.store.db import init_store, read_session, write_session
+from prodops.store.models import KeyResultCreate, ObjectiveCreate
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "pages" / "4_OKRs.py"
+AS_OF = dt.date(2026, 11, 15)  # 46 of Q4's 92 days: expected pace 0.5
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.chdir(ROOT)
+    # With a page as the entry script, st.page_link cannot resolve the menu: stub the menu.
+    with mock.patch("prodops.ui.nav.render_sidebar") as sidebar:
+        at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+        assert sidebar.called
+        at.date_input(key="okr_as_of").set_value(AS_OF).run()
+        yield at
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def errors(at: AppTest) -> list[str]:
+    assert not at.exception, [e.value for e in at.exception]
+    return [e.value.replace("\\", "") for e in at.error]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def set_name(at: AppTest, name: str = "Ana") -> None:
+    at.text_input(key="okr_name").input(name)
+    ok(at.button(key="okr_use_name").click().run())
+
+
+def create_objective(at: AppTest, title: str = "Grow activation", team: str = "growth") -> None:
+    at.text_input(key="okr_new_obj_title").input(title)
+    at.text_input(key="okr_new_obj_team").input(team)
+    ok(at.button(key="okr_new_obj_submit").click().run())
+
+
+def create_key_result(at: AppTest, title: str, start: str, target: str) -> AppTest:
+    at.text_input(key="okr_new_kr_title").input(title)
+    at.text_input(key="okr_new_kr_start").input(start)
+    at.text_input(key="okr_new_kr_target").input(target)
+    return at.button(key="okr_new_kr_submit").click().run()
+
+
+def test_creating_an_objective_and_key_results_with_validation_messages(app: AppTest) -> None:
+    app.text_input(key="okr_new_obj_title").input("Grow activation")
+    app.date_input(key="okr_new_obj_start").set_value(dt.date(2026, 12, 1))
+    app.date_input(key="okr_new_obj_end").set_value(dt.date(2026, 11, 1))
+    app.button(key="okr_new_obj_submit").click().run()
+    assert errors(app) == [
+        "period: the end date 2026-11-01 is before the start date 2026-12-01. "
+        "Pick an end date on or after the start date."
+    ]
+    app.date_input(key="okr_new_obj_start").set_value(None)
+    app.date_input(key="okr_new_obj_end").set_value(None)
+    ok(app.button(key="okr_new_obj_submit").click().run())
+    assert "Objective 'Grow activation' created." in app.success[0].value.replace("\\", "")
+
+    assert errors(create_key_result(app, "WAU", "100", "lots")) == [
+        "target: 'lots' is not a number. Type a number such as 42 or 0.25."
+    ]
+    assert errors(create_key_result(app, "WAU", "100", "100"))[0].startswith(
+        "target: the target equals the start value (100), so progress could never move"
+    )
+    ok(create_key_result(app, "WAU", "100", "200"))
+    ok(create_key_result(app, "Churn", "0.05", "0.03"))
+    with read_session(init_store()) as session:
+        [objective] = okr_crud.list_objectives(session=session)
+        krs = okr_crud.list_key_results(session=session)
+    assert (objective.period, objective.period_start, objective.period_end, objective.team) == (
+        "2026-Q4",
+        dt.date(2026, 10, 1),
+        dt.date(2026, 12, 31),
+        "",
+    )
+    assert [(k.title, k.start_value, k.target_value) for k in krs] == [
+        ("WAU", 100.0, 200.0),
+        ("Churn", 0.05, 0.03),
+    ]
+    assert metrics(app)["Off track"] == "1"  # no check-ins yet, half the quarter gone
+
+
+def test_check_ins_move_progress_status_and_history(app: AppTest) -> None:
+    create_objective(app)
+    ok(create_key_result(app, "WAU", "100", "200"))
+    app.text_input(key="okr_ci_1_value").input("150")
+    app.button(key="okr_ci_1_submit").click().run()
+    assert errors(app) == ["Enter your name at the top of the page first."]
+    set_name(app)
+    app.text_input(key="okr_ci_1_value").input("150")
+    app.text_input(key="okr_ci_1_confidence").input("1.5")
+    app.button(key="okr_ci_1_submit").click().run()
+    assert errors(app) == [
+        "confidence: confidence 1.5 is out of range. Use a fraction between 0 and 1 (0.7 = 70% "
+        "confident)."
+    ]
+    app.text_input(key="okr_ci_1_confidence").input("0.8")
+    app.text_area(key="okr_ci_1_note").input("=launch went well")
+    ok(app.button(key="okr_ci_1_submit").click().run())
+    shown = metrics(app)
+    assert (shown["Progress"], shown["Expected"], shown["Score"]) == ("50%", "50%", "0.50")
+    assert (shown["On track"], shown["Off track"]) == ("1", "0")
+    [krs] = [d.value for d in app.dataframe if "key_result" in d.value.columns]
+    assert krs.loc[0, ["current", "target", "status"]].tolist() == [150.0, 200.0, "On track"]
+    [history] = [d.value for d in app.dataframe if "author" in d.value.columns]
+    assert history[["value", "confidence", "author", "note"]].values.tolist() == [
+        [150.0, 0.8, "Ana", "=launch went well"]
+    ]
+    # a low confidence lowers the status even though the pace is fine
+    app.text_input(key="okr_ci_1_value").input("150")
+    app.text_input(key="okr_ci_1_confidence").input("0.2")
+    ok(app.button(key="okr_ci_1_submit").click().run())
+    assert metrics(app)["Off track"] == "1"
+
+
+def test_a_stale_edit_is_refused_showing_what_changed_then_reload_applies(app: AppTest) -> None:
+    create_objective(app)
+    ok(create_key_result(app, "WAU", "100", "200"))
+    with write_session(init_store()) as session:  # someone else, in another browser
+        okr_crud.update_key_result(
+            session=session, key_result_id=1, seen_version=1, changes={"target_value": 300.0}
+        )
+    ok(app.run())
+    app.text_input(key="okr_kr_1_title").input("Weekly active users")
+    app.button(key="okr_kr_1_save").click().run()
+    assert errors(app) == [
+        "key result 1 was changed by someone else since you opened it (you saw version 1, it is "
+        "now version 2): target_value is now 300.0. Nothing was saved; reload to see the current "
+        "values and apply your edit again."
+    ]
+    with read_session(init_store()) as session:
+        assert okr_crud.get_key_result(session=session, key_result_id=1).title == "WAU"
+    ok(app.button(key="okr_reload_kr_1").click().run())
+    assert app.text_input(key="okr_kr_1_target").value == "300"
+    app.text_input(key="okr_kr_1_title").input("Weekly active users")
+    ok(app.button(key="okr_kr_1_save").click().run())
+    with read_session(init_store()) as session:
+        kr = okr_crud.get_key_result(session=session, key_result_id=1)
+    assert (kr.title, kr.target_value, kr.version) == ("Weekly active users", 300.0, 3)
+
+
+def test_archive_hides_and_only_a_confirmed_archived_objective_is_deleted(app: AppTest) -> None:
+    create_objective(app)
+    create_objective(app, "Retain", team="core")
+    app.selectbox(key="okr_team").set_value("core").run()
+    assert [s.value for s in app.subheader] == ["Retain"]
+    app.selectbox(key="okr_team").set_value("All").run()
+    ok(app.button(key="okr_archive_obj_1").click().run())
+    assert [s.value for s in app.subheader] == ["Retain"]
+    app.toggle(key="okr_show_archived").set_value(True).run()
+    assert [s.value for s in app.subheader] == ["Grow activation", "Retain"]
+    assert app.button(key="okr_delete_obj_1").disabled
+    app.checkbox(key="okr_confirm_delete_obj_1").check().run()
+    ok(app.button(key="okr_delete_obj_1").click().run())
+    with read_session(init_store()) as session:
+        left = okr_crud.list_objectives(session=session, include_archived=True)
+    assert [o.title for o in left] == ["Retain"]
+
+
+def test_refresh_from_metrics_checks_in_bound_key_results(app: AppTest) -> None:
+    from prodops.data.catalog import Catalog
+
+    events = pd.DataFrame(
+        {
+            "user_id": ["a", "b", "c"],
+            "event": ["open"] * 3,
+            "timestamp": pd.to_datetime(["2026-11-10", "2026-11-14", "2026-11-01"], utc=True),
+        }
+    )
+    Catalog().save("events", events, kind="events")
+    create_objective(app)
+    with write_session(init_store()) as session:
+        okr_crud.create_key_result(
+            session=session,
+            key_result_in=KeyResultCreate(
+                objective_id=1,
+                title="WAU",
+                start_value=0,
+                target_value=4,
+                binding_dataset="events",
+                binding_metric="active_users",
+                binding_params='{"window_days": 7}',
+            ),
+        )
+    ok(app.run())
+    ok(app.button(key="okr_refresh_all").click().run())
+    assert "Refreshed 1 key result(s)" in app.success[0].value.replace("\\", "")
+    assert metrics(app)["Progress"] == "50%"  # WAU on Nov 15: a, b -> 2 of 0->4
+    [history] = [d.value for d in app.dataframe if "author" in d.value.columns]
+    assert history[["value", "author"]].values.tolist() == [[2.0, "metric refresh"]]
+
+
+def test_importing_an_export_adds_its_okrs(app: AppTest, tmp_path: Path) -> None:
+    source = init_store(f"sqlite:///{tmp_path / 'source.sqlite'}")
+    with write_session(source) as session:
+        okr_crud.create_objective(
+            session=session,
+            objective_in=ObjectiveCreate(
+                title="Imported",
+                period="2026-Q4",
+                period_start=dt.date(2026, 10, 1),
+                period_end=dt.date(2026, 12, 31),
+            ),
+        )
+        document = okr_io.export_okrs(session=session)
+    source.dispose()
+    app.file_uploader(key="okr_import_file").upload(
+        "okrs.json", json.dumps(document).encode(), "application/json"
+    ).run()
+    ok(app.button(key="okr_import_submit").click().run())
+    assert [s.value for s in app.subheader] == ["Imported"]
