@@ -190,6 +190,9 @@ def connect(url: str) -> Any:
             fix="Check that the database is running and reachable, and the URL, user and password "
             "(password: .streamlit/secrets.toml or PRODOPS_DB_PASSWORD_<NAME>).",
         ) from error
+    if scheme == "duckdb":  # SQL may not read or write other files (DESIGN.md, pitfalls)
+        backend.raw_sql("SET enable_external_access = false")
+        backend.raw_sql("SET lock_configuration = true")
     if scheme in ("postgres", "postgresql"):
         timeout_ms = int(config.query_timeout_s() * 1000)
         backend.raw_sql(f"SET statement_timeout = {timeout_ms}")

@@ -145,6 +145,11 @@ def _plan_times(
     columns = list(sample.columns)
     for canonical in TIME_COLUMNS:
         source = mapping.columns.get(canonical)
+        if source is None and canonical != END_COL and mapping.preset == "generic":
+            # no column is named like a time: take the first property whose values are times
+            source = _time_like_property(sample, mapping)
+            if source is not None:
+                mapping = mapping.with_column(canonical, source, columns)
         if not source or source not in sample.columns:
             continue
         filled = sample[source].fillna("").astype(str).str.strip() != ""

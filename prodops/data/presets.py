@@ -40,7 +40,7 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
     EVENT_COL: ("event", "event_name", "event_type", "action", "activity", "name", "type"),
     TIME_COL: (
         "timestamp", "time", "event_time", "ts", "datetime", "event_timestamp", "occurred_at",
-        "created_at", "date",
+        "created_at", "date", "when",
     ),
     CUSTOMER_COL: (
         "customer_id", "customer", "account_id", "client_id", "subscriber_id", "org_id",

@@ -1,0 +1,184 @@
+"""Where a command's data comes from: a file, a saved dataset, or a database table.
+
+``prodops <metric> SOURCE | --dataset NAME | --db-url URL --table NAME`` plus mapping flags that
+override detection (DESIGN.md, "The command line"). A file is imported into a temporary in-memory
+DuckDB (validated like an import; rejected rows are counted on stderr), a dataset is opened from the
+catalog, a database table is mapped and queried where it lives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+
+from prodops.data.schema import (
+    CUSTOMER_COL,
+    END_COL,
+    EVENT_COL,
+    MRR_COL,
+    START_COL,
+    TIME_COL,
+    USER_COL,
+    Kind,
+)
+from prodops.errors import InputError, ParameterError
+
+# flag -> canonical column, per kind
+MAPPING_FLAGS: dict[Kind, tuple[tuple[str, str], ...]] = {
+    "events": (("user_col", USER_COL), ("event_col", EVENT_COL), ("time_col", TIME_COL)),
+    "subscriptions": (
+        ("customer_col", CUSTOMER_COL),
+        ("start_col", START_COL),
+        ("end_col", END_COL),
+        ("mrr_col", MRR_COL),
+    ),
+}
+
+
+def add_mapping_arguments(parser: argparse.ArgumentParser, kind: Kind | None) -> None:
+    """Add the column mapping flags of *kind* (both kinds when None) and the day/month choice."""
+    group = parser.add_argument_group("column mapping (overrides detection)")
+    kinds: tuple[Kind, ...] = (kind,) if kind else ("events", "subscriptions")
+    for k in kinds:
+        for flag, canonical in MAPPING_FLAGS[k]:
+            group.add_argument(
+                "--" + flag.replace("_", "-"),
+                dest=flag,
+                metavar="COL",
+                help=f"source column holding {canonical!r} ({k})",
+            )
+    order = group.add_mutually_exclusive_group()
+    order.add_argument(
+        "--day-first",
+        dest="day_first",
+        action="store_const",
+        const=True,
+        help="dates like 03/04/2024 are day/month",
+    )
+    order.add_argument(
+        "--month-first",
+        dest="day_first",
+        action="store_const",
+        const=False,
+        help="dates like 03/04/2024 are month/day",
+    )
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, kind: Kind) -> None:
+    """Add SOURCE, ``--dataset``, ``--db-url``/``--table`` and the mapping flags of *kind*."""
+    parser.add_argument(
+        "source",
+        nargs="?",
+        metavar="SOURCE",
+        help="a file: CSV, TSV, CSV.gz, Parquet, JSON lines or Excel (.xlsx)",
+    )
+    parser.add_argument("--dataset", metavar="NAME", help="a dataset saved in the catalog")
+    parser.add_argument("--db-url", metavar="URL", help="a database URL (Ibis), with --table")
+    parser.add_argument("--table", metavar="NAME", help="table, view or one SELECT (with --db-url)")
+    add_mapping_arguments(parser, kind)
+
+
+def mapping_overrides(args: argparse.Namespace, kind: Kind) -> dict[str, str | None]:
+    """Return ``{canonical: source column}`` for the mapping flags given on the command line."""
+    found: dict[str, str | None] = {}
+    for flag, canonical in MAPPING_FLAGS[kind]:
+        value = getattr(args, flag, None)
+        if value:
+            found[canonical] = value
+    return found
+
+
+def _one_source(args: argparse.Namespace) -> str:
+    given = [
+        name
+        for name, value in (("file", args.source), ("dataset", args.dataset), ("db", args.db_url))
+        if value
+    ]
+    if len(given) != 1:
+        raise ParameterError(
+            "give exactly one source" + (f" (got {' and '.join(given)})" if given else ""),
+            fix="Pass a FILE, or --dataset NAME, or --db-url URL --table NAME.",
+        )
+    if given[0] == "db" and not args.table:
+        raise ParameterError("--db-url needs --table", fix="Add --table NAME (or one SELECT).")
+    if args.table and given[0] != "db":
+        raise ParameterError("--table only goes with --db-url", fix="Add --db-url URL.")
+    return given[0]
+
+
+@contextlib.contextmanager
+def open_source(args: argparse.Namespace, kind: Kind) -> Iterator[ir.Table]:
+    """Yield the canonical Ibis table for the source given on the command line."""
+    which = _one_source(args)
+    overrides = mapping_overrides(args, kind)
+    if which == "dataset":
+        with _open_dataset(args.dataset, kind) as table:
+            yield table
+    elif which == "db":
+        with _open_database(args.db_url, args.table, kind, overrides) as table:
+            yield table
+    else:
+        with open_file(
+            Path(args.source), kind, overrides, day_first=getattr(args, "day_first", None)
+        ) as table:
+            yield table
+
+
+@contextlib.contextmanager
+def _open_dataset(name: str, kind: Kind) -> Iterator[ir.Table]:
+    from prodops.data.catalog import Catalog
+
+    catalog = Catalog()
+    info = catalog.get(name)
+    if info.kind != kind:
+        raise InputError(
+            f"dataset {name!r} holds {info.kind}, not {kind}",
+            fix=f"Pick a dataset of {kind} (see `prodops datasets`).",
+        )
+    with catalog.open(name) as table:
+        yield table
+
+
+@contextlib.contextmanager
+def open_file(
+    path: Path,
+    kind: Kind,
+    overrides: dict[str, str | None],
+    *,
+    day_first: bool | None = None,
+    report_to: Any = None,
+) -> Iterator[ir.Table]:
+    """Import *path* into a temporary in-memory DuckDB and yield its canonical table."""
+    from prodops.data.catalog import canonical_types
+    from prodops.data.importer import apply_overrides, import_into, inspect_file, workspace
+    from prodops.engine import duckdb_connect
+
+    inspection = inspect_file(path, kind=kind)
+    plan = apply_overrides(inspection, overrides, day_first=day_first)
+    with workspace() as work:
+        backend = duckdb_connect(allowed_directories=[path.resolve().parent, work])
+        try:
+            report = import_into(backend.con, path, plan, table="source", workdir=work)
+            if report.rows_rejected:
+                print(f"prodops: {report.summary()}", file=report_to or sys.stderr)
+            yield canonical_types(backend.table("source"), kind)
+        finally:
+            backend.disconnect()
+
+
+@contextlib.contextmanager
+def _open_database(
+    url: str, relation_text: str, kind: Kind, overrides: dict[str, str | None]
+) -> Iterator[ir.Table]:
+    from prodops.data import connect
+
+    relation = connect.check_relation(relation_text)
+    with connect.connection(connect.with_password(url, None)) as backend:
+        spec = connect.plan_live(backend, relation, url=url, kind=kind, overrides=overrides)
+        yield connect.canonical_expr(connect.relation_table(backend, relation), spec)
