@@ -1,13 +1,15 @@
 """`prodops retention|lifecycle|stickiness|active-users|churn SOURCE ...`: the events metrics.
 
 A thin shell over :mod:`prodops.metrics` with the options and JSON shapes of DESIGN.md's CLI
-table. Errors are raised as :class:`prodops.errors.ProdOpsError`; the dispatcher prints one line
-and exits 2.
+table. Output goes to the *current* ``sys.stdout`` (passed explicitly: the writers' default
+stream is bound when :mod:`prodops.cli.output` is imported). Errors are raised as
+:class:`prodops.errors.ProdOpsError`; the dispatcher prints one line and exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -179,11 +181,11 @@ def _retention(args: argparse.Namespace) -> int:
         ),
     )
     if args.format == "json":
-        write_json(retention_json(frame, period=args.period, breakdown=args.breakdown))
+        write_json(retention_json(frame, period=args.period, breakdown=args.breakdown), sys.stdout)
     elif args.format == "csv":
-        write_frame(frame, "csv")
+        write_frame(frame, "csv", sys.stdout)
     else:
-        write_frame(retention_wide(frame), "table")
+        write_frame(retention_wide(frame), "table", sys.stdout)
     return 0
 
 
@@ -254,9 +256,9 @@ def _lifecycle(args: argparse.Namespace) -> int:
             }
             for row in frame.to_dict("records")
         ]
-        write_json({"metric": "lifecycle", "buckets": buckets})
+        write_json({"metric": "lifecycle", "buckets": buckets}, sys.stdout)
     else:
-        write_frame(frame, args.format)
+        write_frame(frame, args.format, sys.stdout)
     return 0
 
 
@@ -280,9 +282,11 @@ def _stickiness(args: argparse.Namespace) -> int:
             {"active_periods": int(n), "users": int(u)}
             for n, u in zip(frame["active_periods"], frame["users"], strict=True)
         ]
-        write_json({"metric": "stickiness", "buckets_total": total, "histogram": histogram})
+        write_json(
+            {"metric": "stickiness", "buckets_total": total, "histogram": histogram}, sys.stdout
+        )
     else:
-        write_frame(frame, args.format)
+        write_frame(frame, args.format, sys.stdout)
     return 0
 
 
@@ -302,9 +306,12 @@ def _active_users(args: argparse.Namespace) -> int:
         series = [
             {"date": d, "users": int(u)} for d, u in zip(shown["date"], shown["users"], strict=True)
         ]
-        write_json({"metric": "active_users", "window_days": args.window_days, "series": series})
+        write_json(
+            {"metric": "active_users", "window_days": args.window_days, "series": series},
+            sys.stdout,
+        )
     else:
-        write_frame(shown, args.format)
+        write_frame(shown, args.format, sys.stdout)
     return 0
 
 
@@ -329,7 +336,7 @@ def _churn(args: argparse.Namespace) -> int:
             }
             for row in frame.to_dict("records")
         ]
-        write_json({"metric": "churn", "periods": periods})
+        write_json({"metric": "churn", "periods": periods}, sys.stdout)
     else:
-        write_frame(frame, args.format)
+        write_frame(frame, args.format, sys.stdout)
     return 0

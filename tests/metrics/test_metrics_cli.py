@@ -1,0 +1,221 @@
+"""`prodops retention|lifecycle|stickiness|active-users|churn`: exit codes and JSON shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from prodops.cli import main
+
+CSV = """user_id,event,timestamp,plan
+a,signup,2020-06-10T09:00:00Z,p
+b,signup,2020-06-10T18:00:00Z,q
+a,open,2020-06-11T08:00:00Z,p
+c,signup,2020-06-12T10:00:00Z,p
+"""
+
+
+@pytest.fixture
+def events_csv(tmp_path: Path) -> str:
+    path = tmp_path / "events.csv"
+    path.write_text(CSV)
+    return str(path)
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
+    assert main([*argv, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_retention_json_has_the_contract_shape(
+    events_csv: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = run_json(capsys, "retention", events_csv, "--period", "day")
+    assert doc == {
+        "metric": "retention",
+        "period": "day",
+        "cohorts": [
+            {
+                "cohort": "2020-06-10T00:00:00+00:00",
+                "breakdown": None,
+                "size": 2,
+                "counts": [2, 1, 0],
+                "rates": [1.0, 0.5, 0.0],
+            },
+            {
+                "cohort": "2020-06-11T00:00:00+00:00",
+                "breakdown": None,
+                "size": 0,
+                "counts": [0, 0, None],
+                "rates": [None, None, None],
+            },
+            {
+                "cohort": "2020-06-12T00:00:00+00:00",
+                "breakdown": None,
+                "size": 1,
+                "counts": [1, None, None],
+                "rates": [1.0, None, None],
+            },
+        ],
+        "average": [1.0, 0.5, 0.0],
+    }
+
+
+def test_retention_options_reach_the_api(
+    events_csv: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = run_json(
+        capsys,
+        "retention",
+        events_csv,
+        "--period",
+        "day",
+        "--start-event",
+        "signup",
+        "--return-event",
+        "open",
+        "--where",
+        "plan=p",
+        "--timezone",
+        "Asia/Tokyo",
+        "--date-from",
+        "2020-06-10",
+        "--date-to",
+        "2020-06-11",
+        "--cumulative",
+        "--breakdown",
+        "plan",
+    )
+    cohorts = doc["cohorts"]
+    assert isinstance(cohorts, list)
+    # Tokyo: a signs up 18:00 on the 10th, opens 17:00 on the 11th; b is plan q (filtered out)
+    assert cohorts[0] == {
+        "cohort": "2020-06-10T00:00:00+09:00",
+        "breakdown": "p",
+        "size": 1,
+        "counts": [1, 1],
+        "rates": [1.0, 1.0],
+    }
+    assert doc["breakdown_averages"] == [{"breakdown": "p", "average": [1.0, 1.0]}]
+
+
+def test_retention_table_and_csv(events_csv: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retention", events_csv, "--period", "day"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["cohort", "size", "0", "1", "2"]
+    assert table[1].split() == ["2020-06-10T00:00:00+00:00", "2", "1.0", "0.5", "0.0"]
+    assert main(["retention", events_csv, "--period", "day", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "breakdown,cohort,size,offset,count,rate"
+    assert lines[2] == ",2020-06-10T00:00:00+00:00,2,1,1,0.5"
+    assert len(lines) == 1 + 9
+
+
+def test_lifecycle_json(events_csv: str, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_json(capsys, "lifecycle", events_csv, "--period", "day")
+    assert doc["metric"] == "lifecycle"
+    assert doc["buckets"] == [
+        {
+            "start": "2020-06-10T00:00:00+00:00",
+            "new": 2,
+            "returning": 0,
+            "resurrecting": 0,
+            "dormant": 0,
+            "pulse_ratio": None,
+        },
+        {
+            "start": "2020-06-11T00:00:00+00:00",
+            "new": 0,
+            "returning": 1,
+            "resurrecting": 0,
+            "dormant": 1,
+            "pulse_ratio": 0.0,
+        },
+        {
+            "start": "2020-06-12T00:00:00+00:00",
+            "new": 1,
+            "returning": 0,
+            "resurrecting": 0,
+            "dormant": 1,
+            "pulse_ratio": 1.0,
+        },
+    ]
+
+
+def test_stickiness_json(events_csv: str, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_json(capsys, "stickiness", events_csv, "--cumulative")
+    assert doc == {
+        "metric": "stickiness",
+        "buckets_total": 3,
+        "histogram": [
+            {"active_periods": 1, "users": 3},
+            {"active_periods": 2, "users": 1},
+            {"active_periods": 3, "users": 0},
+        ],
+    }
+
+
+def test_active_users_json(events_csv: str, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_json(capsys, "active-users", events_csv, "--window-days", "2", "--event", "signup")
+    assert doc == {
+        "metric": "active_users",
+        "window_days": 2,
+        "series": [
+            {"date": "2020-06-10", "users": 2},
+            {"date": "2020-06-11", "users": 2},
+            {"date": "2020-06-12", "users": 1},
+        ],
+    }
+
+
+def test_churn_json(events_csv: str, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = run_json(capsys, "churn", events_csv, "--period", "day")
+    assert doc["periods"] == [
+        {
+            "period": "2020-06-10T00:00:00+00:00",
+            "active_start": 0,
+            "churned": 0,
+            "churn_rate": None,
+        },
+        {"period": "2020-06-11T00:00:00+00:00", "active_start": 2, "churned": 1, "churn_rate": 0.5},
+        {"period": "2020-06-12T00:00:00+00:00", "active_start": 1, "churned": 1, "churn_rate": 1.0},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["retention", "--where", "plann=p"],
+            "where column 'plann' not found. Did you mean 'plan'?",
+        ),
+        (
+            ["retention", "--start-event", "sigup"],
+            "event 'sigup' does not occur in the data. Did you mean 'signup'?",
+        ),
+        (["lifecycle", "--timezone", "Europe/Berln"], "unknown time zone 'Europe/Berln'"),
+        (["churn", "--date-from", "2020-06-12", "--date-to", "2020-06-01"], "is after date_to"),
+        (["stickiness", "--where", "plan"], "--where 'plan' is not COL=VAL"),
+        (["active-users", "--window-days", "0"], "window_days must be a whole number >= 1"),
+        (["retention", "--breakdown", "country"], "breakdown column 'country' not found"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    events_csv: str, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main([argv[0], events_csv, *argv[1:]]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_a_bad_choice_is_an_argparse_error(
+    events_csv: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["retention", events_csv, "--period", "fortnight"])
+    assert info.value.code == 2
+    assert "invalid choice: 'fortnight'" in capsys.readouterr().err
