@@ -215,6 +215,7 @@ def inspect_file(
     label: str | None = None,
     kind: Kind | None = None,
     preview_rows: int = 20,
+    file_guess: FileGuess | None = None,
 ) -> Inspection:
     """Sniff the file at *path* and guess how to import it.
 
@@ -228,6 +229,8 @@ def inspect_file(
         What is wanted; None detects it.
     preview_rows : int
         Rows in ``Inspection.preview``.
+    file_guess : FileGuess, optional
+        File options corrected by the user (skips sniffing).
 
     Raises
     ------
@@ -242,7 +245,7 @@ def inspect_file(
     """
     path = Path(path)
     label = label or path.name
-    guess = sniff_file(path, label=label)
+    guess = file_guess or sniff_file(path, label=label)
     with workspace() as work, scratch_connection(path, work) as con:
         raw = open_raw(con, path, guess, workdir=work, label=label)
         return inspect_raw(con, raw, guess, kind=kind, preview_rows=preview_rows)

@@ -1,0 +1,32 @@
+"""Data: upload an export, check the guesses and the mapping, save it; manage the catalog;
+connect a database."""
+
+import streamlit as st
+
+from prodops.ui import cache, nav
+from prodops.ui.data_catalog import flash, render_catalog
+from prodops.ui.data_connect import render_connect
+from prodops.ui.data_upload import render_upload
+
+st.set_page_config(page_title="Data · ProdOps", layout="wide")
+nav.render_sidebar()
+
+st.title("Data")
+st.caption(
+    "Upload an events or subscriptions export (PostHog, Mixpanel, Amplitude, Segment, Stripe, "
+    "dbt or any CSV), check what was guessed, correct the mapping, and save it as a dataset."
+)
+catalog = cache.get_catalog()
+if catalog is None:
+    st.error("The dataset catalog is not available in this build.")
+    st.stop()
+
+flash()
+st.subheader("Upload a file")
+render_upload(catalog)
+
+st.subheader("Catalog")
+render_catalog(catalog)
+
+st.subheader("Connect a database")
+render_connect(catalog)
