@@ -310,16 +310,18 @@ def _stripe_source(
 ) -> tuple[RawSource, ColumnMapping, dict[str, TimeGuess]]:
     """Normalise a Stripe export with :func:`prodops.data.subscriptions.stripe_to_canonical`."""
     import ibis
+    from ibis.backends.sql.datatypes import DuckDBType
 
     from prodops.data.subscriptions import stripe_to_canonical
 
-    backend = ibis.duckdb.from_connection(con)
     name = f"prodops_stripe_{uuid.uuid4().hex[:12]}"
     relation, rejects = raw.fresh()
     try:
         con.execute(f"CREATE TEMP TABLE {quote_ident(name)} AS SELECT * FROM {relation}")
-        canonical = stripe_to_canonical(backend.table(name))
-        sql = str(backend.compile(canonical))
+        # an unbound table with the temp table's schema: compiled to SQL, run on *con*
+        schema = {c: DuckDBType.from_string(t) for c, t in zip(raw.columns, raw.types, strict=True)}
+        canonical = stripe_to_canonical(ibis.table(schema, name=name))
+        sql = ibis.to_sql(canonical, dialect="duckdb")
         described = con.execute(f"DESCRIBE {sql}").fetchall()
     except duckdb.Error as error:
         raise backend_error(error, f"normalising the Stripe export {raw.label}") from error

@@ -212,3 +212,26 @@ def test_wrong_kind_is_refused(write_file: Write) -> None:
 def test_binary_junk_is_refused(write_file: Write) -> None:
     with pytest.raises(UnreadableFileError, match="binary"):
         load(write_file("junk.csv", bytes(range(256)) * 50))
+
+
+def test_stripe_export_is_normalised_to_monthly_periods(write_file: Write) -> None:
+    path = write_file(
+        "stripe.csv",
+        "id,Customer ID,Customer Email,Plan,Quantity,Interval,Amount,Status,Created (UTC),"
+        "Start (UTC),Current Period Start (UTC),Current Period End (UTC),Canceled At (UTC),"
+        "Ended At (UTC),Trial End (UTC)\n"
+        "sub_1,cus_1,a@x.com,Team,2,year,1200.00,active,2024-01-15 10:00,2024-01-15 10:00,"
+        "2024-01-15 10:00,2025-01-15 10:00,,,\n"
+        "sub_2,cus_2,b@x.com,Pro,1,month,29.00,canceled,2024-02-01 00:00,2024-02-01 00:00,"
+        "2024-03-01 00:00,2024-04-01 00:00,2024-03-10 00:00,2024-04-01 00:00,\n",
+    )
+    inspection = inspect_file(path)
+    assert (inspection.plan.mapping.preset, inspection.plan.mapping.kind) == (
+        "stripe",
+        "subscriptions",
+    )
+    report, frame = load(path)
+    assert (report.rows_read, report.rows_accepted) == (2, 2)
+    assert frame[["customer_id", "mrr"]].values.tolist() == [["cus_1", 200.0], ["cus_2", 29.0]]
+    assert frame["end"].tolist()[1] == utc(2024, 4, 1)  # churn when the paid period ends
+    assert pd.isna(frame["end"].tolist()[0])
