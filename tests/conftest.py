@@ -197,11 +197,15 @@ def browser() -> Iterator[Any]:
 def wait_for_app(page: Any, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished running the script (as Streamlit's own e2e tests do)."""
     page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms
+        '[data-testid="stApp"][data-test-script-state="notRunning"]',
+        state="attached",
+        timeout=timeout_ms,
     )
     page.wait_for_timeout(150)  # let the last delta paint
     page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms
+        '[data-testid="stApp"][data-test-script-state="notRunning"]',
+        state="attached",
+        timeout=timeout_ms,
     )
 
 
