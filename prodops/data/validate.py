@@ -70,7 +70,8 @@ class ValidationReport:
 
 
 def _blank(expr: str) -> str:
-    return f"({expr} IS NULL OR trim({expr}) = '')"
+    # trim() only for values that start with a blank: it copies every string it touches
+    return f"({expr} IS NULL OR {expr} = '' OR (ascii({expr}) <= 32 AND trim({expr}) = ''))"
 
 
 def _amount_sql(expr: str, decimal: str) -> str:

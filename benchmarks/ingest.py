@@ -1,0 +1,145 @@
+"""Benchmark importing an events CSV into the catalog against DuckDB's own ``read_csv``.
+
+Usage: ``python benchmarks/ingest.py [--rows 10000000] [--out benchmarks/out] [--repeat 1]``
+
+The deterministic demo generator (:func:`prodops.data.demo.write_events_csv`) writes the CSV once
+(kept in ``--out``). Each side then runs in its own process, started by a small wrapper process that
+reads ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` after it ends, so the peak RSS is that
+side's alone:
+
+- ``prodops``: ``Catalog.import_file`` into a fresh data directory: sniffing, the preview and
+  guesses, parsing and validating every row in SQL, the rejected-rows report, the dataset table
+  and its catalog entry (rows, users, time range);
+- ``duckdb``: ``CREATE TABLE t AS SELECT * FROM read_csv('file')`` into a fresh DuckDB file.
+
+Prints a markdown table with time, peak RSS and the ratio prodops / duckdb. Targets: ratio at most
+1.3, peak RSS under 3 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIDES = ("prodops", "duckdb")
+HERE = Path(__file__).resolve()
+
+
+def prepare(rows: int, out: Path) -> Path:
+    """Return the events CSV with *rows* demo rows, generating it once."""
+    from prodops.data.demo import write_events_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / f"events-{rows}.csv"
+    if not csv.exists():
+        started = time.perf_counter()
+        tmp = csv.with_suffix(".tmp.csv")
+        written = write_events_csv(tmp, rows=rows)
+        tmp.rename(csv)
+        print(
+            f"generated {written:,} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr
+        )
+    return csv
+
+
+def run_side(side: str, csv: Path) -> dict[str, float]:
+    """The measured work of one side, in this process; returns seconds and rows."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"prodops-bench-{side}-"))
+    try:
+        started = time.perf_counter()
+        if side == "prodops":
+            from prodops.data.catalog import Catalog
+
+            result = Catalog(workdir).import_file(csv, name="bench", kind="events")
+            rows = result.info.rows
+        else:
+            import duckdb
+
+            con = duckdb.connect(str(workdir / "plain.duckdb"))
+            con.execute("SET enable_progress_bar = false")
+            con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [str(csv)])
+            found = con.execute("SELECT count(*) FROM t").fetchone()
+            rows = int(found[0]) if found else 0
+            con.close()
+        return {"seconds": time.perf_counter() - started, "rows": float(rows)}
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(side: str, csv: Path) -> dict[str, float]:
+    """Run *side* in a child process; add the child's peak RSS (bytes on Linux: KiB x 1024)."""
+    proc = subprocess.run(
+        [sys.executable, str(HERE), "--child", side, "--csv", str(csv)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["peak_rss"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024.0
+    return result
+
+
+def wrapped(side: str, csv: Path) -> dict[str, float]:
+    """Run :func:`measure` inside a fresh wrapper process, so RUSAGE_CHILDREN is this side's."""
+    proc = subprocess.run(
+        [sys.executable, str(HERE), "--measure", side, "--csv", str(csv)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def table(rows: int, results: dict[str, list[dict[str, float]]]) -> str:
+    """The markdown table of the median time and the largest peak RSS of each side."""
+    seconds = {s: statistics.median(r["seconds"] for r in results[s]) for s in SIDES}
+    rss = {s: max(r["peak_rss"] for r in results[s]) / 2**30 for s in SIDES}
+    lines = [
+        f"Import of a {rows:,}-row events CSV ({len(results['prodops'])} run(s), median time)",
+        "",
+        "| side | time (s) | peak RSS (GiB) | ratio to DuckDB read_csv |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for side, label in (("prodops", "prodops import (catalog)"), ("duckdb", "DuckDB read_csv")):
+        ratio = seconds[side] / seconds["duckdb"]
+        lines.append(f"| {label} | {seconds[side]:.2f} | {rss[side]:.2f} | {ratio:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=10_000_000, help="rows of the events CSV")
+    parser.add_argument("--out", type=Path, default=HERE.parent / "out", help="where the CSV goes")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per side")
+    parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=SIDES, help=argparse.SUPPRESS)
+    parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_side(args.child, args.csv)))
+        return 0
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.csv)))
+        return 0
+    csv = prepare(args.rows, args.out)
+    results: dict[str, list[dict[str, float]]] = {s: [] for s in SIDES}
+    for _ in range(args.repeat):
+        for side in SIDES:
+            results[side].append(wrapped(side, csv))
+    counts = {s: int(results[s][0]["rows"]) for s in SIDES}
+    if counts["prodops"] != counts["duckdb"]:
+        print(f"row counts differ: {counts}", file=sys.stderr)
+    print(table(args.rows, results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
