@@ -20,7 +20,7 @@ dataset) is still filling up, and its churn or retention would look alarming for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
@@ -74,7 +74,8 @@ class Kpi:
 class Insight:
     """A plain-language callout of a large movement, with the page that shows it.
 
-    ``score`` is the size of the movement in percentage points (used to rank callouts).
+    ``score`` is the size of the movement in percentage points (used to rank callouts);
+    ``params`` are the page's URL parameters that show it (period, number of periods).
     """
 
     title: str
@@ -82,6 +83,7 @@ class Insight:
     page: str
     severity: Severity
     score: float
+    params: dict[str, str] = field(default_factory=dict)
 
 
 def _format(value: float | None, kind: KpiKind) -> str:
@@ -304,6 +306,11 @@ def weak_cohort_insights(
                 page=RETENTION_PAGE,
                 severity="warning",
                 score=gap,
+                params={
+                    "period": period,
+                    "range_by": "last",
+                    "periods": str(retention["cohort"].nunique()),
+                },
             )
         )
     return sorted(found, key=lambda x: -x.score)
@@ -351,6 +358,7 @@ def churn_spike_insight(
         page=page,
         severity="warning",
         score=rate - baseline,
+        params={"churn_period" if rate_col == "churn_rate" else "rev_period": period},
     )
 
 
@@ -399,6 +407,7 @@ def nrr_change_insight(
         page=REVENUE_PAGE,
         severity="success" if change > 0 else "warning",
         score=abs(change),
+        params={"rev_period": period},
     )
 
 

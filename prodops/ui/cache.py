@@ -9,6 +9,7 @@ hashing a frame (``st.cache_data`` samples big frames; DESIGN.md, pitfalls). Cac
 from __future__ import annotations
 
 import importlib
+import inspect
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -83,10 +84,28 @@ def _thaw(params: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     return {k: (dict(v) if k in _MAPPING_PARAMS and v is not None else v) for k, v in params}
 
 
+def _metrics_attr(name: str) -> Any | None:
+    """``prodops.metrics.<name>``, also looked up in ``prodops.metrics.revenue``.
+
+    A submodule named like a function (``prodops.metrics.revenue``) shadows it on the package
+    until the package re-exports the function, so a module found there is looked into.
+    """
+    package = importlib.import_module("prodops.metrics")
+    found = getattr(package, name, None)
+    if inspect.ismodule(found):
+        found = getattr(found, name, None)
+    if found is None:
+        try:
+            found = getattr(importlib.import_module("prodops.metrics.revenue"), name, None)
+        except ImportError:
+            return None
+    return found
+
+
 def metric_function(metric: str) -> Any | None:
     """``prodops.metrics.<metric>``, or None if this build does not have it (yet)."""
-    module = importlib.import_module("prodops.metrics")
-    return getattr(module, metric, None)
+    found = _metrics_attr(metric)
+    return found if callable(found) else None
 
 
 @st.cache_data(max_entries=256, ttl=TTL_S, show_spinner="Computing on the dataset…")
@@ -174,15 +193,22 @@ def summary(info: DatasetLike) -> tuple[list[Kpi], list[Insight]]:
         last = as_of.tz_convert("UTC").date() if as_of is not None else None
         start = (as_of - pd.Timedelta(days=21)).date() if as_of is not None else None
         active = load_metric(info, "active_users", window_days=7, date_from=start, date_to=last)
-        weekly = load_metric(info, "retention", period="week", periods=12)
+        weekly = load_metric(info, "retention", period="week", periods=30)
+        monthly = load_metric(info, "retention", period="month", periods=12)
         churned = load_metric(info, "churn", period="month")
         kpis = [
             insights.active_users_kpi(active, window_days=7),
             insights.week1_retention_kpi(weekly, as_of=as_of),
             insights.churn_kpi(churned, period="month", as_of=as_of),
         ]
+        cohorts = [
+            *insights.weak_cohort_insights(weekly, recent=26, min_drop=0.1, as_of=as_of),
+            *insights.weak_cohort_insights(
+                monthly, period="month", lookback=3, recent=9, min_drop=0.1, as_of=as_of
+            ),
+        ]
         found = [
-            *insights.weak_cohort_insights(weekly, as_of=as_of)[:1],
+            *insights.rank_insights(list(cohorts), limit=1),
             insights.churn_spike_insight(churned, period="month", as_of=as_of),
         ]
         return kpis, [i for i in found if i is not None]
@@ -205,5 +231,4 @@ def summary(info: DatasetLike) -> tuple[list[Kpi], list[Insight]]:
 
 def revenue_formulas() -> dict[str, str]:
     """``prodops.metrics.REVENUE_FORMULAS`` (column -> formula text), empty if absent."""
-    module = importlib.import_module("prodops.metrics")
-    return dict(getattr(module, "REVENUE_FORMULAS", {}))
+    return dict(_metrics_attr("REVENUE_FORMULAS") or {})

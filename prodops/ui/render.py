@@ -45,11 +45,18 @@ def page_exists(path: str) -> bool:
     return (ROOT / path).is_file()
 
 
-def link(path: str, label: str, *, dataset: str | None = None, icon: str | None = None) -> None:
-    """``st.page_link`` to *path* with the dataset in its URL; nothing if the page is absent."""
+def link(
+    path: str,
+    label: str,
+    *,
+    dataset: str | None = None,
+    icon: str | None = None,
+    params: dict[str, str] | None = None,
+) -> None:
+    """``st.page_link`` to *path* with the dataset (and *params*) in its URL; nothing if absent."""
     if page_exists(path):
-        params = {"dataset": dataset} if dataset else None
-        st.page_link(path, label=label, icon=icon, query_params=params)
+        query = {**({"dataset": dataset} if dataset else {}), **(params or {})}
+        st.page_link(path, label=label, icon=icon, query_params=query or None)
 
 
 @contextmanager
@@ -175,7 +182,13 @@ def insight_callouts(insights: Sequence[Insight], *, dataset: str) -> None:
     for insight in insights:
         body = f"**{escape_markdown(insight.title)}**  \n{escape_markdown(insight.text)}"
         _CALLOUT[insight.severity](body)
-        link(insight.page, _PAGE_LABEL.get(insight.page, "Open"), dataset=dataset)
+        link(
+            insight.page,
+            _PAGE_LABEL.get(insight.page, "Open"),
+            dataset=dataset,
+            params=insight.params,
+            icon=":material/arrow_forward:",
+        )
 
 
 def insight_list(found: Sequence[tuple[Insight, str]], *, limit: int = 4) -> None:

@@ -49,14 +49,22 @@ def dataset_picker(
     if not by_name:
         st.session_state.pop(DATASET_KEY, None)
         return None
-    if st.session_state.get(_PICKER_KEY) not in by_name:
-        wanted = st.query_params.get(DATASET_KEY)
-        if wanted not in by_name:
-            wanted = st.session_state.get(DATASET_KEY)
-        if wanted not in by_name:
-            kinds = [d.name for d in datasets if d.kind == prefer_kind]
-            wanted = kinds[0] if kinds else next(iter(by_name))
-        st.session_state[_PICKER_KEY] = wanted
+    wanted = None
+    if _url_changed(DATASET_KEY) and st.query_params.get(DATASET_KEY) in by_name:
+        wanted = st.query_params.get(DATASET_KEY)  # a link or a pasted URL
+    for candidate in (
+        st.session_state.get(_PICKER_KEY),
+        st.query_params.get(DATASET_KEY),
+        st.session_state.get(DATASET_KEY),
+    ):
+        if wanted is None and candidate in by_name:
+            wanted = candidate
+    if wanted is None:
+        kinds = [d.name for d in datasets if d.kind == prefer_kind]
+        wanted = kinds[0] if kinds else next(iter(by_name))
+    # Assigned on every run: a page switch gives the widget a new identity, and only a value set
+    # through the Session State API carries over to it.
+    st.session_state[_PICKER_KEY] = wanted
     name = (where or st).selectbox(
         "Dataset",
         list(by_name),
@@ -65,11 +73,28 @@ def dataset_picker(
         help="The dataset every page shows; it is remembered across pages and kept in the URL.",
     )
     st.session_state[DATASET_KEY] = name
-    st.query_params[DATASET_KEY] = name
+    _publish(DATASET_KEY, name)
     return by_name[name]
 
 
 # --- URL-synced widgets --------------------------------------------------------------------------
+
+
+_PUBLISHED_KEY = "_url_published"
+_VALUES_KEY = "_control_values"  # plain session keys survive pages where a widget is not drawn
+
+
+def _url_value(key: str, *, multi: bool = False) -> Any:
+    return st.query_params.get_all(key) if multi else st.query_params.get(key)
+
+
+def _url_changed(key: str, *, multi: bool = False) -> bool:
+    """Whether ``?key=`` differs from what this session last wrote there (a link, a pasted URL)."""
+    raw = _url_value(key, multi=multi)
+    if raw in (None, []):
+        return False
+    published: dict[str, Any] = st.session_state.get(_PUBLISHED_KEY, {})
+    return bool(raw != published.get(key))
 
 
 def _prepare(
@@ -80,23 +105,34 @@ def _prepare(
     valid: Callable[[Any], bool],
     multi: bool = False,
 ) -> None:
-    """Seed ``st.session_state[key]`` from the URL (or *default*) unless it holds a valid value."""
+    """Seed ``st.session_state[key]``: from the URL when it changed from outside (a shared link,
+    a link from another page), else the session's value if still valid, else the default.
+    """
+    if _url_changed(key, multi=multi):
+        try:
+            candidate = parse(_url_value(key, multi=multi))
+        except (KeyError, TypeError, ValueError):
+            candidate = None
+        if candidate is not None and valid(candidate):
+            st.session_state[key] = candidate
+            return
     if key in st.session_state and valid(st.session_state[key]):
+        # Re-assign so the value carries over to this page's widget (new identity per page).
+        st.session_state[key] = st.session_state[key]
         return
-    value = default
-    if key not in st.session_state:  # a fresh view: the URL decides
-        raw: Any = st.query_params.get_all(key) if multi else st.query_params.get(key)
-        if raw not in (None, []):
-            try:
-                candidate = parse(raw)
-            except (TypeError, ValueError):
-                candidate = default
-            if valid(candidate):
-                value = candidate
-    st.session_state[key] = value
+    remembered = st.session_state.get(_VALUES_KEY, {})
+    if key in remembered and valid(remembered[key]):
+        st.session_state[key] = remembered[key]
+        return
+    st.session_state[key] = default
 
 
-def _publish(key: str, text: str | list[str]) -> None:
+def _publish(key: str, text: str | list[str], value: Any = None) -> None:
+    """Write *text* to ``?key=`` and remember it (and the widget's *value*) in the session."""
+    published = st.session_state.setdefault(_PUBLISHED_KEY, {})
+    published[key] = text
+    if value is not None:
+        st.session_state.setdefault(_VALUES_KEY, {})[key] = value
     if text == []:
         if key in st.query_params:
             del st.query_params[key]
@@ -120,7 +156,7 @@ def url_selectbox(
     value = (where or st).selectbox(
         label, list(options), key=key, format_func=format_func, help=help
     )
-    _publish(key, str(value))
+    _publish(key, str(value), value)
     return value
 
 
@@ -144,7 +180,7 @@ def url_number(
     value = (where or st).number_input(
         label, min_value=min_value, max_value=max_value, step=1, key=key, help=help
     )
-    _publish(key, str(int(value)))
+    _publish(key, str(int(value)), int(value))
     return int(value)
 
 
@@ -159,7 +195,7 @@ def url_toggle(
     """A toggle whose value lives in ``?key=1`` / ``?key=0``."""
     _prepare(key, default, parse=lambda raw: raw == "1", valid=lambda v: isinstance(v, bool))
     value = bool((where or st).toggle(label, key=key, help=help))
-    _publish(key, "1" if value else "0")
+    _publish(key, "1" if value else "0", value)
     return value
 
 
@@ -182,7 +218,7 @@ def url_multiselect(
         multi=True,
     )
     value = list((where or st).multiselect(label, list(options), key=key, help=help))
-    _publish(key, value)
+    _publish(key, value, value)
     return value
 
 
@@ -220,7 +256,7 @@ def url_date_range(
     dates = tuple(picked) if isinstance(picked, tuple | list) else (picked,)
     start = dates[0] if dates and dates[0] is not None else default[0]
     end = dates[1] if len(dates) > 1 and dates[1] is not None else max_value
-    _publish(key, f"{start.isoformat()}..{end.isoformat()}")
+    _publish(key, f"{start.isoformat()}..{end.isoformat()}", (start, end))
     return start, end
 
 
@@ -245,7 +281,7 @@ def url_date(
         label, min_value=min_value, max_value=max_value, key=key, help=help, format="YYYY-MM-DD"
     )
     day = value if isinstance(value, date) else default
-    _publish(key, day.isoformat())
+    _publish(key, day.isoformat(), day)
     return day
 
 
