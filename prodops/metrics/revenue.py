@@ -232,39 +232,64 @@ def customer_mrr_at(subs: ir.Table, bounds: ir.Table) -> ir.Table:
     return covers.group_by(["customer_id", "i"]).aggregate(amount=covers.amount.sum())
 
 
-def customer_movements_expr(subs: ir.Table, bounds: ir.Table, *, lo: int, n: int) -> ir.Table:
-    """Per customer and period ``i`` in ``lo..n-1``: ``m0``, ``m1`` and the kind of movement.
-
-    ``kind`` is one of new, reactivation, expansion, contraction, churn, flat; only customers
-    with MRR at ``t0`` or ``t1`` appear.
-    """
-    at = customer_mrr_at(subs, bounds)
-    a0 = at.select("customer_id", "i", m0=at.amount)
-    a1 = at.select("customer_id", i=at.i - 1, m1=at.amount)
-    both = a0.join(a1, ["customer_id", "i"], how="outer")
-    both = both.select(
-        customer_id=ibis.coalesce(both.customer_id, both.customer_id_right),
-        i=ibis.coalesce(both.i, both.i_right),
-        m0=both.m0.fill_null(0),
-        m1=both.m1.fill_null(0),
+def _periods(cal: RevenueCalendar, lookback: int) -> ir.Table:
+    """``i, t0, t1`` for periods ``-lookback .. n-1`` (UTC instants)."""
+    bounds = pd.DatetimeIndex(cal.bounds_utc(lookback)).astype("datetime64[us, UTC]")
+    return ibis.memtable(
+        pd.DataFrame(
+            {
+                "i": np.arange(-lookback, cal.n, dtype=np.int64),
+                "t0": bounds[:-1],
+                "t1": bounds[1:],
+            }
+        )
     )
-    both = both.filter(both.i >= lo, both.i < n)
-    first = subs.group_by("customer_id").aggregate(first_start=subs.start.min())
-    joined = both.join(first, "customer_id").join(bounds, "i")
-    m0, m1 = joined.m0, joined.m1
+
+
+def customer_steps(
+    subs: ir.Table, periods: ir.Table, *, first: int, last_t: pd.Timestamp
+) -> ir.Table:
+    """Per customer and period ``i`` in which their MRR may change: ``m0``, ``m1`` and ``kind``.
+
+    Invariant: every subscription is a step ``+amount`` at ``start`` and ``-amount`` at ``end``;
+    a step at instant ``s`` counts in ``MRR(t)`` for every ``t >= s``, so it moves the MRR of the
+    period ``i`` with ``t0 < s <= t1``. Summing a customer's steps per period and accumulating
+    over periods gives ``m1 = MRR(t1)`` and ``m0 = m1 - steps = MRR(t0)``. Steps at or before the
+    first boundary go to period ``first - 1`` (the state at the start); steps after ``last_t``
+    are ignored. ``kind`` is new (the customer's first period with a step), reactivation,
+    expansion, contraction, churn, or flat (no change at the boundaries).
+    """
+    utc = dt.Timestamp(timezone="UTC")
+    starts = subs.select("customer_id", time=subs.start, delta=subs.amount)
+    ends = subs.filter(subs.end.notnull())
+    ends = ends.select("customer_id", time=ends.end, delta=-ends.amount)
+    steps = starts.union(ends, distinct=False)
+    steps = steps.filter(steps.time <= ibis.literal(last_t.to_pydatetime(), type=utc))
+    placed = steps.left_join(periods, [steps.time > periods.t0, steps.time <= periods.t1])
+    placed = placed.select(
+        "customer_id", "delta", i=ibis.coalesce(placed.i, ibis.literal(first - 1, type=dt.int64))
+    )
+    per = placed.group_by(["customer_id", "i"]).aggregate(delta=placed.delta.sum().cast(dt.int64))
+    upto = ibis.window(group_by="customer_id", order_by="i", rows=(None, 0))
+    everything = ibis.window(group_by="customer_id")
+    per = per.mutate(
+        m1=per.delta.sum().over(upto).cast(dt.int64), first_i=per.i.min().over(everything)
+    )
+    m0, m1 = per.m1 - per.delta, per.m1
     kind = ibis.cases(
-        ((m0 == 0) & (joined.first_start >= joined.t), "new"),
+        (m0 == m1, "flat"),
+        ((m0 == 0) & (per.first_i == per.i), "new"),
         (m0 == 0, "reactivation"),
         (m1 == 0, "churn"),
         (m1 > m0, "expansion"),
-        (m1 < m0, "contraction"),
-        else_="flat",
+        else_="contraction",
     )
-    return joined.select("customer_id", "i", "m0", "m1", kind=kind)
+    return per.select("customer_id", "i", m0=m0, m1=m1, kind=kind)
 
 
-def _period_totals(moves: ir.Table) -> ir.Table:
-    m0, m1, kind = moves.m0, moves.m1, moves.kind
+def _period_totals(steps: ir.Table) -> ir.Table:
+    """Per period: the movements, and (for the state row ``first - 1``) MRR and customers."""
+    m0, m1, kind = steps.m0, steps.m1, steps.kind
 
     def total(value: ir.IntegerValue, when: ir.BooleanValue) -> ir.IntegerScalar:
         return ibis.ifelse(when, value, 0).sum().cast(dt.int64)
@@ -272,18 +297,33 @@ def _period_totals(moves: ir.Table) -> ir.Table:
     def count(when: ir.BooleanValue) -> ir.IntegerScalar:
         return ibis.ifelse(when, 1, 0).sum().cast(dt.int64)
 
-    return moves.group_by("i").aggregate(
-        mrr_start=m0.sum().cast(dt.int64),
+    return steps.group_by("i").aggregate(
         new=total(m1, kind == "new"),
         expansion=total(m1 - m0, kind == "expansion"),
         contraction=total(m0 - m1, kind == "contraction"),
         churn=total(m0, kind == "churn"),
         reactivation=total(m1, kind == "reactivation"),
-        mrr_end=m1.sum().cast(dt.int64),
-        customers_start=count(m0 > 0),
-        customers_end=count(m1 > 0),
+        customers_new=count((kind == "new") | (kind == "reactivation")),
         customers_churned=count(kind == "churn"),
+        state_mrr=m1.sum().cast(dt.int64),
+        state_customers=count(m1 > 0),
     )
+
+
+def _accumulate(totals: pd.DataFrame, first: int, n: int) -> pd.DataFrame:
+    """Per-period rows from the movements: MRR and customers carried from the start state."""
+    index = pd.Index(np.arange(first - 1, n), name="i")
+    frame = totals.set_index("i").reindex(index).fillna(0).astype("int64")
+    state = frame.iloc[0]
+    frame = frame.iloc[1:].reset_index(drop=True)
+    net = frame["new"] + frame["expansion"] + frame["reactivation"]
+    net = net - frame["contraction"] - frame["churn"]
+    frame["mrr_end"] = state["state_mrr"] + net.cumsum()
+    frame["mrr_start"] = frame["mrr_end"] - net
+    joined = frame["customers_new"] - frame["customers_churned"]
+    frame["customers_end"] = state["state_customers"] + joined.cumsum()
+    frame["customers_start"] = frame["customers_end"] - joined
+    return frame
 
 
 def _rates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -379,11 +419,9 @@ def revenue(
 
 def _revenue_frame(table: ir.Table, cal: RevenueCalendar) -> pd.DataFrame:
     lookback = LTV_PERIODS - 1  # so the first periods' LTV sees a full window
-    bounds = _boundaries(cal, lookback)
-    moves = customer_movements_expr(table, bounds, lo=-lookback, n=cal.n)
-    totals = _period_totals(moves).to_pandas()
-    index = pd.Index(np.arange(-lookback, cal.n), name="i")
-    frame = totals.set_index("i").reindex(index).fillna(0).astype("int64").reset_index(drop=True)
+    last_t = cal.bounds_utc()[-1]
+    steps = customer_steps(table, _periods(cal, lookback), first=-lookback, last_t=last_t)
+    frame = _accumulate(_period_totals(steps).to_pandas(), -lookback, cal.n)
     frame = _rates(frame).iloc[lookback:].reset_index(drop=True)
     for col in MONEY_COLUMNS:
         frame[col] = frame[col] / SCALE
@@ -399,18 +437,19 @@ def customer_movements(
     date_to: DateLike = None,
     timezone: str = "UTC",
 ) -> pd.DataFrame:
-    """The customers behind :func:`revenue`: one row per (period, customer) with MRR at either end.
+    """The customers behind :func:`revenue`: one row per (period, customer) whose MRR moved.
 
     Returns ``period, customer_id, mrr_start, mrr_end, movement`` where movement is new,
-    reactivation, expansion, contraction, churn or flat; sorted by period and customer.
+    reactivation, expansion, contraction or churn; sorted by period and customer.
     Parameters as for :func:`revenue`.
     """
     table = subscriptions_table(subscriptions)
     cal = revenue_calendar(
         table, period=period, date_from=date_from, date_to=date_to, timezone=timezone
     )
-    moves = customer_movements_expr(table, _boundaries(cal, 0), lo=0, n=cal.n).to_pandas()
-    moves = moves.sort_values(["i", "customer_id"]).reset_index(drop=True)
+    steps = customer_steps(table, _periods(cal, 0), first=0, last_t=cal.bounds_utc()[-1])
+    steps = steps.filter((steps.i >= 0) & (steps.kind != "flat"))
+    moves = steps.to_pandas().sort_values(["i", "customer_id"]).reset_index(drop=True)
     starts = pd.Series(cal.starts(), dtype=f"datetime64[us, {cal.timezone}]")
     return pd.DataFrame(
         {
