@@ -1,0 +1,280 @@
+"""Benchmark the events metrics: prodops API vs hand-written DuckDB SQL vs straightforward pandas.
+
+Usage: ``python benchmarks/metrics.py [--rows 1000000 10000000] [--dir /tmp/prodops-bench]``
+
+For each size, the deterministic demo generator (:mod:`prodops.data.demo`) writes a CSV once
+(cached in ``--dir``), which is loaded into a DuckDB file. Every (metric, variant) then runs in its
+own subprocess (so peak RSS, ``ru_maxrss``, is its own): three runs, the median reported. The
+pandas variant's time excludes loading the columns it needs from DuckDB into pandas (its peak RSS
+includes it). Prints a markdown table with the ratios prodops / SQL and pandas / prodops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+WEEKS = 12
+METRICS = ("retention_week", "lifecycle_week", "stickiness_day", "active_users_7d", "churn_month")
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def prepare(rows: int, workdir: Path) -> Path:
+    """Return a DuckDB file holding ``events`` with about *rows* demo events (built once)."""
+    import duckdb
+
+    from prodops.data.demo import write_events_csv
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / f"events-{rows}.duckdb"
+    if db.exists():
+        return db
+    csv = workdir / f"events-{rows}.csv"
+    if not csv.exists():
+        started = time.perf_counter()
+        written = write_events_csv(csv, rows=rows)
+        print(f"generated {written:,} events in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    tmp = db.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(
+        "CREATE TABLE events AS SELECT user_id::VARCHAR AS user_id, event::VARCHAR AS event, "
+        "CAST(timestamp AS TIMESTAMPTZ) AS timestamp, plan::VARCHAR AS plan, "
+        "country::VARCHAR AS country, platform::VARCHAR AS platform "
+        "FROM read_csv(?, header = true, all_varchar = true)",
+        [str(csv)],
+    )
+    con.close()
+    tmp.rename(db)
+    return db
+
+
+# --- variants -----------------------------------------------------------------------------------
+
+
+def run_prodops(metric: str, db: Path) -> Callable[[], Any]:
+    from prodops import metrics as m
+    from prodops.engine import duckdb_connect
+
+    table = duckdb_connect(db, read_only=True).table("events")
+    calls: dict[str, Callable[[], Any]] = {
+        "retention_week": lambda: m.retention(table, period="week", periods=WEEKS),
+        "lifecycle_week": lambda: m.lifecycle(table, period="week"),
+        "stickiness_day": lambda: m.stickiness(table, period="day"),
+        "active_users_7d": lambda: m.active_users(table, window_days=7),
+        "churn_month": lambda: m.churn(table, period="month"),
+    }
+    return calls[metric]
+
+
+# Hand-written DuckDB SQL for the same results (UTC; $1 = start of the first period).
+DAY = "CAST(floor((epoch(date_trunc('day', timestamp AT TIME ZONE 'UTC')) - epoch($1::TIMESTAMP)) / 86400) AS BIGINT)"
+WEEK = "CAST(floor((epoch(date_trunc('day', timestamp AT TIME ZONE 'UTC')) - epoch($1::TIMESTAMP)) / 604800) AS BIGINT)"
+MONTH = "CAST(date_diff('month', $1::TIMESTAMP, timestamp AT TIME ZONE 'UTC') AS BIGINT)"
+SQL = {
+    "retention_week": f"""
+        WITH pairs AS (SELECT DISTINCT user_id, {WEEK} AS w FROM events
+                       WHERE timestamp < $2::TIMESTAMPTZ),
+             firsts AS (SELECT user_id, min(w) AS c FROM pairs GROUP BY user_id HAVING min(w) >= 0)
+        SELECT f.c, p.w - f.c AS k, count(*) AS n
+        FROM firsts f JOIN pairs p USING (user_id) WHERE p.w >= f.c GROUP BY ALL""",
+    "lifecycle_week": f"""
+        WITH pairs AS (SELECT DISTINCT user_id, {WEEK} AS w FROM events),
+             marked AS (SELECT w, lag(w) OVER u AS prev, lead(w) OVER u AS nxt FROM pairs
+                        WINDOW u AS (PARTITION BY user_id ORDER BY w))
+        SELECT w, CASE WHEN prev IS NULL THEN 'new' WHEN prev = w - 1 THEN 'returning'
+                       ELSE 'resurrecting' END AS kind, count(*) AS n FROM marked GROUP BY ALL
+        UNION ALL
+        SELECT w + 1, 'dormant', count(*) FROM marked
+        WHERE nxt IS NULL OR nxt > w + 1 GROUP BY ALL""",
+    "stickiness_day": f"""
+        WITH pairs AS (SELECT DISTINCT user_id, {DAY} AS d FROM events),
+             per_user AS (SELECT user_id, count(*) AS a FROM pairs GROUP BY user_id)
+        SELECT a, count(*) AS users FROM per_user GROUP BY a""",
+    "active_users_7d": f"""
+        WITH pairs AS (SELECT DISTINCT user_id, {DAY} AS d FROM events),
+             days AS (SELECT DISTINCT d FROM pairs)
+        SELECT days.d, count(DISTINCT pairs.user_id) AS users
+        FROM days JOIN pairs ON pairs.d BETWEEN days.d - 6 AND days.d GROUP BY days.d""",
+    "churn_month": f"""
+        WITH pairs AS (SELECT DISTINCT user_id, {MONTH} AS m FROM events),
+             marked AS (SELECT m, lead(m) OVER (PARTITION BY user_id ORDER BY m) AS nxt FROM pairs)
+        SELECT m + 1 AS period, count(*) AS active_start,
+               count(*) FILTER (WHERE nxt IS NULL OR nxt > m + 1) AS churned
+        FROM marked GROUP BY ALL""",
+}
+
+
+def _first_period(con: Any, metric: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    lo, hi = con.execute(
+        "SELECT min(timestamp AT TIME ZONE 'UTC'), max(timestamp AT TIME ZONE 'UTC') FROM events"
+    ).fetchone()
+    lo, hi = pd.Timestamp(lo), pd.Timestamp(hi)
+    if metric == "retention_week":
+        last = hi.normalize() - pd.Timedelta(days=hi.weekday())
+        return last - pd.Timedelta(weeks=WEEKS - 1), last + pd.Timedelta(weeks=1)
+    if metric == "lifecycle_week":
+        return lo.normalize() - pd.Timedelta(days=lo.weekday()), hi
+    if metric == "churn_month":
+        return lo.normalize().replace(day=1), hi
+    return lo.normalize(), hi
+
+
+def run_sql(metric: str, db: Path) -> Callable[[], Any]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+
+    def go() -> Any:
+        first, end = _first_period(con, metric)
+        params: list[Any] = [first.to_pydatetime()]
+        if "$2" in SQL[metric]:
+            params.append(end.tz_localize("UTC").to_pydatetime())
+        return con.execute(SQL[metric], params).df()
+
+    return go
+
+
+def run_pandas(metric: str, db: Path) -> Callable[[], Any]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    frame = con.execute(
+        "SELECT user_id, timestamp AT TIME ZONE 'UTC' AS timestamp FROM events"
+    ).df()
+    lo, hi = frame["timestamp"].min(), frame["timestamp"].max()
+
+    def pairs(unit: str) -> pd.DataFrame:
+        ts = frame["timestamp"]
+        if unit == "week":
+            first = lo.normalize() - pd.Timedelta(days=lo.weekday())
+            idx = (ts - first).dt.days // 7
+        elif unit == "month":
+            idx = (ts.dt.year - lo.year) * 12 + ts.dt.month - lo.month
+        else:
+            idx = (ts - lo.normalize()).dt.days
+        return pd.DataFrame({"user_id": frame["user_id"], "i": idx}).drop_duplicates()
+
+    def retention() -> Any:
+        p = pairs("week")
+        last = int(p["i"].max())
+        firsts = p.groupby("user_id")["i"].min().rename("c")
+        firsts = firsts[firsts >= last - WEEKS + 1]
+        joined = p.merge(firsts, left_on="user_id", right_index=True)
+        return joined.groupby(["c", joined["i"] - joined["c"]]).size()
+
+    def lifecycle() -> Any:
+        p = pairs("week").sort_values(["user_id", "i"])
+        g = p.groupby("user_id")["i"]
+        prev, nxt = g.shift(1), g.shift(-1)
+        kind = np.where(prev.isna(), "new", np.where(prev == p["i"] - 1, "returning", "resurrecting"))
+        active = p.groupby([p["i"], kind]).size()
+        gone = p[nxt.isna() | (nxt > p["i"] + 1)]
+        return active, gone.groupby(gone["i"] + 1).size()
+
+    def stickiness() -> Any:
+        return pairs("day").groupby("user_id").size().value_counts().sort_index()
+
+    def active_users() -> Any:
+        p = pairs("day").sort_values("i")
+        days, users = p["i"].to_numpy(), p["user_id"].to_numpy()
+        out = []
+        for d in range(int(days.max()) + 1):
+            lo_, hi_ = np.searchsorted(days, [d - 6, d + 1])
+            out.append(len(pd.unique(users[lo_:hi_])))
+        return out
+
+    def churn() -> Any:
+        p = pairs("month").sort_values(["user_id", "i"])
+        nxt = p.groupby("user_id")["i"].shift(-1)
+        left = nxt.isna() | (nxt > p["i"] + 1)
+        return p.groupby(p["i"] + 1).agg(active=("user_id", "size")), left.groupby(p["i"] + 1).sum()
+
+    calls = {
+        "retention_week": retention,
+        "lifecycle_week": lifecycle,
+        "stickiness_day": stickiness,
+        "active_users_7d": active_users,
+        "churn_month": churn,
+    }
+    return calls[metric]
+
+
+VARIANTS = {"prodops": run_prodops, "sql": run_sql, "pandas": run_pandas}
+
+
+def worker(variant: str, metric: str, db: Path, runs: int) -> None:
+    """Time one (variant, metric) in this process and print a JSON line."""
+    call = VARIANTS[variant](metric, db)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"median_s": statistics.median(times), "peak_mib": peak_kib / 1024}))
+
+
+def measure(variant: str, metric: str, db: Path, runs: int) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", variant, metric, str(db), "--runs", str(runs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        print(done.stderr, file=sys.stderr)
+        return {"median_s": float("nan"), "peak_mib": float("nan")}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/prodops-bench"))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--metrics", nargs="+", default=list(METRICS), choices=METRICS)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--worker", nargs=3, metavar=("VARIANT", "METRIC", "DB"))
+    args = parser.parse_args(argv)
+    if args.worker:
+        variant, metric, db = args.worker
+        worker(variant, metric, Path(db), args.runs)
+        return 0
+    print("| rows | metric | prodops s | SQL s | pandas s | prodops/SQL | pandas/prodops "
+          "| prodops MiB | SQL MiB | pandas MiB |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for rows in args.rows:
+        db = prepare(rows, args.dir)
+        for metric in args.metrics:
+            nan = {"median_s": float("nan"), "peak_mib": float("nan")}
+            res = {v: measure(v, metric, db, args.runs) if v in args.variants else nan for v in VARIANTS}
+            p, s, pd_ = (res[v]["median_s"] for v in ("prodops", "sql", "pandas"))
+            print(
+                f"| {rows:,} | {metric} | {p:.2f} | {s:.2f} | {pd_:.2f} | {p / s:.2f}x | "
+                f"{pd_ / p:.1f}x | {res['prodops']['peak_mib']:.0f} | {res['sql']['peak_mib']:.0f} "
+                f"| {res['pandas']['peak_mib']:.0f} |",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
