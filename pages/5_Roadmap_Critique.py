@@ -15,18 +15,19 @@ st.caption(
     "scores only after submitting), flag weak items, record decisions, export the summary."
 )
 engine = common.store_engine()
-common.show_flash()
-reviewer = common.reviewer_name()
+with st.container():  # fixed slots: what follows keeps its place whether or not these draw
+    common.show_flash()
+with st.container():
+    reviewer = common.reviewer_name()
 
-items_tab, sessions_tab = st.tabs(["Roadmap items", "Critique sessions"])
-with items_tab:
+view = st.radio("View", common.VIEWS, horizontal=True, key=common.VIEW_KEY)
+if view == common.VIEWS[0]:
     with st.expander("Import a roadmap export"):
         items.render_import(engine)
     with st.expander("Add an item"):
         items.render_new_item(engine)
     items.render_items(engine)
-
-with sessions_tab:
+else:
     with st.expander("New critique session"):
         sessions.render_new_session(engine)
     crit = sessions.pick_session(engine)

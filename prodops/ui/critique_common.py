@@ -20,6 +20,8 @@ from prodops.store.db import init_store, read_session, write_session
 T = TypeVar("T")
 REVIEWER_KEY = "critique_reviewer"
 FLASH_KEY = "critique_flash"
+VIEW_KEY = "critique_view"
+VIEWS = ("Roadmap items", "Critique sessions")
 
 
 def store_engine() -> Engine:

@@ -115,7 +115,7 @@ def render_new_session(engine: Engine) -> None:
     )
     row = write(engine, crud.create_session, session_in=session_in, item_ids=chosen)
     if row is not None:
-        st.session_state[PICK_KEY] = row.id
+        st.session_state[PICK_KEY] = row.id  # the picker is drawn below: not instantiated yet
         flash(f"Session {row.name!r} created.")
         st.rerun()
 

@@ -75,6 +75,7 @@ def test_whole_session_flow(app: AppTest) -> None:
     no_errors(at.button(key="critique_import").click().run())
     assert any("0 new, 0 updated, 3 unchanged" in s.value for s in at.success)
 
+    no_errors(at.radio(key="critique_view").set_value("Critique sessions").run())
     at.text_input(key="critique_new_name").input("Q1 critique")
     at.text_input(key="critique_new_people").input("Ann, Bob")
     no_errors(at.button(key="critique_create").click().run())
