@@ -30,7 +30,7 @@ from prodops.data.reader import RawSource, backend_error, open_raw, preview
 from prodops.data.schema import END_COL, START_COL, TIME_COL, Kind
 from prodops.data.sniff import FileGuess, sniff_file
 from prodops.data.timeparse import TimeGuess, detect_time_format
-from prodops.data.validate import ValidationReport, load_canonical
+from prodops.data.validate import ENCODING_REASON, ValidationReport, load_canonical
 from prodops.engine import quote_ident
 from prodops.errors import InputError, UnreadableFileError
 
@@ -295,6 +295,11 @@ def import_into(
         if canonical in times and times[canonical].ambiguous and mapping.columns.get(canonical):
             raise ambiguous_error(str(mapping.columns[canonical]), times[canonical])
     report = load_canonical(con, raw, mapping, times, table=table, decimal=plan.file.decimal)
+    if plan.file.encoding == "utf-8" and (report.rejected["reason"] == ENCODING_REASON).any():
+        # the head was UTF-8 but later bytes are not: read the whole file as cp1252 instead
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
+        retry = replace(plan, file=replace(plan.file, encoding="cp1252"))
+        return import_into(con, path, retry, table=table, workdir=workdir, label=label)
     if report.rows_read == 0:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
         raise UnreadableFileError(

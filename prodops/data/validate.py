@@ -33,6 +33,7 @@ from prodops.engine import quote_ident
 
 REJECTED_COLUMNS = ("row", "column", "value", "reason")
 MAX_REJECTED_LISTED = 100_000
+ENCODING_REASON = "invalid characters (encoding)"
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,14 @@ def _malformed(con: duckdb.DuckDBPyConnection, rejects: str | None) -> pd.DataFr
     if rejects is None:
         return pd.DataFrame(columns=list(REJECTED_COLUMNS))
     frame = con.execute(
-        f"SELECT CAST(line AS BIGINT) - 1 AS row, coalesce(column_name, '') AS column, "
+        f"SELECT DISTINCT ON (line) CAST(line AS BIGINT) - 1 AS row, "
+        f"coalesce(column_name, '') AS column, "
         f"left(replace(csv_line, chr(10), ' '), 200) AS value, "
         f"CASE error_type WHEN 'MISSING COLUMNS' THEN 'too few fields' "
         f"WHEN 'TOO MANY COLUMNS' THEN 'too many fields' "
-        f"WHEN 'INVALID ENCODING' THEN 'invalid characters (encoding)' "
+        f"WHEN 'INVALID ENCODING' THEN {sql_literal(ENCODING_REASON)} "
         f"ELSE lower(CAST(error_type AS VARCHAR)) END AS reason "
-        f"FROM {quote_ident(rejects)} ORDER BY line"
+        f"FROM {quote_ident(rejects)} ORDER BY line, column_idx"
     ).df()
     return frame
 

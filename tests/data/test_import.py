@@ -235,3 +235,12 @@ def test_stripe_export_is_normalised_to_monthly_periods(write_file: Write) -> No
     assert frame[["customer_id", "mrr"]].values.tolist() == [["cus_1", 200.0], ["cus_2", 29.0]]
     assert frame["end"].tolist()[1] == utc(2024, 4, 1)  # churn when the paid period ends
     assert pd.isna(frame["end"].tolist()[0])
+
+
+def test_non_utf8_bytes_far_into_the_file_are_read_as_cp1252(write_file: Write) -> None:
+    head = "user_id,event,timestamp\n" + "u1,x,2024-01-01\n" * 70_000  # > the sniffed megabyte
+    path = write_file("late.csv", head.encode() + "zoë,café,2024-01-02\n".encode("cp1252"))
+    assert inspect_file(path).plan.file.encoding == "utf-8"
+    report, frame = load(path)
+    assert (report.rows_read, report.rows_rejected) == (70_001, 0)
+    assert frame.iloc[-1][["user_id", "event"]].tolist() == ["zoë", "café"]
