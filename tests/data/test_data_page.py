@@ -109,3 +109,15 @@ def test_rename_and_delete_with_confirmation(page: AppTest, tmp_path: Path) -> N
 def _widget(at: AppTest, kind: str, prefix: str) -> Any:
     """The widget of type *kind* whose key starts with *prefix* (keys carry the upload id)."""
     return next(w for w in getattr(at, kind) if w.key and str(w.key).startswith(prefix))
+
+
+def test_with_the_demo_datasets(page: AppTest) -> None:
+    from prodops.data.catalog import ensure_demo_datasets
+
+    assert ensure_demo_datasets(Catalog()) == ["demo-events", "demo-subscriptions"]
+    page.run()
+    assert not page.exception
+    table = page.dataframe[0].value
+    assert table["Dataset"].tolist() == ["demo-events", "demo-subscriptions"]
+    assert table["Kind"].tolist() == ["events", "subscriptions"]
+    assert table.loc[0, "Users / customers"] == 20000
