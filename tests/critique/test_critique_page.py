@@ -84,6 +84,9 @@ def test_whole_session_flow(app: AppTest) -> None:
 
     # items in title order: Dark mode (2), Single sign-on (1), Usage-based billing (3)
     score_all(at, 1, {2: 5, 1: 3, 3: 1})
+    # revealed after submitting: Ann now sees the results (her own scores so far)
+    assert "Scores are hidden until you submit yours." not in [i.value for i in at.info]
+    assert ranked_table(at)["reviewers"].tolist() == [1, 1, 1]
     set_name(at, "Bob")
     assert "Scores are hidden until you submit yours." in [i.value for i in at.info]
     score_all(at, 1, {2: 5, 1: 1, 3: 1})
@@ -125,3 +128,38 @@ def test_bad_upload_shows_one_clear_error(app: AppTest) -> None:
     assert [e.value for e in app.error] == [
         "r\\.csv, row 2\\: this row has no title\\. Fill the 'Summary' cell or delete the row\\."
     ]
+
+
+def test_item_form_evidence_and_a_rice_session_refusing_zero_effort(app: AppTest) -> None:
+    at = no_errors(app)
+    set_name(at, "Ann")
+    at.text_input(key="critique_item_title").input("Dark mode")
+    at.text_input(key="critique_item_tags").input("ui, web")
+    no_errors(at.button(key="critique_add_item").click().run())
+    assert any("Added 'Dark mode'" in s.value for s in at.success)
+    with read_session(init_store()) as s:
+        item = crud.list_items(session=s)[0]
+    assert (item.key, item.tags, item.evidence_count) == ("title:dark mode", ["ui", "web"], 0)
+    at.text_input(key=f"critique_ev_link_{item.id}").input("https://research/42")
+    at.text_input(key=f"critique_ev_note_{item.id}").input("**12** interviews")
+    no_errors(at.button(key=f"critique_save_item_{item.id}").click().run())
+    with read_session(init_store()) as s:
+        item = crud.get_item(session=s, item_id=item.id or 0)
+    assert item.evidence == [{"link": "https://research/42", "note": "**12** interviews"}]
+
+    no_errors(at.radio(key="critique_view").set_value("Critique sessions").run())
+    no_errors(at.selectbox(key="critique_new_kind").set_value("rice").run())
+    at.text_input(key="critique_new_name").input("RICE review")
+    no_errors(at.button(key="critique_create").click().run())
+    at.number_input(key=f"critique_score_1_{item.id}_reach").set_value(500.0)
+    at.select_slider(key=f"critique_score_1_{item.id}_impact").set_value(2.0)
+    at.number_input(key=f"critique_score_1_{item.id}_effort").set_value(0.0)
+    at.button(key=f"critique_save_1_{item.id}").click().run()
+    assert [e.value for e in at.error] == [
+        "RICE effort must be above 0 \\(got 0\\)\\. Enter the effort in person\\-months\\."
+    ]
+    at.number_input(key=f"critique_score_1_{item.id}_effort").set_value(2.0)
+    no_errors(at.button(key=f"critique_save_1_{item.id}").click().run())
+    no_errors(at.button(key="critique_submit_1").click().run())
+    # 500 x 2 x 50 % / 2 = 250
+    assert ranked_table(at)["overall_mean"].tolist() == [250.0]
