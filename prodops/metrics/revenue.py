@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from prodops.data.schema import CUSTOMER_COL, END_COL, MRR_COL, START_COL, SUBSCRIPTION_COLUMNS
-from prodops.engine import as_table
+from prodops.engine import as_table, local_time
 from prodops.errors import InputError, ParameterError, did_you_mean
 from prodops.metrics.filters import require_columns
 from prodops.metrics.frames import ratio
@@ -40,6 +40,7 @@ from prodops.metrics.periods import DateLike, check_timezone, localize, to_local
 REVENUE_PERIODS: tuple[str, ...] = ("month", "week", "quarter")
 LTV_PERIODS = 6  # LTV divides by the mean logo churn rate over this many periods
 SCALE = 10_000  # amounts are summed as integers in hundredths of a cent
+_EPOCH = pd.Timestamp("1970-01-01")
 
 MONEY_COLUMNS = ["mrr_start", "new", "expansion", "contraction", "churn", "reactivation", "mrr_end"]
 COUNT_COLUMNS = ["customers_start", "customers_end", "customers_churned"]
@@ -232,43 +233,54 @@ def customer_mrr_at(subs: ir.Table, bounds: ir.Table) -> ir.Table:
     return covers.group_by(["customer_id", "i"]).aggregate(amount=covers.amount.sum())
 
 
-def _periods(cal: RevenueCalendar, lookback: int) -> ir.Table:
-    """``i, t0, t1`` for periods ``-lookback .. n-1`` (UTC instants)."""
+def _boundary_table(cal: RevenueCalendar, lookback: int) -> ir.Table:
+    """``i, t``: the start of period ``i`` for ``i = -lookback .. n`` (``t_n`` ends the range)."""
     bounds = pd.DatetimeIndex(cal.bounds_utc(lookback)).astype("datetime64[us, UTC]")
     return ibis.memtable(
-        pd.DataFrame(
-            {
-                "i": np.arange(-lookback, cal.n, dtype=np.int64),
-                "t0": bounds[:-1],
-                "t1": bounds[1:],
-            }
-        )
+        pd.DataFrame({"i": np.arange(-lookback, cal.n + 1, dtype=np.int64), "t": bounds})
     )
 
 
-def customer_steps(
-    subs: ir.Table, periods: ir.Table, *, first: int, last_t: pd.Timestamp
-) -> ir.Table:
+def period_index(ts: ir.TimestampValue, cal: RevenueCalendar) -> ir.IntegerValue:
+    """Index of the period whose local wall-clock span holds UTC instant *ts* (0 = first)."""
+    local = local_time(ts, cal.timezone)
+    if cal.period == "week":
+        first_s = int((cal.first - _EPOCH) // pd.Timedelta(seconds=1))
+        seconds = local.truncate("D").epoch_seconds().cast(dt.float64) - float(first_s)
+        return (seconds / float(7 * 86_400)).floor().cast(dt.int64)
+    months = local.year() * 12 + local.month() - (cal.first.year * 12 + cal.first.month)
+    if cal.period == "quarter":
+        return (months.cast(dt.float64) / 3.0).floor().cast(dt.int64)
+    return months.cast(dt.int64)
+
+
+def customer_steps(subs: ir.Table, cal: RevenueCalendar, *, lookback: int) -> ir.Table:
     """Per customer and period ``i`` in which their MRR may change: ``m0``, ``m1`` and ``kind``.
 
     Invariant: every subscription is a step ``+amount`` at ``start`` and ``-amount`` at ``end``;
     a step at instant ``s`` counts in ``MRR(t)`` for every ``t >= s``, so it moves the MRR of the
-    period ``i`` with ``t0 < s <= t1``. Summing a customer's steps per period and accumulating
-    over periods gives ``m1 = MRR(t1)`` and ``m0 = m1 - steps = MRR(t0)``. Steps at or before the
-    first boundary go to period ``first - 1`` (the state at the start); steps after ``last_t``
-    are ignored. ``kind`` is new (the customer's first period with a step), reactivation,
-    expansion, contraction, churn, or flat (no change at the boundaries).
+    period ``i`` with ``t0 < s <= t1`` (the period holding ``s``, or the one before when ``s`` is
+    exactly a boundary). Summing a customer's steps per period and accumulating over periods
+    gives ``m1 = MRR(t1)`` and ``m0 = m1 - steps = MRR(t0)``. Steps at or before the first
+    boundary go to period ``-lookback - 1`` (the state at the start); later ones than the end of
+    the range are ignored. ``kind`` is new (the customer's first period with a step),
+    reactivation, expansion, contraction, churn, or flat (no change at the boundaries).
     """
-    utc = dt.Timestamp(timezone="UTC")
+    first = -lookback
     starts = subs.select("customer_id", time=subs.start, delta=subs.amount)
     ends = subs.filter(subs.end.notnull())
     ends = ends.select("customer_id", time=ends.end, delta=-ends.amount)
     steps = starts.union(ends, distinct=False)
-    steps = steps.filter(steps.time <= ibis.literal(last_t.to_pydatetime(), type=utc))
-    placed = steps.left_join(periods, [steps.time > periods.t0, steps.time <= periods.t1])
-    placed = placed.select(
-        "customer_id", "delta", i=ibis.coalesce(placed.i, ibis.literal(first - 1, type=dt.int64))
+    steps = steps.mutate(k=period_index(steps.time, cal))
+    bounds = _boundary_table(cal, lookback)
+    placed = steps.left_join(bounds, steps.k == bounds.i)
+    i = ibis.cases(
+        (placed.k < first, ibis.literal(first - 1, type=dt.int64)),
+        (placed.time <= placed.t, placed.k - 1),
+        else_=placed.k,
     )
+    placed = placed.select("customer_id", "delta", i=i)
+    placed = placed.filter(placed.i < cal.n)
     per = placed.group_by(["customer_id", "i"]).aggregate(delta=placed.delta.sum().cast(dt.int64))
     upto = ibis.window(group_by="customer_id", order_by="i", rows=(None, 0))
     everything = ibis.window(group_by="customer_id")
@@ -419,8 +431,7 @@ def revenue(
 
 def _revenue_frame(table: ir.Table, cal: RevenueCalendar) -> pd.DataFrame:
     lookback = LTV_PERIODS - 1  # so the first periods' LTV sees a full window
-    last_t = cal.bounds_utc()[-1]
-    steps = customer_steps(table, _periods(cal, lookback), first=-lookback, last_t=last_t)
+    steps = customer_steps(table, cal, lookback=lookback)
     frame = _accumulate(_period_totals(steps).to_pandas(), -lookback, cal.n)
     frame = _rates(frame).iloc[lookback:].reset_index(drop=True)
     for col in MONEY_COLUMNS:
@@ -447,7 +458,7 @@ def customer_movements(
     cal = revenue_calendar(
         table, period=period, date_from=date_from, date_to=date_to, timezone=timezone
     )
-    steps = customer_steps(table, _periods(cal, 0), first=0, last_t=cal.bounds_utc()[-1])
+    steps = customer_steps(table, cal, lookback=0)
     steps = steps.filter((steps.i >= 0) & (steps.kind != "flat"))
     moves = steps.to_pandas().sort_values(["i", "customer_id"]).reset_index(drop=True)
     starts = pd.Series(cal.starts(), dtype=f"datetime64[us, {cal.timezone}]")
