@@ -214,6 +214,13 @@ def connection(url: str) -> Iterator[Any]:
 def list_relations(backend: Any) -> list[str]:
     """Return the tables and views the connection can see (its current schema)."""
     try:
+        if str(getattr(backend, "name", "")) == "duckdb":
+            # Ibis 12's DuckDB list_tables calls a method DuckDB 2.0 no longer has
+            rows = backend.con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = current_schema() ORDER BY table_name"
+            ).fetchall()
+            return [str(r[0]) for r in rows]
         return sorted(backend.list_tables())
     except Exception as error:
         raise _query_error(error, "listing tables") from error

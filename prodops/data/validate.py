@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from prodops.data.presets import ColumnMapping, property_name
-from prodops.data.reader import RawSource, backend_error, text_expr
+from prodops.data.reader import RawSource, backend_error, friendly_duckdb_error, text_expr
 from prodops.data.schema import (
     CUSTOMER_COL,
     END_COL,
@@ -222,8 +222,10 @@ def load_canonical(
         for helper in ("_reason", "_column", "_value"):
             con.execute(f"ALTER TABLE {target} DROP COLUMN {helper}")
         malformed = _malformed(con, rejects)
-    except duckdb.Error as error:
+    except duckdb.OutOfMemoryException as error:
         raise backend_error(error, f"reading {source.label}") from error
+    except duckdb.Error as error:  # a damaged file shows up here (e.g. a truncated gzip stream)
+        raise friendly_duckdb_error(error, source.label) from error
     listed = _renumber(listed, malformed)
     rejected = pd.concat([malformed, listed], ignore_index=True) if len(malformed) else listed
     rejected = rejected.sort_values("row", kind="stable").reset_index(drop=True)

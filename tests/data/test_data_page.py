@@ -121,3 +121,41 @@ def test_with_the_demo_datasets(page: AppTest) -> None:
     assert table["Dataset"].tolist() == ["demo-events", "demo-subscriptions"]
     assert table["Kind"].tolist() == ["events", "subscriptions"]
     assert table.loc[0, "Users / customers"] == 20000
+
+
+def test_append_through_the_page_skips_rows_already_there(page: AppTest, tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    path.write_bytes(CSV)
+    Catalog().import_file(path, name="events")
+    newer = CSV + b"u4,login,2024-01-04T10:00:00Z,a3\n"
+    page.run()
+    page.file_uploader[0].set_value(("newer.csv", newer, "text/csv")).run()
+    _widget(page, "radio", "mode_").set_value("Append to an existing dataset").run()
+    assert _widget(page, "selectbox", "append_").value == "events"
+    _widget(page, "button", "import_").click().run()
+    assert not page.exception
+    info = Catalog().get("events")
+    assert (info.rows, info.version) == (3, 2)
+    assert page.success[0].value == "1 rows saved"
+
+
+def test_connect_a_database_and_register_a_live_dataset(page: AppTest, tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(
+        "CREATE TABLE visits AS SELECT * FROM (VALUES ('u1', 'view', TIMESTAMP '2024-01-01 10:00'),"
+        " ('u2', 'view', TIMESTAMP '2024-01-02 10:00')) AS t(user_id, event, ts)"
+    )
+    con.close()
+    page.run()
+    page.text_input(key="db_url").input(f"duckdb://{db}").run()
+    assert not page.exception
+    assert page.selectbox(key="db_table").value == "visits"
+    assert page.selectbox(key="db_map_timestamp").value == "ts"
+    page.text_input(key="db_name").input("warehouse visits").run()
+    page.button(key="db_register").click().run()
+    assert not page.exception
+    info = Catalog().get("warehouse visits")
+    assert (info.live, info.rows, info.entities) == (True, 2, 2)

@@ -244,3 +244,9 @@ def test_non_utf8_bytes_far_into_the_file_are_read_as_cp1252(write_file: Write) 
     report, frame = load(path)
     assert (report.rows_read, report.rows_rejected) == (70_001, 0)
     assert frame.iloc[-1][["user_id", "event"]].tolist() == ["zoë", "café"]
+
+
+def test_a_truncated_gzip_file_is_unreadable(write_file: Write) -> None:
+    data = gzip.compress(("user_id,event,timestamp\n" + "u1,x,2024-01-01\n" * 200_000).encode())
+    with pytest.raises(UnreadableFileError, match=r"(?i)gzip"):
+        load(write_file("cut.csv.gz", data[: len(data) // 2]))
