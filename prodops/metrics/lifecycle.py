@@ -87,28 +87,28 @@ def lifecycle(
     pairs = active_pairs(table, cal, event=event, where=where)
     win = ibis.window(group_by="user_id", order_by="idx")
     marked = pairs.mutate(prev=pairs.idx.lag().over(win), nxt=pairs.idx.lead().over(win))
-    state = ibis.cases(
-        (marked.prev.isnull(), "new"),
-        (marked.prev == marked.idx - 1, "returning"),
-        else_="resurrecting",
+    # One aggregate per period index: the states of the users active there, and how many of
+    # them leave (not active in the next period) - dormant in the period after.
+    marked = marked.filter(marked.idx >= -1)
+    user = marked.user_id
+    counted = (
+        marked.group_by("idx")
+        .aggregate(
+            new=user.count(where=marked.prev.isnull()),
+            returning=user.count(where=marked.prev == marked.idx - 1),
+            resurrecting=user.count(where=marked.prev < marked.idx - 1),
+            leaving=user.count(where=marked.nxt.isnull() | (marked.nxt > marked.idx + 1)),
+        )
+        .to_pandas()
     )
-    active = (
-        marked.filter(marked.idx >= 0)
-        .group_by(bucket=marked.idx, kind=state)
-        .aggregate(n=ibis._.count())
-    )
-    gone = marked.filter(
-        (marked.nxt.isnull() | (marked.nxt > marked.idx + 1))
-        & (marked.idx + 1 >= 0)
-        & (marked.idx + 1 < cal.n)
-    )
-    dormant = gone.group_by(bucket=gone.idx + 1, kind=ibis.literal("dormant")).aggregate(
-        n=ibis._.count()
-    )
-    counted = active.union(dormant).to_pandas()
     grid = np.zeros((cal.n, len(_KINDS)), dtype=np.int64)
-    for bucket, kind, n in counted[["bucket", "kind", "n"]].itertuples(index=False):
-        grid[int(bucket), _KINDS.index(kind)] += int(n)
+    for idx, new, returning, resurrecting, leaving in counted[
+        ["idx", "new", "returning", "resurrecting", "leaving"]
+    ].itertuples(index=False):
+        if 0 <= idx < cal.n:
+            grid[int(idx), :3] = (int(new), int(returning), int(resurrecting))
+        if 0 <= idx + 1 < cal.n:
+            grid[int(idx) + 1, 3] = int(leaving)
     frame = pd.DataFrame(grid, columns=list(_KINDS))
     frame.insert(0, "start", cal.starts())
     frame["pulse_ratio"] = ratio(frame["new"] + frame["resurrecting"], frame["dormant"])
