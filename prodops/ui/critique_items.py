@@ -163,30 +163,56 @@ def render_items(engine: Engine) -> None:
         _render_item_editor(engine, by_id[item_id], links.get(item_id, []))
 
 
+EDITABLE = ("title", "owner", "team", "target_period", "status")
+
+
 def _render_item_editor(engine: Engine, item: RoadmapItem, linked: list[int]) -> None:
+    """Fields, evidence and key-result links of one item; a stale edit is refused, not lost."""
     seen_key = f"critique_seen_item_{item.id}"
     seen = st.session_state.setdefault(seen_key, item.version)
     if item.evidence:
         st.dataframe(pd.DataFrame(item.evidence), hide_index=True)
     choices = dict(read(engine, crud.key_result_choices))
     with st.form(f"critique_item_editor_{item.id}"):
+        columns = st.columns(len(EDITABLE) + 1)
+        fields = {
+            name: columns[n].text_input(
+                FIELD_LABELS[name],
+                value=getattr(item, name),
+                key=f"critique_ed_{item.id}_{seen}_{name}",
+            )
+            for n, name in enumerate(EDITABLE)
+        }
+        effort = columns[-1].number_input(
+            "Effort", min_value=0.0, value=item.effort, key=f"critique_ed_{item.id}_{seen}_effort"
+        )
         e1, e2 = st.columns(2)
-        link = e1.text_input("New evidence link", key=f"critique_ev_link_{item.id}")
-        note = e2.text_input("New evidence note", key=f"critique_ev_note_{item.id}")
+        link = e1.text_input("New evidence link", key=f"critique_ev_link_{item.id}_{seen}")
+        note = e2.text_input("New evidence note", key=f"critique_ev_note_{item.id}_{seen}")
         krs = st.multiselect(
             "Key results it serves",
             list(choices),
             default=[k for k in linked if k in choices],
             format_func=lambda k: choices[k],
-            key=f"critique_ev_krs_{item.id}",
+            key=f"critique_ev_krs_{item.id}_{seen}",
         )
         if not st.form_submit_button("Save", key=f"critique_save_item_{item.id}"):
             return
+    changes = {k: v for k, v in {**fields, "effort": effort}.items() if getattr(item, k) != v}
     try:
         with write_session(engine) as session:
+            version = seen
+            if changes:
+                version = crud.update_item(
+                    session=session, item_id=item.id or 0, seen_version=version, item_in=changes
+                ).version
             if link.strip() or note.strip():
                 crud.add_evidence(
-                    session=session, item_id=item.id or 0, seen_version=seen, link=link, note=note
+                    session=session,
+                    item_id=item.id or 0,
+                    seen_version=version,
+                    link=link,
+                    note=note,
                 )
             crud.link_key_results(session=session, item_id=item.id or 0, key_result_ids=krs)
     except ProdOpsError as error:
@@ -194,5 +220,5 @@ def _render_item_editor(engine: Engine, item: RoadmapItem, linked: list[int]) ->
         show_error(error)
         return
     st.session_state.pop(seen_key, None)
-    flash(f"Saved {item.title!r}.")
+    flash(f"Saved {fields['title'] or item.title!r}.")
     st.rerun()

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from prodops.store import critique_crud as crud
-from prodops.store.db import init_store, read_session
+from prodops.store.db import init_store, read_session, write_session
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "pages" / "5_Roadmap_Critique.py"
@@ -140,12 +140,24 @@ def test_item_form_evidence_and_a_rice_session_refusing_zero_effort(app: AppTest
     with read_session(init_store()) as s:
         item = crud.list_items(session=s)[0]
     assert (item.key, item.tags, item.evidence_count) == ("title:dark mode", ["ui", "web"], 0)
-    at.text_input(key=f"critique_ev_link_{item.id}").input("https://research/42")
-    at.text_input(key=f"critique_ev_note_{item.id}").input("**12** interviews")
+    at.text_input(key=f"critique_ev_link_{item.id}_1").input("https://research/42")
+    at.text_input(key=f"critique_ev_note_{item.id}_1").input("**12** interviews")
+    at.text_input(key=f"critique_ed_{item.id}_1_owner").input("Ann")
     no_errors(at.button(key=f"critique_save_item_{item.id}").click().run())
     with read_session(init_store()) as s:
         item = crud.get_item(session=s, item_id=item.id or 0)
     assert item.evidence == [{"link": "https://research/42", "note": "**12** interviews"}]
+    assert (item.owner, item.version) == ("Ann", 3)  # the field edit, then the evidence
+
+    # someone else edits the item while this form is open: the edit is refused, nothing lost
+    at.text_input(key=f"critique_ed_{item.id}_3_team").input("Web")
+    with write_session(init_store()) as s:
+        crud.update_item(session=s, item_id=item.id or 0, seen_version=3, item_in={"team": "Core"})
+    at.button(key=f"critique_save_item_{item.id}").click().run()
+    assert "changed by someone else" in at.error[0].value
+    assert "team is now 'Core'" in at.error[0].value
+    with read_session(init_store()) as s:
+        assert crud.get_item(session=s, item_id=item.id or 0).team == "Core"
 
     no_errors(at.radio(key="critique_view").set_value("Critique sessions").run())
     no_errors(at.selectbox(key="critique_new_kind").set_value("rice").run())
