@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import ibis
 import pandas as pd
 import pytest
 
+from prodops.cli import main
 from prodops.data.subscriptions import dbt_to_canonical, stripe_to_canonical
 from prodops.engine import duckdb_connect
 from prodops.errors import ColumnError
@@ -182,3 +186,21 @@ def test_dbt_style_periods() -> None:
     assert out["end"].iloc[0] == utc("2024-03-01") and pd.isna(out["end"].iloc[1])
     with pytest.raises(ColumnError, match="monthly_amount"):
         dbt_to_canonical(table.drop("monthly_amount"))
+
+
+def test_prodops_revenue_reads_a_stripe_export_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        row(id="s1", start="2024-01-10 00:00", cancel_at_period_end="true",
+            canceled_at="2024-01-20 00:00", current_period_end="2024-02-10 00:00"),
+        row(id="s2", customer_id="cus_y", interval="year", amount="1200", quantity="2",
+            start="2024-01-05 00:00", current_period_end="2025-01-05 00:00"),
+    ]  # fmt: skip
+    path = tmp_path / "subscriptions.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    argv = ["revenue", str(path), "--date-from", "2024-01-01", "--date-to", "2024-02-01"]
+    assert main([*argv, "--format", "json"]) == 0
+    periods = json.loads(capsys.readouterr().out)["periods"]
+    assert [p["new"] for p in periods] == [229.0, 0.0]
+    assert [p["churn"] for p in periods] == [0.0, 29.0]
