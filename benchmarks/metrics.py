@@ -4,9 +4,9 @@ Usage: ``python benchmarks/metrics.py [--rows 1000000 10000000] [--dir /tmp/prod
 
 For each size, the deterministic demo generator (:mod:`prodops.data.demo`) writes a CSV once
 (cached in ``--dir``), which is loaded into a DuckDB file. Every (metric, variant) then runs in its
-own subprocess (so its peak RSS, VmHWM / ``ru_maxrss``, is its own): three runs, the median reported. The
-pandas variant's time excludes loading the columns it needs from DuckDB into pandas (its peak RSS
-includes it). Prints a markdown table with the ratios prodops / SQL and pandas / prodops.
+own subprocess, so its peak RSS (VmHWM, else ``ru_maxrss``) is its own: three runs, the median
+reported. The pandas variant's time excludes loading the columns it needs from DuckDB into pandas
+(its peak RSS includes it). Prints a markdown table with the ratios prodops/SQL, pandas/prodops.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ def run_prodops(metric: str, db: Path) -> Callable[[], Any]:
 
 
 # Hand-written DuckDB SQL for the same results (UTC; $1 = start of the first period).
-DAY = "CAST(floor((epoch(date_trunc('day', timestamp AT TIME ZONE 'UTC')) - epoch($1::TIMESTAMP)) / 86400) AS BIGINT)"
-WEEK = "CAST(floor((epoch(date_trunc('day', timestamp AT TIME ZONE 'UTC')) - epoch($1::TIMESTAMP)) / 604800) AS BIGINT)"
+DAY = "CAST(floor((epoch(timestamp) - epoch($1::TIMESTAMP)) / 86400) AS BIGINT)"
+WEEK = "CAST(floor((epoch(timestamp) - epoch($1::TIMESTAMP)) / 604800) AS BIGINT)"
 MONTH = "CAST(date_diff('month', $1::TIMESTAMP, timestamp AT TIME ZONE 'UTC') AS BIGINT)"
 SQL = {
     "retention_week": f"""
@@ -162,7 +162,7 @@ def run_pandas(metric: str, db: Path) -> Callable[[], Any]:
     frame = con.execute(
         "SELECT user_id, timestamp AT TIME ZONE 'UTC' AS timestamp FROM events"
     ).df()
-    lo, hi = frame["timestamp"].min(), frame["timestamp"].max()
+    lo = frame["timestamp"].min()
 
     def pairs(unit: str) -> pd.DataFrame:
         ts = frame["timestamp"]
