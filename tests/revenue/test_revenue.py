@@ -252,3 +252,20 @@ def test_missing_column_and_no_data_raise_clear_errors() -> None:
         revenue(frame.rename(columns={"mrr": "amount"}))
     with pytest.raises(InputError, match="no subscriptions"):
         revenue(frame.assign(mrr=0.0))
+
+
+def test_the_shipped_demo_subscriptions_reconcile_and_grow() -> None:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "data" / "demo-subscriptions.csv.gz"
+    frame = pd.read_csv(path, parse_dates=["start", "end"])
+    for col in ("start", "end"):
+        frame[col] = pd.to_datetime(frame[col], utc=True)
+    r = revenue(frame)
+    assert len(r) == 12 and r["period"].iloc[0] == pd.Timestamp("2025-11-01", tz="UTC")
+    flow = r.mrr_start + r.new + r.expansion + r.reactivation - r.contraction - r.churn
+    assert ((flow - r.mrr_end).abs() < 0.005).all()
+    assert r["mrr_end"].is_monotonic_increasing  # a growing product
+    for col in ("expansion", "contraction", "churn", "reactivation"):
+        assert r[col].sum() > 0, col
+    assert r["customers_end"].iloc[-1] == frame.loc[frame["end"].isna(), "customer_id"].nunique()
