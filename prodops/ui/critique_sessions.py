@@ -316,7 +316,7 @@ def render_item_detail(
     st.dataframe(read(engine, crud.item_trajectory, item_id=item_id), hide_index=True)
     if reviewer is None:
         return
-    with st.form(f"critique_decision_{sid}_{item_id}"):
+    with st.form(f"critique_decision_{sid}_{item_id}", clear_on_submit=True):
         decision = st.selectbox(
             "Decision",
             list[str](DECISIONS),
@@ -348,6 +348,7 @@ def render_downloads(summary: SessionSummary) -> None:
         file_name=f"{stem}.csv",
         mime="text/csv",
         key="critique_download_csv",
+        on_click="ignore",
     )
     right.download_button(
         "Download Markdown summary",
@@ -355,4 +356,5 @@ def render_downloads(summary: SessionSummary) -> None:
         file_name=f"{stem}.md",
         mime="text/markdown",
         key="critique_download_md",
+        on_click="ignore",
     )
