@@ -23,7 +23,9 @@ board = views.render_filters(engine)
 views.render_summary(board)
 
 board_tab, tree_tab, add_tab, io_tab = st.tabs(
-    ["Board", "Alignment", "Add objectives and key results", "Export / import"]
+    ["Board", "Alignment", "Add objectives and key results", "Export / import"],
+    key="okr_tabs",
+    on_change="rerun",  # tracked: the open tab stays open across the reruns that forms trigger
 )
 with board_tab:
     forms.render_refresh(engine, board)
@@ -31,7 +33,9 @@ with board_tab:
         with st.container(border=True, key=f"okr_card_{view.id}"):
             views.render_objective_header(view)
             views.render_key_results(view)
-            with st.expander("Check in, history, edit"):
+            with st.expander(
+                "Check in, history, edit", key=f"okr_tools_{view.id}", on_change="rerun"
+            ):
                 kr = forms.pick_key_result(view)
                 if kr is not None:
                     forms.render_check_in(engine, kr, author)

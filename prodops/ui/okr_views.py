@@ -207,22 +207,25 @@ def render_tree(board: Board) -> None:
 
 
 def render_export(engine: Engine) -> None:
-    """Download every OKR (archived too) as JSON or CSV."""
-    document = read(engine, okr_io.export_okrs)
+    """Download every OKR (archived too) as JSON or CSV, read from the store on click."""
+
+    def export_json() -> str:
+        return okr_io.to_json(read(engine, okr_io.export_okrs))
+
+    def export_csv() -> str:
+        return okr_io.to_csv(read(engine, okr_io.export_okrs))
+
     left, right = st.columns(2)
-    left.download_button(
-        "Download all OKRs (JSON)",
-        okr_io.to_json(document),
-        file_name="okrs.json",
-        mime="application/json",
-        key="okr_export_json",
-        icon=":material/download:",
-    )
-    right.download_button(
-        "Download all OKRs (CSV)",
-        okr_io.to_csv(document),
-        file_name="okrs.csv",
-        mime="text/csv",
-        key="okr_export_csv",
-        icon=":material/download:",
-    )
+    for column, label, data, name, mime in (
+        (left, "JSON", export_json, "okrs.json", "application/json"),
+        (right, "CSV", export_csv, "okrs.csv", "text/csv"),
+    ):
+        column.download_button(
+            f"Download all OKRs ({label})",
+            data,
+            file_name=name,
+            mime=mime,
+            key=f"okr_export_{label.lower()}",
+            on_click="ignore",
+            icon=":material/download:",
+        )

@@ -1,0 +1,121 @@
+"""The OKR page in a real browser: an objective with two key results, a check-in, a metric refresh.
+
+The app runs on the demo data directory (``prodops setup``); the metric-bound key result reads
+``demo-events`` (WAU on the last day of 2026-Q3, thousands of users against a target of 100).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+TITLE = "Browser-made objective"
+
+
+def _live(key: str) -> str:
+    """The element of widget *key* (not a stale copy left from the previous run)."""
+    return f'.st-key-{key}:not([data-stale="true"])'
+
+
+def _fill(page: Any, key: str, text: str) -> None:
+    page.locator(f"{_live(key)} input, {_live(key)} textarea").first.fill(text)
+
+
+def _click(page: Any, key: str) -> None:
+    page.locator(f"{_live(key)} button").first.click()
+    page.wait_for_app()
+
+
+def _choose(page: Any, key: str, option: str) -> None:
+    box = page.locator(_live(key)).get_by_role("combobox")
+    box.scroll_into_view_if_needed()
+    box.click()
+    box.fill(option)  # the list filters to the option; a popover survives no scrolling
+    page.get_by_role("option", name=option).first.click()
+    page.wait_for_app()
+
+
+def _card(page: Any) -> Any:
+    return page.locator('[class*="st-key-okr_card_"]').filter(has_text=TITLE)
+
+
+def _status(card: Any) -> Any:
+    return card.locator(".stMarkdownBadge").first  # the objective's status badge
+
+
+def _metric(card: Any, label: str) -> Any:
+    metric = card.locator('[data-testid="stMetric"]').filter(has_text=label)
+    return metric.locator('[data-testid="stMetricValue"]')
+
+
+@pytest.mark.browser
+def test_objective_with_two_key_results_check_in_and_metric_refresh(
+    app_page: Any, artifact_path: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    missing: list[str] = []  # Streamlit probes <page>/_stcore/... first, then the root: 404s
+    app_page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page = app_page.goto_app("OKRs")
+    _fill(page, "okr_name", "Browser Tester")
+    _click(page, "okr_use_name")
+    expect(page.get_by_text("Checking in as Browser Tester")).to_be_visible()
+
+    add_tab = page.get_by_role("tab", name="Add objectives and key results")
+    add_tab.click()
+    _fill(page, "okr_new_obj_title", TITLE)
+    _fill(page, "okr_new_obj_team", "growth")
+    _fill(page, "okr_new_obj_period", "2026-Q3")
+    _click(page, "okr_new_obj_submit")
+    expect(page.get_by_text(f"Objective '{TITLE}' created.")).to_be_visible()
+    _choose(page, "okr_period", "2026-Q3")
+
+    add_tab.click()  # the key-result form offers the objectives of 2026-Q3: ours only
+    expect(page.locator(_live("okr_new_kr_objective")).get_by_role("combobox")).to_have_value(
+        re.compile(TITLE)
+    )
+    for title, target in (("Activation", "10"), ("Weekly active users", "100")):
+        _fill(page, "okr_new_kr_title", title)
+        _fill(page, "okr_new_kr_start", "0")
+        _fill(page, "okr_new_kr_target", target)
+        if title == "Weekly active users":
+            _choose(page, "okr_new_kr_metric", "active_users")
+            _fill(page, "okr_new_kr_dataset", "demo-events")
+            _fill(page, "okr_new_kr_params", '{"window_days": 7}')
+        _click(page, "okr_new_kr_submit")
+        expect(page.get_by_text(f"Key result '{title}' added.")).to_be_visible()
+
+    page.get_by_role("tab", name="Board").click()
+    card = _card(page)
+    expect(_metric(card, "Progress")).to_have_text("0%")
+    expect(_status(card)).to_have_text("Off track")  # the quarter is over, nothing done
+
+    card.get_by_text("Check in, history, edit").click()
+    chart = card.locator('[data-testid="stVegaLiteChart"]').first
+    expect(chart).to_be_visible()
+    page.wait_for_timeout(500)  # let Vega draw
+    before = chart.screenshot()
+    card.locator('[class*="st-key-okr_ci_"][class*="_value"] input').fill("9")
+    card.locator('[class*="st-key-okr_ci_"][class*="_confidence"] input').fill("0.9")
+    card.locator('[class*="st-key-okr_ci_"][class*="_submit"] button').click()
+    page.wait_for_app()
+    expect(page.get_by_text("Checked in 9 on 'Activation'.")).to_be_visible()
+    card = _card(page)
+    expect(_metric(card, "Progress")).to_have_text("45%")  # (0.9 + 0) / 2
+    expect(_status(card)).to_have_text("Off track")  # WAU: no check-in yet
+
+    chart = card.locator('[data-testid="stVegaLiteChart"]').first  # the expander stays open
+    expect(chart).to_be_visible()
+    page.wait_for_timeout(500)
+    assert chart.screenshot() != before  # the new check-in is drawn
+
+    _click(page, "okr_refresh_all")
+    expect(page.get_by_text("Refreshed 1 key result(s) from their metrics.")).to_be_visible()
+    card = _card(page)
+    expect(_metric(card, "Progress")).to_have_text("95%")  # WAU >> 100 counts as 1: (0.9 + 1) / 2
+    expect(_status(card)).to_have_text("On track")
+    page.screenshot(path=str(artifact_path("okr-browser-final.png")), full_page=True)
+    assert all("/_stcore/" in url for url in missing), missing
+    assert [e for e in page.console_errors if "status of 404" not in e] == []
