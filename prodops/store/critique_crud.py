@@ -30,7 +30,7 @@ from prodops.critique import (
     flag_items,
     framework,
 )
-from prodops.errors import NotFoundError, ParameterError, StaleEditError
+from prodops.errors import NotFoundError, ParameterError, StaleEditError, did_you_mean
 from prodops.store.critique_models import (
     CritiqueSession,
     CritiqueSessionCreate,
@@ -267,8 +267,6 @@ def find_session(*, session: Session, ref: str) -> CritiqueSession:
         return get_session(session=session, session_id=int(ref))
     rows = session.exec(select(CritiqueSession).where(col(CritiqueSession.name) == ref)).all()
     if not rows:
-        from prodops.errors import did_you_mean
-
         names = session.exec(select(CritiqueSession.name)).all()
         raise NotFoundError(
             f"no critique session named {ref!r}", fix=did_you_mean(ref, names) or "Check the name."

@@ -13,7 +13,12 @@ from sqlalchemy.engine import Engine
 from prodops.critique import (
     DECISION_LABELS,
     DECISIONS,
+    DISAGREEMENT_POINTS,
+    DISAGREEMENT_RELATIVE,
+    DUPLICATE_SIMILARITY,
+    HIGH_EFFORT,
     KINDS,
+    LOW_CONFIDENCE,
     Criterion,
     Framework,
     custom_rubric,
@@ -38,6 +43,12 @@ from prodops.ui.downloads import file_stem
 PICK_KEY = "critique_session_pick"
 KIND_LABELS = {"rubric": "Weighted rubric", "rice": "RICE", "ice": "ICE", "wsjf": "WSJF"}
 RICE_IMPACT = [0.25, 0.5, 1.0, 2.0, 3.0]
+FLAGS_HELP = (
+    f"Flags: no linked key result; no evidence; high effort (at least {HIGH_EFFORT:.0%} of its "
+    f"scale) with low confidence (below {LOW_CONFIDENCE:.0%}); reviewers disagree (spread above "
+    f"{DISAGREEMENT_POINTS:g} points on a rubric, above {DISAGREEMENT_RELATIVE:.0%} of the median "
+    f"otherwise); possible duplicate (title similarity at least {DUPLICATE_SIMILARITY:g})."
+)
 
 
 # --- Creating and picking a session ---------------------------------------------------------------
@@ -263,6 +274,7 @@ def render_results(
         return None
     summary = read(engine, crud.summarise_session, session_id=sid)
     st.caption(f"{len(submitted)} reviewer(s) submitted. Spread = max - min of their scores.")
+    st.caption(FLAGS_HELP)
     st.dataframe(ranked_table(summary), hide_index=True, key=f"critique_ranked_{sid}")
     points = value_effort_frame(summary)
     if len(points):

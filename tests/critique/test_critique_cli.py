@@ -98,6 +98,10 @@ def test_export_a_session_as_markdown_and_csv(capsys: pytest.CaptureFixture[str]
     frame = pd.read_csv(io.StringIO(out), keep_default_na=False)
     assert frame["overall_mean"].tolist() == [40.0, 30.0, 20.0]
     assert frame["decision"].tolist() == ["Approve", "", ""]
+    exported = json.loads(run(capsys, "critique", "export", "Q1 critique", "--format", "json")[1])
+    assert exported["reviewers"] == ["Ann"]
+    assert [i["decision"] for i in exported["items"]] == ["Approve", "", ""]
+    assert exported["items"][0]["impact_mean"] == 4.0
     status, out, _ = run(capsys, "critique", "sessions", "--format", "json")
     assert json.loads(out)["sessions"][0]["reviewers_submitted"] == 1
 
