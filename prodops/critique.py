@@ -379,12 +379,52 @@ def custom_rubric(name: str, criteria: Iterable[Criterion]) -> Framework:
         kind="rubric",
         name=name,
         criteria=crit,
-        value_keys=tuple(c.key for c in crit if not c.lower_is_better),
+        # value = what is not a cost and not a confidence (as in the default rubric)
+        value_keys=tuple(c.key for c in crit if not c.lower_is_better and c.key != "confidence")
+        or tuple(c.key for c in crit if not c.lower_is_better),
         effort_key="effort" if "effort" in keys else None,
         confidence_key="confidence" if "confidence" in keys else None,
     )
     _validate(fw)
     return fw
+
+
+def rubric_from_rows(rows: Iterable[Mapping[Any, Any]]) -> Framework:
+    """Build a 1-5 rubric from table rows ``{criterion, weight, lower_is_better}`` (a page editor).
+
+    A row whose label is a default criterion keeps its key and help (so "Effort" still feeds the
+    effort flag); other labels get a key made of their words. Empty labels are skipped; an empty
+    weight counts 1. The name says whether it still is the default rubric.
+
+    Examples
+    --------
+    >>> fw = rubric_from_rows([{"criterion": "Reach", "weight": 2},
+    ...                        {"criterion": "Effort", "weight": None, "lower_is_better": True}])
+    >>> [(c.key, c.weight, c.lower_is_better) for c in fw.criteria]
+    [('reach', 2.0, False), ('effort', 1.0, True)]
+    """
+    base = framework("rubric")
+    defaults = {c.label.lower(): c for c in base.criteria}
+    criteria: list[Criterion] = []
+    for row in rows:
+        label = " ".join(str(row.get("criterion") or "").split())
+        if not label:
+            continue
+        known = defaults.get(label.lower())
+        key = known.key if known else re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+        weight = row.get("weight")
+        missing = weight is None or (isinstance(weight, float) and math.isnan(weight))
+        criteria.append(
+            Criterion(
+                key=key or f"criterion_{len(criteria) + 1}",
+                label=label,
+                weight=1.0 if missing else float(weight),  # type: ignore[arg-type]
+                lower_is_better=bool(row.get("lower_is_better")),
+                help=known.help if known else "",
+            )
+        )
+    name = "Default rubric" if tuple(criteria) == base.criteria else "Custom rubric"
+    return custom_rubric(name, criteria)
 
 
 def _effort_normalised(fw: Framework, values: Mapping[str, float], upper: float | None) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import pandas as pd
@@ -21,8 +20,8 @@ from prodops.critique import (
     LOW_CONFIDENCE,
     Criterion,
     Framework,
-    custom_rubric,
     framework,
+    rubric_from_rows,
 )
 from prodops.critique_charts import build_value_effort_chart
 from prodops.critique_report import (
@@ -56,33 +55,15 @@ FLAGS_HELP = (
 
 def _rubric_editor() -> Framework:
     """The default rubric as an editable table (weights, criteria, "lower is better")."""
-    base = framework("rubric")
     rows = pd.DataFrame(
         [
             {"criterion": c.label, "weight": c.weight, "lower_is_better": c.lower_is_better}
-            for c in base.criteria
+            for c in framework("rubric").criteria
         ]
     )
     st.caption("Criteria are scored 1-5; weights set their share of the 0-100 score.")
     edited = st.data_editor(rows, num_rows="dynamic", hide_index=True, key="critique_rubric")
-    criteria: list[Criterion] = []
-    for row in edited.to_dict("records"):
-        label = " ".join(str(row.get("criterion") or "").split())
-        if not label:
-            continue
-        default = next((c for c in base.criteria if c.label == label), None)
-        key = default.key if default else re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-        weight = row.get("weight")
-        criteria.append(
-            Criterion(
-                key=key or f"c{len(criteria)}",
-                label=label,
-                weight=1.0 if weight is None or pd.isna(weight) else float(weight),
-                lower_is_better=bool(row.get("lower_is_better")),
-                help=default.help if default else "",
-            )
-        )
-    return custom_rubric("Default rubric" if edited.equals(rows) else "Custom rubric", criteria)
+    return rubric_from_rows(edited.to_dict("records"))
 
 
 def render_new_session(engine: Engine) -> None:

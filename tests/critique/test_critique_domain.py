@@ -242,3 +242,26 @@ def test_custom_rubric_score_within_0_100(weights: list[float], values: list[flo
         [Criterion(k, k.upper(), weight=w, low=0.1) for k, w in zip("abc", weights, strict=True)],
     )
     assert 0 <= fw.score(dict(zip("abc", values, strict=True))) <= 100 + 1e-9
+
+
+def test_rubric_from_an_edited_table() -> None:
+    from prodops.critique import rubric_from_rows
+
+    default = [
+        {"criterion": c.label, "weight": c.weight, "lower_is_better": c.lower_is_better}
+        for c in RUBRIC.criteria
+    ]
+    assert rubric_from_rows(default) == RUBRIC
+    edited = [*default[:4], {**default[4], "weight": 2.0}, {"criterion": "  Legal  risk "}]
+    fw = rubric_from_rows(edited)
+    assert fw.name == "Custom rubric"
+    assert fw.keys[-2:] == ("effort", "legal_risk")
+    assert (fw.effort_key, fw.confidence_key) == ("effort", "confidence")
+    # 4 criteria at 5 (1.0 each), effort 1 -> 1.0 (x2), legal risk 1 -> 0: 6 / 7
+    scores = {**GOOD_RUBRIC, "legal_risk": 1}
+    assert fw.score(scores) == pytest.approx(600 / 7)
+    with pytest.raises(ParameterError, match="at least one criterion"):
+        rubric_from_rows([{"criterion": " "}])
+
+
+GOOD_RUBRIC = {"customer_value": 5, "alignment": 5, "evidence": 5, "confidence": 5, "effort": 1}
