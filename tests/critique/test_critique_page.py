@@ -175,3 +175,43 @@ def test_item_form_evidence_and_a_rice_session_refusing_zero_effort(app: AppTest
     no_errors(at.button(key="critique_submit_1").click().run())
     # 500 x 2 x 50 % / 2 = 250
     assert ranked_table(at)["overall_mean"].tolist() == [250.0]
+
+
+def test_item_linked_to_a_key_result_shows_its_progress_and_status(app: AppTest) -> None:
+    import datetime as dt
+
+    from prodops.store.critique_models import RoadmapItemCreate
+    from prodops.store.models import CheckIn, KeyResult, Objective
+
+    with write_session(init_store()) as s:
+        objective = Objective(
+            title="Win enterprise",
+            period="2026-Q4",
+            period_start=dt.date(2026, 10, 1),
+            period_end=dt.date(2026, 12, 31),
+        )
+        s.add(objective)
+        s.flush()
+        kr = KeyResult(
+            objective_id=objective.id or 0, title="10 SSO deals", start_value=0, target_value=10
+        )
+        s.add(kr)
+        s.flush()
+        s.add(CheckIn(key_result_id=kr.id or 0, value=5, confidence=0.9))
+        item = crud.create_item(session=s, item_in=RoadmapItemCreate(title="SSO", key="PRJ-1"))
+    at = no_errors(app.run())
+    set_name(at, "Lea")
+    at.multiselect(key=f"critique_ev_krs_{item.id}_1").set_value([kr.id])
+    no_errors(at.button(key=f"critique_save_item_{item.id}").click().run())
+    with read_session(init_store()) as s:
+        assert crud.linked_key_result_ids(session=s, item_ids=[item.id or 0]) == {item.id: [kr.id]}
+    no_errors(at.radio(key="critique_view").set_value("Critique sessions").run())
+    at.text_input(key="critique_new_name").input("Q4")
+    at.text_input(key="critique_new_people").input("Ann")  # Lea leads: sees results at once
+    no_errors(at.button(key="critique_create").click().run())
+    links = [d.value for d in at.dataframe if "key_result" in d.value.columns]
+    assert links[0][["key_result", "objective", "progress"]].to_dict("records") == [
+        {"key_result": "10 SSO deals", "objective": "Win enterprise", "progress": 0.5}
+    ]
+    assert links[0].loc[0, "status"] in {"on_track", "at_risk", "off_track"}
+    assert "no linked key result" not in ranked_table(at).loc[0, "flags"]
