@@ -545,7 +545,7 @@ def _open_out(path: Path, stack: contextlib.ExitStack) -> IO[bytes]:
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = stack.enter_context(path.open("wb"))
     if path.suffix == ".gz":
-        gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+        gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
         stack.callback(gz.close)
         return cast(IO[bytes], gz)
     return raw
