@@ -9,7 +9,6 @@ table. Nothing is dropped silently: ``rows_read == rows_accepted + rows_rejected
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -243,16 +242,20 @@ def load_canonical(
 
 
 def _renumber(listed: pd.DataFrame, malformed: pd.DataFrame) -> pd.DataFrame:
-    """Shift table row numbers past the malformed lines DuckDB skipped, to file data rows."""
+    """Shift table row numbers past the malformed lines DuckDB skipped, to file data rows.
+
+    The k-th kept row is the data row n = k + (skipped rows before it); both grow together, so
+    one pass over the sorted skipped rows is enough.
+    """
     if listed.empty or malformed.empty:
         return listed
     skipped = sorted(int(r) for r in malformed["row"])
-    rows = []
-    for index in listed["row"]:
-        # the index-th kept row is the data row n with n - (skipped rows <= n) == index
-        n = int(index)
-        while n - bisect.bisect_right(skipped, n) < index or n in skipped:
-            n += 1
+    rows, passed = [], 0
+    for index in listed["row"]:  # increasing
+        n = int(index) + passed
+        while passed < len(skipped) and skipped[passed] <= n:
+            passed += 1
+            n = int(index) + passed
         rows.append(n)
     out = listed.copy()
     out["row"] = rows

@@ -99,6 +99,14 @@ def column_mapping(inspection: Inspection, key: str) -> Inspection:
 def time_formats(plan: ImportPlan, key: str) -> ImportPlan:
     """Per time column: the format (editable) and, when ambiguous, the day/month order."""
     times = dict(plan.times)
+    if times:
+        zone = st.text_input(
+            "Time zone of times written without an offset",
+            value="UTC",
+            key=f"tz_{key}",
+            help="An IANA name such as Europe/Paris. Times with an offset or Z keep theirs.",
+        ).strip()
+        times = {c: replace(g, timezone=zone or "UTC") for c, g in times.items()}
     for canonical in TIME_COLUMNS:
         guess = times.get(canonical)
         if guess is None or not plan.mapping.columns.get(canonical):
@@ -115,7 +123,9 @@ def time_formats(plan: ImportPlan, key: str) -> ImportPlan:
             "otherwise a strptime pattern. Several formats separated by | are tried in order.",
         )
         if choice != detected:
-            guess = TimeGuess(formats=tuple(choice.split(" | ")), example=guess.example)
+            guess = TimeGuess(
+                formats=tuple(choice.split(" | ")), example=guess.example, timezone=guess.timezone
+            )
         if guess.ambiguous:
             order = right.radio(
                 f"Day/month order of {canonical} is ambiguous",

@@ -159,3 +159,13 @@ def test_connect_a_database_and_register_a_live_dataset(page: AppTest, tmp_path:
     assert not page.exception
     info = Catalog().get("warehouse visits")
     assert (info.live, info.rows, info.entities) == (True, 2, 2)
+
+
+def test_naive_times_can_be_read_in_a_chosen_zone(page: AppTest) -> None:
+    page.run()
+    csv = b"user_id,event,timestamp\nu1,x,2024-07-01 12:00:00\n"
+    page.file_uploader[0].set_value(("paris.csv", csv, "text/csv")).run()
+    _widget(page, "text_input", "tz_").input("Europe/Paris").run()
+    _widget(page, "button", "import_").click().run()
+    assert not page.exception
+    assert str(Catalog().get("paris").time_min) == "2024-07-01 10:00:00+00:00"

@@ -250,3 +250,20 @@ def test_a_truncated_gzip_file_is_unreadable(write_file: Write) -> None:
     data = gzip.compress(("user_id,event,timestamp\n" + "u1,x,2024-01-01\n" * 200_000).encode())
     with pytest.raises(UnreadableFileError, match=r"(?i)gzip"):
         load(write_file("cut.csv.gz", data[: len(data) // 2]))
+
+
+def test_row_numbers_stay_right_between_many_malformed_lines(write_file: Write) -> None:
+    path = write_file(
+        "r.csv",
+        "user_id,event,timestamp\nu1,x,2024-01-01\nu2,y\n,x,2024-01-02\nu3,z,2024-01-03,extra\n"
+        "u4\nu5,x,never\nu6,x,2024-01-04\n",
+    )
+    report, frame = load(path)
+    assert report.rejected[["row", "reason"]].values.tolist() == [
+        [2, "too few fields"],
+        [3, "empty user id"],
+        [4, "too many fields"],
+        [5, "too few fields"],
+        [6, "unparseable timestamp"],
+    ]
+    assert frame["user_id"].tolist() == ["u1", "u6"]
