@@ -26,7 +26,7 @@ from prodops.data.sniff import (
 )
 from prodops.data.timeparse import sql_literal
 from prodops.engine import quote_ident
-from prodops.errors import BackendError, ColumnError, InputError, UnreadableFileError
+from prodops.errors import BackendError, InputError, UnreadableFileError
 
 _DUCKDB_ERRORS = (duckdb.Error,)
 
@@ -205,18 +205,6 @@ def preview(con: duckdb.DuckDBPyConnection, source: RawSource, *, rows: int) -> 
         raise friendly_duckdb_error(error, source.label) from error
     frame.columns = list(source.columns)
     return frame
-
-
-def check_column(source: RawSource, column: str) -> None:
-    """Raise :class:`ColumnError` unless *column* is a column of *source*."""
-    if column not in source.columns:
-        from prodops.errors import did_you_mean
-
-        raise ColumnError(
-            f"column {column!r} not found",
-            where=source.label,
-            fix=f"Choose one of the file's columns. {did_you_mean(column, source.columns)}".strip(),
-        )
 
 
 def backend_error(error: Exception, what: str) -> BackendError:
