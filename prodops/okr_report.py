@@ -42,6 +42,9 @@ class KeyResultView:
     last_refresh_error: str | None
     archived: bool
     version: int
+    binding_metric: str | None = None
+    binding_dataset: str | None = None
+    binding_params: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,9 @@ def key_result_view(
         last_refresh_error=kr.last_refresh_error,
         archived=kr.archived,
         version=kr.version,
+        binding_metric=kr.binding_metric,
+        binding_dataset=kr.binding_dataset,
+        binding_params=kr.binding_params,
     )
 
 

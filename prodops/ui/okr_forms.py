@@ -233,18 +233,28 @@ def _archive_controls(
 
 
 def _binding_inputs(prefix: str, kr: KeyResultView | None = None) -> dict[str, str | None]:
+    """Metric, dataset and parameters of a binding ("(not bound)": none)."""
     metrics = [NO_METRIC, *BINDABLE_METRICS]
+    current = (kr.binding_metric if kr else None) or NO_METRIC
     a, b, c = st.columns([1, 1, 2])
-    current = kr.binding.split(" on ")[0] if kr and kr.binding else NO_METRIC
     metric = a.selectbox(
         "Metric",
         metrics,
         index=metrics.index(current) if current in metrics else 0,
         key=f"{prefix}_metric",
+        help=okr_binding_help(),
     )
-    dataset = b.text_input("Dataset", value="", key=f"{prefix}_dataset", placeholder="demo-events")
+    dataset = b.text_input(
+        "Dataset",
+        value=(kr.binding_dataset if kr else None) or "",
+        key=f"{prefix}_dataset",
+        placeholder="demo-events",
+    )
     params = c.text_input(
-        "Parameters (JSON)", value="", key=f"{prefix}_params", placeholder='{"window_days": 7}'
+        "Parameters (JSON)",
+        value=(kr.binding_params if kr else None) or "",
+        key=f"{prefix}_params",
+        placeholder='{"window_days": 7}',
     )
     if metric == NO_METRIC:
         return {"binding_metric": None, "binding_dataset": None, "binding_params": None}
@@ -253,6 +263,16 @@ def _binding_inputs(prefix: str, kr: KeyResultView | None = None) -> dict[str, s
         "binding_dataset": dataset.strip() or None,
         "binding_params": params.strip() or None,
     }
+
+
+def okr_binding_help() -> str:
+    """The help text of the metric choice: what each bindable metric measures."""
+    return (
+        "retention: average rate at 'offset' (default 1) of the cohorts started in the period; "
+        "active_users: users active in the 'window_days' (default 7) days ending on the "
+        "period's last day (or the as-of day); churn: user churn of the last 'period' (month); "
+        "revenue: a 'column' (default nrr) of the last month."
+    )
 
 
 def render_new_key_result(engine: Engine, board: Board) -> None:
@@ -348,7 +368,7 @@ def render_check_in(engine: Engine, kr: KeyResultView, author: str | None) -> No
 def render_key_result_edit(engine: Engine, kr: KeyResultView) -> None:
     """Edit (refused when stale), archive / unarchive, delete (archived only) a key result."""
     seen = common.seen_version("kr", kr.id, kr.version)
-    fields = ("title", "unit", "start", "target", "weight", "owner")
+    fields = ("title", "unit", "start", "target", "weight", "owner", "metric", "dataset", "params")
     keys = [f"okr_kr_{kr.id}_{f}" for f in fields]
     with st.form(f"okr_edit_kr_{kr.id}"):
         st.text(f"Edit key result #{kr.id} (you opened version {seen})")
@@ -359,6 +379,7 @@ def render_key_result_edit(engine: Engine, kr: KeyResultView) -> None:
         target = cols[2].text_input("Target", value=f"{kr.target:g}", key=keys[3])
         weight = cols[3].text_input("Weight", value=f"{kr.weight:g}", key=keys[4])
         owner = cols[4].text_input("Owner", value=kr.owner, key=keys[5])
+        binding = _binding_inputs(f"okr_kr_{kr.id}", kr)
         if st.form_submit_button("Save key result", key=f"okr_kr_{kr.id}_save"):
             try:
                 new = {
@@ -368,6 +389,7 @@ def render_key_result_edit(engine: Engine, kr: KeyResultView) -> None:
                     "start_value": _number(start, "start value"),
                     "target_value": _number(target, "target"),
                     "weight": _number(weight, "weight"),
+                    **binding,
                 }
             except ProdOpsError as error:
                 common.show_error(error)
@@ -379,6 +401,9 @@ def render_key_result_edit(engine: Engine, kr: KeyResultView) -> None:
                 "start_value": kr.start,
                 "target_value": kr.target,
                 "weight": kr.weight,
+                "binding_metric": kr.binding_metric,
+                "binding_dataset": kr.binding_dataset,
+                "binding_params": kr.binding_params,
             }
             _save(
                 engine,

@@ -233,3 +233,22 @@ def test_importing_an_export_adds_its_okrs(app: AppTest, tmp_path: Path) -> None
     ).run()
     ok(app.button(key="okr_import_submit").click().run())
     assert [s.value for s in app.subheader] == ["Imported"]
+
+
+def test_a_key_result_can_be_bound_to_a_metric_in_its_edit_form(app: AppTest) -> None:
+    create_objective(app)
+    ok(create_key_result(app, "WAU", "0", "4"))
+    app.selectbox(key="okr_kr_1_metric").set_value("active_users")
+    app.text_input(key="okr_kr_1_dataset").input("events")
+    app.text_input(key="okr_kr_1_params").input('{"window_days": 7}')
+    ok(app.button(key="okr_kr_1_save").click().run())
+    with read_session(init_store()) as session:
+        kr = okr_crud.get_key_result(session=session, key_result_id=1)
+    assert (kr.binding_metric, kr.binding_dataset, kr.binding_params, kr.version) == (
+        "active_users",
+        "events",
+        '{"window_days": 7}',
+        2,
+    )
+    [krs] = [d.value for d in app.dataframe if "key_result" in d.value.columns]
+    assert krs.loc[0, "metric"] == "active_users on events (window_days=7)"
