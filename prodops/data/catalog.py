@@ -161,12 +161,14 @@ class Catalog:
         while True:
             try:
                 return duckdb_connect(self.path, read_only=read_only, allowed_directories=dirs)
-            except duckdb.IOException as error:
-                if "lock" not in str(error).lower():
+            except duckdb.Error as error:
+                locked = isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+                if not locked:
                     raise BackendError(
                         f"cannot open the catalog ({str(error).splitlines()[0][:200]})",
                         where=str(self.path),
-                        fix="Check the data directory (PRODOPS_HOME) is writable.",
+                        fix="Check that the data directory (PRODOPS_HOME) is writable and that "
+                        "catalog.duckdb is a DuckDB file (move it away to start afresh).",
                     ) from error
                 if time.monotonic() > deadline:
                     raise _busy_error(error, self.path) from error

@@ -151,3 +151,9 @@ def test_a_catalog_held_by_another_process_gives_a_clear_busy_error(
         holder.stdin.close()
         holder.wait(timeout=10)
     assert [i.name for i in catalog.list()] == ["events"]
+
+
+def test_a_damaged_catalog_file_gives_a_backend_error() -> None:
+    config.catalog_path().write_bytes(b"this is not a DuckDB database" * 100)
+    with pytest.raises(BackendError, match="cannot open the catalog"):
+        Catalog().list()
