@@ -86,7 +86,12 @@ def _metrics() -> Any:
 
 def _metric(name: str) -> Callable[..., pd.DataFrame]:
     function = getattr(_metrics(), name, None)
-    if function is None:
+    if function is None or not callable(function):  # not (yet) re-exported by prodops.metrics
+        try:
+            function = getattr(importlib.import_module(f"prodops.metrics.{name}"), name, None)
+        except ImportError:
+            function = None
+    if function is None or not callable(function):
         raise ParameterError(f"the metric {name!r} is not available in this version of ProdOps")
     return function
 

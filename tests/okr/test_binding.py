@@ -135,6 +135,29 @@ def test_user_churn_of_the_last_month(engine: Engine) -> None:
     assert outcome.value == pytest.approx(2 / 3)  # September: b and c of a, b, c churned
 
 
+def test_nrr_of_the_last_month_from_subscriptions(engine: Engine) -> None:
+    subscriptions = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C", "C"],
+            "start": pd.to_datetime(
+                ["2026-06-01", "2026-06-01", "2026-06-01", "2026-09-10"], utc=True
+            ),
+            "end": pd.to_datetime([None, "2026-09-15", None, None], utc=True),
+            "mrr": [100.0, 100.0, 50.0, 50.0],
+        }
+    )
+    kr_id = _bound(engine, "revenue", '{"column": "nrr"}', dataset="subs")
+    outcome = okr_binding.refresh_key_result(
+        engine=engine,
+        key_result_id=kr_id,
+        as_of=AS_OF,
+        catalog=FrameCatalog({"subs": subscriptions}),
+    )
+    # September: MRR 250 at the start, B churns 100, C expands 50 -> (250 - 100 + 50) / 250
+    assert outcome.error is None
+    assert outcome.value == pytest.approx(0.8)
+
+
 def test_a_missing_dataset_records_the_error_and_changes_nothing_else(engine: Engine) -> None:
     kr_id = _bound(engine, "active_users", dataset="gone")
     with write_session(engine) as session:
