@@ -54,6 +54,7 @@ def prepare(rows: int, workdir: Path) -> Path:
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     con.execute(
         "CREATE TABLE events AS SELECT user_id::VARCHAR AS user_id, event::VARCHAR AS event, "
         "CAST(timestamp AS TIMESTAMPTZ) AS timestamp, plan::VARCHAR AS plan, "

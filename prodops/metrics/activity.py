@@ -31,13 +31,15 @@ def active_pairs(
     ``min_events > 1`` a pair needs that many matching events in the period.
     """
     chosen = table.filter(predicate(table, where) & event_predicate(table, event))
-    pairs = chosen.select(user_id=chosen.user_id, idx=cal.index(chosen.timestamp))
-    upper = cal.n if hi is None else hi
-    keep = pairs.idx < upper
+    events = chosen.select(user_id=chosen.user_id, idx=cal.index(chosen.timestamp))
+    # Bound the pairs, not the raw rows: a filter on the index would be pushed down and the
+    # engine would compute the index twice per event.
+    if min_events == 1:
+        pairs = events.distinct()
+    else:
+        counted = events.group_by("user_id", "idx").aggregate(m=ibis._.count())
+        pairs = counted.filter(counted.m >= min_events).select("user_id", "idx")
+    keep = pairs.idx < (cal.n if hi is None else hi)
     if lo is not None:
         keep = keep & (pairs.idx >= lo)
-    pairs = pairs.filter(keep)
-    if min_events == 1:
-        return pairs.distinct()
-    counted = pairs.group_by("user_id", "idx").aggregate(m=ibis._.count())
-    return counted.filter(counted.m >= min_events).select("user_id", "idx")
+    return pairs.filter(keep)

@@ -151,8 +151,16 @@ def retention(
     check_event_names(table, [start_event, return_event])
 
     scoped = table.filter(predicate(table, where))
-    cohorts, keys = _cohorts(table, scoped, cal, cohort, start_event, start_where, breakdown)
-    returns = _returns(scoped, cal, return_event, return_where, breakdown, min_occ)
+    keys = ["bk", "user_id"] if breakdown is not None else ["user_id"]
+    pairs = _pairs(
+        scoped, cal, keys, breakdown, start_event, start_where, return_event, return_where
+    )
+    if cohort == "first_ever":
+        cohorts = _first_ever(table, scoped, cal, keys, breakdown, start_event, start_where)
+    else:
+        cohorts = _cohorts(pairs, cal, keys, cohort)
+    in_range = (pairs.idx >= 0) & (pairs.idx < cal.n)
+    returns = pairs.filter(in_range & (pairs.r >= min_occ)).select(*keys, r=pairs.idx)
     sizes = cohorts.group_by(*keys[:-1], "c").aggregate(
         k=ibis.literal(0).cast("int64"), n=ibis._.count()
     )
@@ -175,60 +183,71 @@ def _with_breakdown(table: ir.Table, breakdown: str | None, **columns: Any) -> i
     return table.select(**columns)
 
 
-def _cohorts(
+def _pairs(
+    scoped: ir.Table,
+    cal: Calendar,
+    keys: list[str],
+    breakdown: str | None,
+    start_event: str | None,
+    start_where: Mapping[str, str] | None,
+    return_event: str | None,
+    return_where: Mapping[str, str] | None,
+) -> ir.Table:
+    """``[bk,] user_id, idx, s, r``: one row per (user, period) with any event, all history.
+
+    ``s``: the user did a start event there; ``r``: how many return events. The period index is
+    computed once per event (filters on it are applied to the pairs, not the raw rows, so the
+    engine does not evaluate it again in a pushed-down filter).
+    """
+    plain = start_where is None and return_where is None and {start_event, return_event} == {None}
+    if plain:  # any event starts and returns: distinct pairs are enough
+        events = _with_breakdown(
+            scoped, breakdown, user_id=scoped.user_id, idx=cal.index(scoped.timestamp)
+        )
+        counted = events.group_by(*keys, "idx").aggregate(r=ibis._.count())
+        return counted.mutate(s=ibis.literal(True))
+    start = predicate(scoped, start_where) & event_predicate(scoped, start_event)
+    ret = predicate(scoped, return_where) & event_predicate(scoped, return_event)
+    events = _with_breakdown(
+        scoped, breakdown, user_id=scoped.user_id, idx=cal.index(scoped.timestamp), sf=start, rf=ret
+    )
+    return events.group_by(*keys, "idx").aggregate(
+        s=events.sf.any(), r=events.user_id.count(where=events.rf)
+    )
+
+
+def _cohorts(pairs: ir.Table, cal: Calendar, keys: list[str], kind: str) -> ir.Table:
+    """Cohort members ``[bk,] user_id, c`` for first_time and recurring."""
+    starts = pairs.filter(pairs.s & (pairs.idx < cal.n))
+    if kind == "first_time":
+        firsts = starts.group_by(keys).aggregate(c=starts.idx.min())
+        return firsts.filter(firsts.c >= 0)
+    return starts.filter(starts.idx >= 0).select(*keys, c=starts.idx)
+
+
+def _first_ever(
     table: ir.Table,
     scoped: ir.Table,
     cal: Calendar,
-    kind: str,
+    keys: list[str],
+    breakdown: str | None,
     start_event: str | None,
     start_where: Mapping[str, str] | None,
-    breakdown: str | None,
-) -> tuple[ir.Table, list[str]]:
-    """Return (cohort members ``[bk,] user_id, c``, join keys)."""
-    keys = ["bk", "user_id"] if breakdown is not None else ["user_id"]
-    starts = scoped.filter(predicate(scoped, start_where) & event_predicate(scoped, start_event))
-    if kind == "first_ever":
-        # The very first start event by name, before any filter; the member must match there.
-        named = table.filter(event_predicate(table, start_event))
-        firsts = named.group_by("user_id").aggregate(t0=named.timestamp.min())
-        marked = _with_breakdown(
-            starts,
-            breakdown,
-            user_id=starts.user_id,
-            ts=starts.timestamp,
-            c=cal.index(starts.timestamp),
-        ).filter(ibis._.c < cal.n)
-        matched = marked.group_by(keys).aggregate(t1=marked.ts.min(), c=marked.c.min())
-        members = matched.join(firsts, "user_id").filter(ibis._.t1 == ibis._.t0)
-        members = members.filter(members.c >= 0).select(*keys, "c")
-        return members, keys
-    pairs = _with_breakdown(
-        starts, breakdown, user_id=starts.user_id, c=cal.index(starts.timestamp)
-    )
-    pairs = pairs.filter(pairs.c < cal.n)
-    if kind == "first_time":
-        firsts = pairs.group_by(keys).aggregate(c=pairs.c.min())
-        return firsts.filter(firsts.c >= 0), keys
-    return pairs.filter(pairs.c >= 0).distinct(), keys
-
-
-def _returns(
-    scoped: ir.Table,
-    cal: Calendar,
-    return_event: str | None,
-    return_where: Mapping[str, str] | None,
-    breakdown: str | None,
-    min_occurrences: int,
 ) -> ir.Table:
-    """Distinct ``[bk,] user_id, r`` with at least *min_occurrences* return events in period r."""
-    rets = scoped.filter(predicate(scoped, return_where) & event_predicate(scoped, return_event))
-    pairs = _with_breakdown(rets, breakdown, user_id=rets.user_id, r=cal.index(rets.timestamp))
-    pairs = pairs.filter((pairs.r >= 0) & (pairs.r < cal.n))
-    keys = ["bk", "user_id", "r"] if breakdown is not None else ["user_id", "r"]
-    if min_occurrences == 1:
-        return pairs.distinct()
-    counted = pairs.group_by(keys).aggregate(m=ibis._.count())
-    return counted.filter(counted.m >= min_occurrences).select(*keys)
+    """Members whose very first start event (by name, before any filter) matches the filters."""
+    named = table.filter(event_predicate(table, start_event))
+    firsts = named.group_by("user_id").aggregate(t0=named.timestamp.min())
+    starts = scoped.filter(predicate(scoped, start_where) & event_predicate(scoped, start_event))
+    marked = _with_breakdown(
+        starts,
+        breakdown,
+        user_id=starts.user_id,
+        ts=starts.timestamp,
+        c=cal.index(starts.timestamp),
+    )
+    matched = marked.group_by(keys).aggregate(t1=marked.ts.min(), c=marked.c.min())
+    members = matched.join(firsts, "user_id").filter(ibis._.t1 == ibis._.t0)
+    return members.filter((members.c >= 0) & (members.c < cal.n)).select(*keys, "c")
 
 
 def _breakdown_values(scoped: ir.Table, breakdown: str | None) -> list[str | None]:

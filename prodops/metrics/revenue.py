@@ -282,11 +282,9 @@ def customer_steps(subs: ir.Table, cal: RevenueCalendar, *, lookback: int) -> ir
     placed = placed.select("customer_id", "delta", i=i)
     placed = placed.filter(placed.i < cal.n)
     per = placed.group_by(["customer_id", "i"]).aggregate(delta=placed.delta.sum().cast(dt.int64))
+    # One window (one sort): ordered by i, the running minimum of i is the customer's first i.
     upto = ibis.window(group_by="customer_id", order_by="i", rows=(None, 0))
-    everything = ibis.window(group_by="customer_id")
-    per = per.mutate(
-        m1=per.delta.sum().over(upto).cast(dt.int64), first_i=per.i.min().over(everything)
-    )
+    per = per.mutate(m1=per.delta.sum().over(upto).cast(dt.int64), first_i=per.i.min().over(upto))
     m0, m1 = per.m1 - per.delta, per.m1
     kind = ibis.cases(
         (m0 == m1, "flat"),
