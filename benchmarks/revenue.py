@@ -61,7 +61,7 @@ acc AS (
     SELECT i, delta, m1, m1 - delta AS m0, first_i
     FROM (
         SELECT *, sum(delta) OVER (PARTITION BY customer_id ORDER BY i) AS m1,
-            min(i) OVER (PARTITION BY customer_id) AS first_i
+            min(i) OVER (PARTITION BY customer_id ORDER BY i) AS first_i
         FROM per
     )
 )
