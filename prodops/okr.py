@@ -182,7 +182,7 @@ def parse_number(text: str | float | int, *, field: str) -> float:
     """Return *text* as a finite number or raise ParameterError naming *field*."""
     try:
         value = float(str(text).strip().replace(",", "")) if isinstance(text, str) else float(text)
-    except ValueError:
+    except (ValueError, TypeError):
         raise ParameterError(
             f"{text!r} is not a number", where=field, fix="Type a number such as 42 or 0.25."
         ) from None

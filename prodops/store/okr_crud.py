@@ -99,7 +99,7 @@ def update_objective(
     changes: ObjectiveUpdate | Mapping[str, Any],
 ) -> Objective:
     """Apply *changes* if the objective is still at *seen_version*; else StaleEditError."""
-    values = _values(changes)
+    values = _values(changes, ObjectiveUpdate)
     current = _get(session, Objective, objective_id)
     merged = current.model_copy(update=values)
     okr.validate_title(merged.title)
@@ -196,7 +196,7 @@ def update_key_result(
     changes: KeyResultUpdate | Mapping[str, Any],
 ) -> KeyResult:
     """Apply *changes* if the key result is still at *seen_version*; else StaleEditError."""
-    values = _values(changes)
+    values = _values(changes, KeyResultUpdate)
     values.update(_blank_binding_is_none(values))
     merged = _get(session, KeyResult, key_result_id).model_copy(update=values)
     okr.validate_title(merged.title)
@@ -302,10 +302,17 @@ def _get(session: Session, model: type[Row], row_id: int) -> Row:
     return row
 
 
-def _values(changes: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
+def _values(changes: SQLModel | Mapping[str, Any], editable: type[SQLModel]) -> dict[str, Any]:
+    """The fields to set; only the fields of the *editable* Update model are accepted."""
     values = changes.model_dump(exclude_unset=True) if isinstance(changes, SQLModel) else changes
     if not values:
         raise ParameterError("nothing to change", fix="Change at least one field.")
+    unknown = sorted(set(values) - set(editable.model_fields))
+    if unknown:
+        raise ParameterError(
+            f"cannot change {', '.join(unknown)}",
+            fix="Change only: " + ", ".join(editable.model_fields) + ".",
+        )
     return dict(values)
 
 

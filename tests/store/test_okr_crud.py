@@ -167,6 +167,24 @@ def test_an_update_that_makes_target_equal_start_is_refused(engine: Engine) -> N
         )
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"version": 7}, "cannot change version"),
+        ({"start_value": None}, "start: None is not a number"),
+        ({}, "nothing to change"),
+    ],
+)
+def test_updates_of_fields_that_are_not_editable_or_not_numbers_are_refused(
+    engine: Engine, changes: dict[str, Any], message: str
+) -> None:
+    kr_id = _key_result(engine, _objective(engine))
+    with pytest.raises(ParameterError, match=message), write_session(engine) as session:
+        okr_crud.update_key_result(
+            session=session, key_result_id=kr_id, seen_version=1, changes=changes
+        )
+
+
 def test_an_objective_cannot_be_aligned_under_its_own_child(engine: Engine) -> None:
     parent = _objective(engine, "Company")
     child = _objective(engine, "Team", parent_id=parent)
