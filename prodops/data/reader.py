@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -169,6 +170,8 @@ def open_raw(
             csv_file = (source, guess)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        if guess.format == "jsonl":
+            relation, described = _flatten_properties(con, relation, described)
     except _DUCKDB_ERRORS as error:
         raise friendly_duckdb_error(error, label) from error
     columns = tuple(str(row[0]) for row in described)
@@ -183,6 +186,32 @@ def open_raw(
         label=label,
         csv_file=csv_file,
     )
+
+
+def _flatten_properties(
+    con: duckdb.DuckDBPyConnection, relation: str, described: list[Any]
+) -> tuple[str, list[Any]]:
+    """Lift the fields of a nested ``properties`` object to columns (Mixpanel's JSON export keeps
+    ``distinct_id`` and ``time`` there), unless a field name clashes with a top-level column."""
+    types = {str(r[0]): str(r[1]) for r in described}
+    nested = next(
+        (c for c, t in types.items() if c.lower() == "properties" and t.startswith("STRUCT")), None
+    )
+    if nested is None:
+        return relation, described
+    fields = [
+        str(r[0])
+        for r in con.execute(
+            f"DESCRIBE SELECT unnest({quote_ident(nested)}) FROM {relation}"
+        ).fetchall()
+    ]
+    top = {c.lower() for c in types if c != nested}
+    if any(f.lower() in top for f in fields) or len({f.lower() for f in fields}) != len(fields):
+        return relation, described
+    flat = (
+        f"(SELECT * EXCLUDE ({quote_ident(nested)}), unnest({quote_ident(nested)}) FROM {relation})"
+    )
+    return flat, con.execute(f"DESCRIBE SELECT * FROM {flat}").fetchall()
 
 
 def text_expr(source: RawSource, column: str) -> str:

@@ -143,7 +143,31 @@ def test_gzip_parquet_jsonl_and_excel(write_file: Write, tmp_path: Path) -> None
         assert report.rows_accepted == 2, path.name
         assert loaded["user_id"].tolist() == ["u1", "u2"], path.name
         assert loaded["timestamp"].tolist() == [utc(2024, 1, 1), utc(2024, 1, 2)], path.name
-    assert json.loads(load(jsonl)[1]["properties"][0]) == {"plan": "pro"}
+    assert load(jsonl)[1]["plan"].tolist() == ["pro", "pro"]  # nested properties lifted
+
+
+def test_mixpanel_json_export_with_nested_properties(write_file: Write) -> None:
+    lines = [
+        {"event": "signup", "properties": {"time": 1704067200, "distinct_id": "u1", "$os": "iOS"}},
+        {"event": "login", "properties": {"time": 1704153600, "distinct_id": "u2", "$os": None}},
+    ]
+    path = write_file("mixpanel.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
+    assert inspect_file(path).plan.mapping.preset == "mixpanel"
+    _, frame = load(path)
+    assert frame[["user_id", "event"]].values.tolist() == [["u1", "signup"], ["u2", "login"]]
+    assert frame["timestamp"].tolist() == [utc(2024, 1, 1), utc(2024, 1, 2)]
+    assert frame["$os"].tolist()[0] == "iOS"
+
+
+def test_nested_properties_stay_json_when_their_names_clash(write_file: Write) -> None:
+    line = {
+        "distinct_id": "u1",
+        "event": "x",
+        "timestamp": "2024-01-01",
+        "properties": {"event": 1},
+    }
+    _, frame = load(write_file("posthog.jsonl", json.dumps(line) + "\n"))
+    assert json.loads(frame["properties"][0]) == {"event": 1}
 
 
 def test_validation_reports_row_column_value_and_reason(write_file: Write) -> None:
