@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from prodops import okr, okr_io
-from prodops.errors import ParameterError, ProdOpsError
+from prodops.errors import ParameterError, ProdOpsError, StaleEditError
 from prodops.okr_binding import BINDABLE_METRICS, refresh_all, refresh_key_result
 from prodops.okr_report import KeyResultView, ObjectiveView
 from prodops.store import okr_crud
@@ -159,8 +159,8 @@ def render_objective_tools(engine: Engine, view: ObjectiveView, board: Board) ->
                 okr_crud.update_objective,
                 id_field="objective_id",
             )
-    _stale_reload("obj", view.id, keys)
     _archive_controls(engine, "obj", view.id, view.archived, seen, keys, f"objective #{view.id}")
+    _stale_reload("obj", view.id, keys)
 
 
 def _save(
@@ -184,7 +184,7 @@ def _save(
             action(session=session, seen_version=seen, changes=changes, **{id_field: row_id})
     except ProdOpsError as error:
         common.show_error(error)
-        st.session_state[f"okr_stale_{kind}_{row_id}"] = "changed by someone else" in str(error)
+        st.session_state[f"okr_stale_{kind}_{row_id}"] = isinstance(error, StaleEditError)
         return
     common.forget(kind, row_id, keys)
     common.done("Saved: " + ", ".join(sorted(changes)) + ".")
@@ -210,7 +210,7 @@ def _archive_controls(
             if common.attempt(engine, archive, seen_version=seen, **ids):
                 common.forget(kind, row_id, keys)
                 common.done(f"Archived {label}.")
-            st.session_state[f"okr_stale_{kind}_{row_id}"] = True
+            st.session_state[f"okr_stale_{kind}_{row_id}"] = True  # refused: offer a reload
         return
     left, right = st.columns(2)
     unarchive = left.button(f"Unarchive {label}", key=f"okr_unarchive_{kind}_{row_id}")
@@ -416,8 +416,8 @@ def render_key_result_edit(engine: Engine, kr: KeyResultView) -> None:
                 okr_crud.update_key_result,
                 id_field="key_result_id",
             )
-    _stale_reload("kr", kr.id, keys)
     _archive_controls(engine, "kr", kr.id, kr.archived, seen, keys, f"key result #{kr.id}")
+    _stale_reload("kr", kr.id, keys)
 
 
 # --- Refresh and import ---------------------------------------------------------------------------

@@ -252,3 +252,19 @@ def test_a_key_result_can_be_bound_to_a_metric_in_its_edit_form(app: AppTest) ->
     )
     [krs] = [d.value for d in app.dataframe if "key_result" in d.value.columns]
     assert krs.loc[0, "metric"] == "active_users on events (window_days=7)"
+
+
+def test_archiving_a_copy_someone_else_changed_is_refused_until_reloaded(app: AppTest) -> None:
+    create_objective(app)
+    with write_session(init_store()) as session:
+        okr_crud.update_objective(
+            session=session, objective_id=1, seen_version=1, changes={"owner": "bo"}
+        )
+    app.button(key="okr_archive_obj_1").click().run()
+    assert errors(app)[0].startswith("objective 1 was changed by someone else")
+    assert "owner is now 'bo'" in errors(app)[0]
+    ok(app.button(key="okr_reload_obj_1").click().run())
+    assert app.text_input(key="okr_obj_1_owner").value == "bo"
+    ok(app.button(key="okr_archive_obj_1").click().run())
+    with read_session(init_store()) as session:
+        assert okr_crud.get_objective(session=session, objective_id=1).archived
