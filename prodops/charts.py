@@ -714,6 +714,7 @@ def _rate_lines(
     title: str,
     y_title: str,
     reference: float | None = None,
+    zero: bool = True,
 ) -> alt.Chart | alt.LayerChart:
     _require(frame, ["period", *columns], title)
     labels = time_labels(frame["period"], period)
@@ -734,7 +735,12 @@ def _rate_lines(
                 title=period_unit(period),
                 axis=alt.Axis(labelAngle=-45, labelOverlap=True),
             ),
-            y=alt.Y("rate:Q", title=y_title, axis=alt.Axis(format=".0%")),
+            y=alt.Y(
+                "rate:Q",
+                title=y_title,
+                axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(zero=zero),
+            ),
             color=alt.Color("metric:N", title="Metric", sort=list(columns.values())),
             tooltip=[
                 alt.Tooltip("period:N", title=period_unit(period)),
@@ -778,6 +784,7 @@ def build_nrr_grr_chart(
         title=title,
         y_title="Revenue retained",
         reference=1.0,
+        zero=False,
     )
 
 

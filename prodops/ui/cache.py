@@ -194,19 +194,13 @@ def summary(info: DatasetLike) -> tuple[list[Kpi], list[Insight]]:
         start = (as_of - pd.Timedelta(days=21)).date() if as_of is not None else None
         active = load_metric(info, "active_users", window_days=7, date_from=start, date_to=last)
         weekly = load_metric(info, "retention", period="week", periods=30)
-        monthly = load_metric(info, "retention", period="month", periods=12)
         churned = load_metric(info, "churn", period="month")
         kpis = [
             insights.active_users_kpi(active, window_days=7),
             insights.week1_retention_kpi(weekly, as_of=as_of),
             insights.churn_kpi(churned, period="month", as_of=as_of),
         ]
-        cohorts = [
-            *insights.weak_cohort_insights(weekly, recent=26, min_drop=0.1, as_of=as_of),
-            *insights.weak_cohort_insights(
-                monthly, period="month", lookback=3, recent=9, min_drop=0.1, as_of=as_of
-            ),
-        ]
+        cohorts = insights.weak_cohort_insights(weekly, recent=26, min_drop=0.1, as_of=as_of)
         found = [
             *insights.rank_insights(list(cohorts), limit=1),
             insights.churn_spike_insight(churned, period="month", as_of=as_of),

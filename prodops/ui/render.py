@@ -122,11 +122,22 @@ def table(
 
     Columns named in *percent* (fractions) are shown as percentages; the CSV keeps fractions.
     """
-    shown = neutralise_formulas(frame)
+    shown = neutralise_formulas(readable_times(frame))
     percent = [c for c in shown.columns if c in set(percent or ())]
     config = {c: st.column_config.NumberColumn(c, format="percent") for c in percent}
     st.dataframe(shown, hide_index=True, column_config=config, placeholder="")
     download_buttons(key=key, stem=stem, frame=frame)
+
+
+def readable_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose timestamp columns are text in their own zone ("2024-03-01", or with hours)."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            stamps = out[column]
+            midnight = bool((stamps.dropna() == stamps.dropna().dt.normalize()).all())
+            out[column] = stamps.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M")
+    return out
 
 
 def pick_breakdown(frame: pd.DataFrame, breakdown: str | None) -> tuple[pd.DataFrame, str | None]:
@@ -307,7 +318,11 @@ def catalog_table(datasets: Sequence[DatasetLike]) -> None:
             "To": [day(d.time_max) for d in datasets],
         }
     )
-    st.dataframe(neutralise_formulas(frame), hide_index=True)
+    counts = {
+        c: st.column_config.NumberColumn(c, format="localized")
+        for c in ("Rows", "Users / customers")
+    }
+    st.dataframe(neutralise_formulas(frame), hide_index=True, column_config=counts)
 
 
 def doc_param(function: Callable[..., Any], name: str) -> str:

@@ -264,6 +264,7 @@ def test_rate_charts_are_percent_lines_and_nrr_has_a_100_percent_rule() -> None:
     nrr = charts.build_nrr_grr_chart(revenue_frame()).to_dict()
     lines, rule = nrr["layer"]
     assert lines["encoding"]["color"]["sort"] == ["NRR", "GRR"]
+    assert lines["encoding"]["y"]["scale"] == {"zero": False}  # 97 % vs 100 % stays visible
     assert rule["mark"]["type"] == "rule"
 
 

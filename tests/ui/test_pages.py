@@ -106,12 +106,13 @@ def test_retention_controls_change_the_view_and_the_url(
     demo_home_env: Path, open_page: Open
 ) -> None:
     at = open_page("pages/1_Retention.py", dataset="demo-events")
-    at.selectbox(key="period").set_value("month").run()
+    at.selectbox(key="period").set_value("day").run()
     at.number_input(key="periods").set_value(4).run()
     assert_clean(at)
     frame = table(at)
-    assert list(frame.columns)[2:] == ["Month 0", "Month 1", "Month 2", "Month 3"]
-    assert at.query_params["period"] == "month"
+    assert list(frame.columns)[2:] == ["Day 0", "Day 1", "Day 2", "Day 3"]
+    assert frame["Cohort"].tolist() == ["2026-10-28", "2026-10-29", "2026-10-30", "2026-10-31"]
+    assert at.query_params["period"] == "day"
     assert at.query_params["periods"] == "4"
     events = at.selectbox(key="start").options
     assert events[0] == "Any event" and len(events) > 2
@@ -271,20 +272,20 @@ def test_a_link_with_parameters_wins_over_the_session_and_switching_keeps_it(
     demo_home_env: Path, open_page: Open
 ) -> None:
     at = open_page("pages/1_Retention.py", dataset="demo-events")
-    at.selectbox(key="period").set_value("month").run()
+    at.selectbox(key="period").set_value("day").run()
     at.switch_page("pages/2_Engagement.py").run()
     at.switch_page("pages/1_Retention.py").run()
-    assert at.selectbox(key="period").value == "month"  # remembered in the session
-    at.query_params["period"] = "day"  # a link such as an insight's "Open Retention"
+    assert at.selectbox(key="period").value == "day"  # remembered in the session
+    at.query_params["period"] = "week"  # a link such as an insight's "Open Retention"
     at.run()
     assert_clean(at)
-    assert at.selectbox(key="period").value == "day"
-    assert table(at)["Cohort"].tolist()[-1] == "2026-10-31"
+    assert at.selectbox(key="period").value == "week"
+    assert table(at)["Cohort"].tolist()[-1] == "2026-10-26"
 
 
 def test_home_insight_links_to_the_weak_demo_cohort(demo_home_env: Path, open_page: Open) -> None:
     at = open_page("app.py", dataset="demo-events")
     assert_clean(at)
     warnings = [w.replace("\\", "") for w in texts(at.warning)]  # shown Markdown-escaped
-    # the demo's onboarding change five months before the end hurt the June 2026 cohort
-    assert any("Weak cohort" in w and "2026-06" in w for w in warnings), warnings
+    # the demo's onboarding change five months before the end hurt the June 2026 cohorts
+    assert any("Weak cohort: week of 2026-06" in w for w in warnings), warnings
