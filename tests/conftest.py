@@ -219,7 +219,15 @@ def app_page(browser: Any, app_url: str, request: pytest.FixtureRequest) -> Iter
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def on_console(msg: Any) -> None:
+        # Streamlit's frontend first probes <page>/_stcore/{health,host-config} and gets 404s
+        # before falling back to the root; those are not errors of the app.
+        url = (msg.location or {}).get("url", "")
+        if msg.type == "error" and not ("/_stcore/" in url and "404" in msg.text):
+            errors.append(msg.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.console_errors = errors
 

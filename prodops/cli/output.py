@@ -38,14 +38,16 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def write_json(obj: Any, out: TextIO = sys.stdout) -> None:
-    """Write *obj* as one JSON document."""
+def write_json(obj: Any, out: TextIO | None = None) -> None:
+    """Write *obj* as one JSON document (to standard output by default)."""
+    out = out or sys.stdout
     json.dump(jsonable(obj), out, allow_nan=False)
     out.write("\n")
 
 
-def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO = sys.stdout) -> None:
+def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO | None = None) -> None:
     """Write *frame* as an aligned text table or as CSV (timestamps in ISO 8601)."""
+    out = out or sys.stdout
     shown = frame.copy()
     for col in shown.columns:
         if isinstance(shown[col].dtype, pd.DatetimeTZDtype):
