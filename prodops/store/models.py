@@ -34,7 +34,12 @@ class ObjectiveBase(SQLModel):
     parent_id: int | None = Field(default=None, foreign_key="objective.id")
 
 
+# Streamlit re-imports edited modules while the app runs: let a re-import redefine the tables.
+_REDEFINABLE = {"extend_existing": True}
+
+
 class Objective(ObjectiveBase, table=True):
+    __table_args__ = _REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
     archived: bool = False
     version: int = 1
@@ -76,6 +81,7 @@ class KeyResultBase(SQLModel):
 
 class KeyResult(KeyResultBase, table=True):
     __tablename__ = "key_result"
+    __table_args__ = _REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
     last_refresh_error: str | None = None
     last_refreshed_at: dt.datetime | None = None
@@ -114,6 +120,7 @@ class CheckInBase(SQLModel):
 
 class CheckIn(CheckInBase, table=True):
     __tablename__ = "check_in"
+    __table_args__ = _REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(default_factory=utcnow, index=True)
 
@@ -129,6 +136,7 @@ class EditLog(SQLModel, table=True):
     """One row per accepted edit: the entity, the version it produced, the fields it set (JSON)."""
 
     __tablename__ = "okr_edit_log"
+    __table_args__ = _REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
     entity: str = Field(max_length=20)  # "objective" or "key_result"
     entity_id: int = Field(index=True)
