@@ -125,3 +125,14 @@ def test_okr_import_of_a_bad_file_is_one_line_and_exit_2(
     assert main(["okr", "import", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a ProdOps OKR export" in err
+
+
+def test_a_store_that_is_down_is_one_line_naming_the_host_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PRODOPS_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/okrs")
+    assert main(["okr", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("prodops okr: postgresql at 127.0.0.1:9/okrs: the OKR / critique store")
+    assert "PRODOPS_DATABASE_URL" in err
