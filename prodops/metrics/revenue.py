@@ -11,13 +11,14 @@ The one definition (DESIGN.md, "Revenue"; docs/adr/0003-revenue.md): a customer'
 
 A customer who starts and ends inside one period is 0 at both ends and not counted.
 
-How it runs: the period boundaries (local midnights in the analysis zone, as UTC instants) are a
-small literal table joined to the subscriptions on ``start <= t < end``; that gives every
-customer's MRR at every boundary, and a join of boundary ``i`` with ``i + 1`` gives the
-movements. It is one Ibis expression, executed by the backend that holds the table (DuckDB,
-PostgreSQL, ...). Amounts are summed as whole hundredths of a cent (``BIGINT``), so movements
-reconcile exactly and every engine returns the same numbers; rates are then computed on the few
-per-period totals.
+How it runs (docs/adr/0003-revenue.md): every subscription is a step ``+mrr`` at its start and
+``-mrr`` at its end. Each step is placed in the period whose ``t0 < step <= t1`` (local period
+arithmetic plus an equality join with a small literal table of boundaries, local midnights in the
+analysis zone as UTC instants); summing a customer's steps per period and accumulating them over
+periods gives the customer's MRR at ``t0`` and ``t1``. It is one Ibis expression, executed by the
+backend that holds the table (DuckDB, PostgreSQL, ...). Amounts are summed as whole hundredths of
+a cent (``BIGINT``), so movements reconcile exactly and every engine returns the same numbers;
+rates are then computed on the few per-period totals.
 """
 
 from __future__ import annotations
@@ -215,22 +216,6 @@ def subscriptions_table(subscriptions: ir.Table | pd.DataFrame) -> ir.Table:
         end=end,
         amount=amount,
     )
-
-
-def _boundaries(cal: RevenueCalendar, lookback: int) -> ir.Table:
-    frame = pd.DataFrame(
-        {
-            "i": np.arange(-lookback, cal.n + 1, dtype=np.int64),
-            "t": pd.DatetimeIndex(cal.bounds_utc(lookback)).astype("datetime64[us, UTC]"),
-        }
-    )
-    return ibis.memtable(frame)
-
-
-def customer_mrr_at(subs: ir.Table, bounds: ir.Table) -> ir.Table:
-    """``customer_id, i, amount``: each customer's MRR at boundary ``i`` (only where > 0)."""
-    covers = subs.join(bounds, [subs.start <= bounds.t, subs.end.isnull() | (bounds.t < subs.end)])
-    return covers.group_by(["customer_id", "i"]).aggregate(amount=covers.amount.sum())
 
 
 def _boundary_table(cal: RevenueCalendar, lookback: int) -> ir.Table:
@@ -512,17 +497,22 @@ def revenue_cohorts(
     cal = revenue_calendar(
         table, period=period, date_from=date_from, date_to=date_to, timezone=timezone
     )
-    bounds = _boundaries(cal, 0)
-    cells, members = _cohort_exprs(table, bounds, cal.n)
-    return _cohort_frame(cells.to_pandas(), members.to_pandas(), cal)
+    moves, members = _cohort_exprs(table, cal)
+    return _cohort_frame(_cohort_cells(moves.to_pandas(), cal.n), members.to_pandas(), cal)
 
 
-def _cohort_exprs(subs: ir.Table, bounds: ir.Table, n: int) -> tuple[ir.Table, ir.Table]:
+def _cohort_exprs(subs: ir.Table, cal: RevenueCalendar) -> tuple[ir.Table, ir.Table]:
+    """Per (cohort ``c``, period ``i``): the members' MRR steps and paying-customer changes.
+
+    A member's MRR at the end of period ``c + k`` is the sum of their steps in periods up to
+    ``c + k`` (see :func:`customer_steps`), so cells are running sums of these rows.
+    """
     first = subs.group_by("customer_id").aggregate(first_start=subs.start.min())
     opening = subs.join(first, "customer_id").filter(lambda t: t.start == t.first_start)
     initial = opening.group_by("customer_id").aggregate(
         first_start=opening.first_start.min(), initial=opening.amount.sum()
     )
+    bounds = _boundary_table(cal, 0)
     b0 = bounds.select(c="i", t0="t")
     b1 = bounds.select(c1=bounds.i - 1, t1="t")
     periods = b0.join(b1, b0.c == b1.c1).select("c", "t0", "t1")
@@ -532,13 +522,33 @@ def _cohort_exprs(subs: ir.Table, bounds: ir.Table, n: int) -> tuple[ir.Table, i
     members = cohort.group_by("c").aggregate(
         cohort_customers=cohort.count().cast(dt.int64), cohort_mrr=cohort.initial.sum()
     )
-    at = customer_mrr_at(subs, bounds)
-    cell = cohort.join(at, "customer_id").filter(lambda t: (t.i - 1 >= t.c) & (t.i <= n))
-    cell = cell.mutate(offset=cell.i - 1 - cell.c)
-    cells = cell.group_by(["c", "offset"]).aggregate(
-        customers=cell.count().cast(dt.int64), amount=cell.amount.sum().cast(dt.int64)
+    steps = customer_steps(subs, cal, lookback=0).join(cohort, "customer_id")
+    m0, m1 = steps.m0, steps.m1
+    joins = ibis.cases(((m0 == 0) & (m1 > 0), 1), ((m0 > 0) & (m1 == 0), -1), else_=0)
+    moves = steps.group_by(["c", "i"]).aggregate(
+        delta=(m1 - m0).sum().cast(dt.int64), joins=joins.sum().cast(dt.int64)
     )
-    return cells, members
+    return moves, members
+
+
+def _cohort_cells(moves: pd.DataFrame, n: int) -> pd.DataFrame:
+    """``c, offset, customers, amount`` from per-period steps: running sums up to ``c + offset``."""
+    delta = np.zeros((n, n + 1), dtype=np.int64)  # column i + 1 holds period i (-1 .. n-1)
+    joins = np.zeros((n, n + 1), dtype=np.int64)
+    c, i = moves["c"].to_numpy(dtype=np.int64), moves["i"].to_numpy(dtype=np.int64) + 1
+    np.add.at(delta, (c, i), moves["delta"].to_numpy(dtype=np.int64))
+    np.add.at(joins, (c, i), moves["joins"].to_numpy(dtype=np.int64))
+    amount, customers = delta.cumsum(axis=1), joins.cumsum(axis=1)
+    cohort, offset = np.divmod(np.arange(n * n), n)
+    column = np.minimum(cohort + offset, n - 1) + 1  # cells past the range are hidden later
+    return pd.DataFrame(
+        {
+            "c": cohort,
+            "offset": offset,
+            "customers": customers[cohort, column],
+            "amount": amount[cohort, column],
+        }
+    )
 
 
 def _cohort_frame(cells: pd.DataFrame, members: pd.DataFrame, cal: RevenueCalendar) -> pd.DataFrame:
