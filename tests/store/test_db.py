@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -107,6 +110,25 @@ def test_downgrading_to_base_and_upgrading_again_rebuilds_the_schema(engine: Eng
     assert current_revision(engine) == _head(engine)
     with read_session(engine) as session:
         assert okr_crud.list_objectives(session=session) == []
+
+
+def test_processes_starting_together_on_an_empty_database_all_reach_head(
+    store_url: str, tmp_path: Any
+) -> None:
+    code = (
+        "from prodops.store.db import current_revision, init_store\n"
+        "print(current_revision(init_store()))"
+    )
+    env = {**os.environ, "PRODOPS_HOME": str(tmp_path), "PRODOPS_DATABASE_URL": store_url}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    outputs = [proc.communicate(timeout=120)[0].strip() for proc in procs]
+    engine = get_engine(store_url)
+    assert [proc.returncode for proc in procs] == [0, 0, 0]
+    assert outputs == [_head(engine)] * 3
+    engine.dispose()
 
 
 def test_init_store_is_idempotent(store_url: str) -> None:
