@@ -23,21 +23,22 @@ from prodops.metrics import (
     stickiness,
 )
 
-BASE = pd.Timestamp("2024-03-08T00:00")  # US clocks change on 10 March, Europe's on 31 March
+# Clocks change in the US on 10 March 2024 (07:00 UTC), in Europe on 31 March and 27 October.
+BASES = [pd.Timestamp("2024-03-09T12:00"), pd.Timestamp("2024-10-25T12:00")]
 SPAN_HOURS = {"hour": 40, "day": 24 * 14, "week": 24 * 70, "month": 24 * 200}
 ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata"]
 WHERE = st.sampled_from([None, {"plan": "p"}, {"plan": "q"}])
 
 
 @st.composite
-def logs(draw: st.DrawFn, period: str) -> pd.DataFrame:
+def logs(draw: st.DrawFn, period: str, base: pd.Timestamp) -> pd.DataFrame:
     hours = SPAN_HOURS[period]
     rows = []
     for _ in range(draw(st.integers(1, 16))):
         if draw(st.booleans()):  # on an hour boundary (often a day/week/month boundary too)
-            at = BASE + pd.Timedelta(hours=draw(st.integers(0, hours)))
+            at = base + pd.Timedelta(hours=draw(st.integers(0, hours)))
         else:
-            at = BASE + pd.Timedelta(seconds=draw(st.integers(0, hours * 3600)))
+            at = base + pd.Timedelta(seconds=draw(st.integers(0, hours * 3600)))
         rows.append(
             (
                 draw(st.sampled_from(["u1", "u2", "u3", "u4"])),
@@ -50,11 +51,13 @@ def logs(draw: st.DrawFn, period: str) -> pd.DataFrame:
 
 
 @st.composite
-def ranges(draw: st.DrawFn, period: str, tz: str, *, with_periods: bool) -> dict[str, Any]:
+def ranges(
+    draw: st.DrawFn, period: str, tz: str, base: pd.Timestamp, *, with_periods: bool
+) -> dict[str, Any]:
     hours = SPAN_HOURS[period]
     lo, hi = sorted(draw(st.integers(-hours // 4, hours + hours // 4)) for _ in range(2))
-    date_from = (BASE + pd.Timedelta(hours=lo)).isoformat()
-    date_to = BASE + pd.Timedelta(hours=hi)
+    date_from = (base + pd.Timedelta(hours=lo)).isoformat()
+    date_to = base + pd.Timedelta(hours=hi)
     modes = ["all", "from_to"] + (["periods", "to_periods", "from_periods"] if with_periods else [])
     mode = draw(st.sampled_from(modes))
     count = draw(st.integers(1, 6))
@@ -74,13 +77,14 @@ def ranges(draw: st.DrawFn, period: str, tz: str, *, with_periods: bool) -> dict
 def options(draw: st.DrawFn, *, with_periods: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
     period = draw(st.sampled_from(["hour", "day", "week", "month"]))
     tz = draw(st.sampled_from(ZONES))
+    base = draw(st.sampled_from(BASES))
     opts: dict[str, Any] = {
         "period": period,
         "timezone": tz,
         "week_start": draw(st.sampled_from(["monday", "sunday"])),
-        **draw(ranges(period, tz, with_periods=with_periods)),
+        **draw(ranges(period, tz, base, with_periods=with_periods)),
     }
-    return draw(logs(period)), opts
+    return draw(logs(period, base)), opts
 
 
 def check(load: Loader, strategy: st.SearchStrategy[Any], test: Callable[..., None]) -> None:

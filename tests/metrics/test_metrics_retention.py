@@ -381,3 +381,27 @@ def test_unknown_columns_and_events_suggest_close_names(load: Loader) -> None:
 def test_missing_canonical_column_is_a_column_error() -> None:
     with pytest.raises(ColumnError, match="events column 'timestamp' not found"):
         retention(pd.DataFrame({"user_id": ["a"], "event": ["x"], "time": [pd.Timestamp(0)]}))
+
+
+def test_hour_periods_are_wall_clock_hours_across_a_fall_back(load: Loader) -> None:
+    # Berlin, 27 Oct 2024: 02:00-03:00 happens twice (CEST, then CET) and is one wall-clock hour.
+    events = frame(
+        [
+            ("a", "x", "2024-10-27T00:30"),  # 02:30 CEST
+            ("a", "x", "2024-10-27T01:30"),  # 02:30 CET, the same wall-clock hour
+            ("b", "x", "2024-10-26T23:30"),  # 01:30 CEST
+            ("b", "x", "2024-10-27T02:10"),  # 03:10 CET
+        ]
+    )
+    result = retention(
+        load(events),
+        period="hour",
+        timezone="Europe/Berlin",
+        date_from="2024-10-27 01:00",
+        date_to="2024-10-27 03:00",
+    )
+    assert grid(result) == {
+        "2024-10-27T01:00:00+02:00": [1, 0, 1],
+        "2024-10-27T02:00:00+02:00": [1, 0, None],
+        "2024-10-27T03:00:00+01:00": [0, None, None],
+    }
