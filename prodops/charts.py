@@ -25,6 +25,8 @@ HEATMAP_SCHEME: Final = (
     "viridis"  # perceptually uniform; dark cells get white text, light cells black
 )
 ROW_HEIGHT_PX = 24
+# A mid grey that reads on white and on Streamlit's dark background (text drawn outside cells).
+NEUTRAL_TEXT = "#808495"
 
 LIFECYCLE_COLOURS: dict[str, str] = {
     "new": "#2ca02c",
@@ -168,7 +170,7 @@ def _cohort_heatmap(
     )
     sizes = (
         base.transform_filter("datum.column == 'size'")
-        .mark_text(fontSize=11, fontWeight="bold")
+        .mark_text(fontSize=11, fontWeight="bold", color=NEUTRAL_TEXT)
         .encode(text=alt.Text("size:Q", format=size_format), tooltip=tooltip)
     )
     return alt.LayerChart(

@@ -66,10 +66,23 @@ def get_catalog() -> Any | None:
     return _catalog(str(config.home()))
 
 
+def _catalog_stamp(home: Path) -> tuple[int, ...]:
+    """Modification times of the catalog file and its WAL: they change with every write."""
+    files = (config.catalog_path(), home / "catalog.duckdb.wal")
+    return tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files)
+
+
+@st.cache_data(max_entries=16, ttl=TTL_S, show_spinner=False)
+def _list_datasets(home: str, stamp: tuple[int, ...]) -> list[Any]:
+    return list(_catalog(home).list())
+
+
 def list_datasets() -> list[DatasetLike]:
-    """Every dataset in the catalog (not cached: the Data page may have just changed it)."""
-    catalog = get_catalog()
-    return [] if catalog is None else list(catalog.list())
+    """Every dataset in the catalog, re-read whenever the catalog file changes (Data page, CLI)."""
+    if get_catalog() is None:
+        return []
+    home = config.home()
+    return _list_datasets(str(home), _catalog_stamp(home))
 
 
 def _freeze(name: str, value: Any) -> Any:

@@ -71,6 +71,7 @@ def test_retention_heatmap_spec_percent_cells_sizes_beside_rows_and_blank_unobse
     assert color["scale"]["domain"] == [0, 0.5] and color["scale"]["clamp"] is True
     assert text["encoding"]["text"] == {"field": "rate", "format": ".0%", "type": "quantitative"}
     assert sizes["encoding"]["text"]["field"] == "size"
+    assert sizes["mark"]["color"] == charts.NEUTRAL_TEXT  # readable in light and dark themes
     assert {"filter": "datum.column == 'size'"} in sizes["transform"]
     x = spec["encoding"]["x"] if "encoding" in spec else rect["encoding"]["x"]
     assert x["sort"] == ["size", "Week 0", "Week 1", "Week 2"]

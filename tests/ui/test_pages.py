@@ -289,3 +289,27 @@ def test_home_insight_links_to_the_weak_demo_cohort(demo_home_env: Path, open_pa
     warnings = [w.replace("\\", "") for w in texts(at.warning)]  # shown Markdown-escaped
     # the demo's onboarding change five months before the end hurt the June 2026 cohorts
     assert any("Weak cohort: week of 2026-06" in w for w in warnings), warnings
+
+
+def test_a_dataset_saved_elsewhere_appears_on_the_next_rerun(
+    prodops_home: Path, open_page: Open
+) -> None:
+    import pandas as pd
+
+    from prodops.data.catalog import Catalog
+
+    frame = pd.DataFrame(
+        {
+            "user_id": ["a", "b"],
+            "event": ["open", "open"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
+        }
+    )
+    catalog = Catalog(prodops_home)
+    catalog.save("first", frame, kind="events")
+    at = open_page("app.py")
+    assert list(at.dataframe[0].value["Dataset"]) == ["first"]
+    catalog.save("second", frame, kind="events")  # as the Data page or the CLI would
+    at.run()
+    assert_clean(at)
+    assert list(at.dataframe[0].value["Dataset"]) == ["first", "second"]
