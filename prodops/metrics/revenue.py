@@ -512,13 +512,14 @@ def _cohort_exprs(subs: ir.Table, cal: RevenueCalendar) -> tuple[ir.Table, ir.Ta
     initial = opening.group_by("customer_id").aggregate(
         first_start=opening.first_start.min(), initial=opening.amount.sum()
     )
+    # The period holding the first start: t0 <= first_start < t1 (local period arithmetic,
+    # checked against the boundary instant for a period whose midnight DST shifted).
+    initial = initial.mutate(k=period_index(initial.first_start, cal))
     bounds = _boundary_table(cal, 0)
-    b0 = bounds.select(c="i", t0="t")
-    b1 = bounds.select(c1=bounds.i - 1, t1="t")
-    periods = b0.join(b1, b0.c == b1.c1).select("c", "t0", "t1")
-    cohort = initial.join(
-        periods, [initial.first_start >= periods.t0, initial.first_start < periods.t1]
-    ).select("customer_id", "c", "initial")
+    placed = initial.left_join(bounds, initial.k == bounds.i)
+    c = ibis.ifelse(placed.t.notnull() & (placed.first_start < placed.t), placed.k - 1, placed.k)
+    cohort = placed.select("customer_id", "initial", c=c)
+    cohort = cohort.filter((cohort.c >= 0) & (cohort.c < cal.n))
     members = cohort.group_by("c").aggregate(
         cohort_customers=cohort.count().cast(dt.int64), cohort_mrr=cohort.initial.sum()
     )
