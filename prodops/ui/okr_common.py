@@ -24,6 +24,7 @@ from prodops.ui.render import escape_markdown
 T = TypeVar("T")
 AUTHOR_KEY = "okr_author"
 FLASH_KEY = "okr_flash"
+FLASH_ERRORS_KEY = "okr_flash_errors"
 
 
 def store_engine() -> Engine:
@@ -74,15 +75,19 @@ def flash(message: str) -> None:
 
 
 def show_flash() -> None:
-    """Show the message kept by :func:`flash`, once."""
+    """Show the messages kept by :func:`done`, once."""
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
         st.success(escape_markdown(message), icon=":material/check_circle:")
+    for error in st.session_state.pop(FLASH_ERRORS_KEY, []):
+        show_error(error)
 
 
-def done(message: str) -> None:
-    """Flash *message* and rerun, so every card shows the new state."""
+def done(message: str, *, errors: list[str] | None = None) -> None:
+    """Flash *message* (and *errors*) and rerun, so every card shows the new state."""
     flash(message)
+    if errors:
+        st.session_state[FLASH_ERRORS_KEY] = list(errors)
     st.rerun()
 
 

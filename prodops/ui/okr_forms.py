@@ -433,13 +433,12 @@ def render_refresh(engine: Engine, board: Board, kr: KeyResultView | None = None
         outcomes = [refresh_key_result(engine=engine, key_result_id=kr.id, as_of=board.as_of)]
     else:
         outcomes = refresh_all(engine=engine, as_of=board.as_of, period=board.period)
-    failed = [o for o in outcomes if o.error]
-    for outcome in failed:
-        common.show_error(f"Key result '{outcome.title}': {outcome.error}")
     if not outcomes:
         st.info("No key result of this period is bound to a metric.")
-    elif not failed:
-        common.done(f"Refreshed {len(outcomes)} key result(s) from their metrics.")
+        return
+    failed = [f"Key result '{o.title}': {o.error}" for o in outcomes if o.error]
+    refreshed = len(outcomes) - len(failed)
+    common.done(f"Refreshed {refreshed} key result(s) from their metrics.", errors=failed)
 
 
 def render_import(engine: Engine) -> None:

@@ -194,22 +194,28 @@ def test_refresh_from_metrics_checks_in_bound_key_results(app: AppTest) -> None:
     Catalog().save("events", events, kind="events")
     create_objective(app)
     with write_session(init_store()) as session:
-        okr_crud.create_key_result(
-            session=session,
-            key_result_in=KeyResultCreate(
-                objective_id=1,
-                title="WAU",
-                start_value=0,
-                target_value=4,
-                binding_dataset="events",
-                binding_metric="active_users",
-                binding_params='{"window_days": 7}',
-            ),
-        )
+        for title, dataset in (("WAU", "events"), ("Gone", "deleted-dataset")):
+            okr_crud.create_key_result(
+                session=session,
+                key_result_in=KeyResultCreate(
+                    objective_id=1,
+                    title=title,
+                    start_value=0,
+                    target_value=4,
+                    binding_dataset=dataset,
+                    binding_metric="active_users",
+                    binding_params='{"window_days": 7}',
+                ),
+            )
     ok(app.run())
-    ok(app.button(key="okr_refresh_all").click().run())
+    app.button(key="okr_refresh_all").click().run()
     assert "Refreshed 1 key result(s)" in app.success[0].value.replace("\\", "")
-    assert metrics(app)["Progress"] == "50%"  # WAU on Nov 15: a, b -> 2 of 0->4
+    [failure] = errors(app)
+    assert failure.startswith("Key result 'Gone': ") and "deleted-dataset" in failure
+    assert metrics(app)["Progress"] == "25%"  # WAU on Nov 15: a, b -> 2 of 0->4; Gone: 0
+    [krs] = [d.value for d in app.dataframe if "key_result" in d.value.columns]
+    assert krs["current"].tolist()[0] == 2.0 and pd.isna(krs["current"].tolist()[1])
+    assert "deleted-dataset" in krs.loc[1, "refresh_error"]
     [history] = [d.value for d in app.dataframe if "author" in d.value.columns]
     assert history[["value", "author"]].values.tolist() == [[2.0, "metric refresh"]]
 
