@@ -130,6 +130,11 @@ def test_retention_controls_change_the_view_and_the_url(
     assert qp["week_start"] == "sunday" and qp["min_occ"] == "2" and qp["cumulative"] == "1"
     assert any("on or after" in t for t in texts(at.caption))
     assert list(table(at).columns)[2] == "Period 0"
+    at.date_input(key="to").set_value(date(2026, 10, 15)).run()
+    at.multiselect(key="return_where").select(at.multiselect(key="return_where").options[0]).run()
+    assert_clean(at)
+    assert at.query_params["to"] == "2026-10-15"
+    assert at.query_params["return_where"] == at.multiselect(key="return_where").value[0]
 
 
 def test_retention_date_range_filters_and_breakdown(demo_home_env: Path, open_page: Open) -> None:
