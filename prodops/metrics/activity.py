@@ -12,7 +12,7 @@ import ibis
 import ibis.expr.types as ir
 
 from prodops.metrics.filters import event_predicate, predicate
-from prodops.metrics.periods import Calendar
+from prodops.metrics.periods import Calendar, bound_rows
 
 
 def active_pairs(
@@ -31,6 +31,7 @@ def active_pairs(
     ``min_events > 1`` a pair needs that many matching events in the period.
     """
     chosen = table.filter(predicate(table, where) & event_predicate(table, event))
+    chosen, exact = bound_rows(cal, chosen, lo=lo, hi=hi)
     events = chosen.select(user_id=chosen.user_id, idx=cal.index(chosen.timestamp))
     # Bound the pairs, not the raw rows: a filter on the index would be pushed down and the
     # engine would compute the index twice per event.
@@ -39,6 +40,8 @@ def active_pairs(
     else:
         counted = events.group_by("user_id", "idx").aggregate(m=ibis._.count())
         pairs = counted.filter(counted.m >= min_events).select("user_id", "idx")
+    if exact:
+        return pairs
     keep = pairs.idx < (cal.n if hi is None else hi)
     if lo is not None:
         keep = keep & (pairs.idx >= lo)

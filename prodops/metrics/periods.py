@@ -198,6 +198,32 @@ def month_number(day: ir.NumericValue) -> ir.NumericValue:
     return (date.year() * 12 + date.month() - 1).cast("float64")
 
 
+def bound_rows(
+    cal: Calendar, table: ir.Table, *, lo: int | None = None, hi: int | None = None
+) -> tuple[ir.Table, bool]:
+    """Keep the events of periods ``lo <= idx < hi`` (``hi`` defaults to the end of the range).
+
+    In UTC the wall clock is the instant, so the bounds are exact timestamp comparisons: cheap,
+    prunable, and the engine does not evaluate the period index a second time inside a
+    pushed-down filter. Returns ``(table, True)`` then. In other zones the wall clock is not
+    monotonic in UTC (repeated hours), so nothing is filtered here: ``(table, False)`` tells the
+    caller to bound the (user, period) pairs by index instead.
+    """
+    if cal.timezone not in ("UTC", "Etc/UTC"):
+        return table, False
+    utc = dt.Timestamp(timezone="UTC")
+    ts = table.timestamp.cast(utc)
+
+    def instant(index: int) -> ir.TimestampValue:
+        start = shift(cal.first, cal.period, index * cal.count).tz_localize("UTC")
+        return ibis.literal(start.to_pydatetime(), type=utc)
+
+    keep = ts < instant(cal.n if hi is None else hi)
+    if lo is not None:
+        keep = keep & (ts >= instant(lo))
+    return table.filter(keep), True
+
+
 def localize(stamp: pd.Timestamp, timezone: str) -> pd.Timestamp:
     """Naive local *stamp* made tz-aware (DST gaps shift forward, repeated hours: the first)."""
     return stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")

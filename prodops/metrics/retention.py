@@ -32,6 +32,7 @@ from prodops.metrics.periods import (
     WEEK_STARTS,
     Calendar,
     DateLike,
+    bound_rows,
     build_calendar,
     check_choice,
     check_positive,
@@ -152,15 +153,19 @@ def retention(
 
     scoped = table.filter(predicate(table, where))
     keys = ["bk", "user_id"] if breakdown is not None else ["user_id"]
+    # Pairs of every period up to the end of the range (history included: first_time needs it).
+    bounded, exact = bound_rows(cal, scoped)
     pairs = _pairs(
-        scoped, cal, keys, breakdown, start_event, start_where, return_event, return_where
+        bounded, cal, keys, breakdown, start_event, start_where, return_event, return_where
     )
+    if not exact:
+        pairs = pairs.filter(pairs.idx < cal.n)
     if cohort == "first_ever":
         cohorts = _first_ever(table, scoped, cal, keys, breakdown, start_event, start_where)
     else:
-        cohorts = _cohorts(pairs, cal, keys, cohort)
-    in_range = (pairs.idx >= 0) & (pairs.idx < cal.n)
-    returns = pairs.filter(in_range & (pairs.r >= min_occ)).select(*keys, r=pairs.idx)
+        cohorts = _cohorts(pairs, keys, cohort)
+    # Returns before the range need no filter: the join keeps r > c >= 0.
+    returns = pairs.filter(pairs.r >= min_occ).select(*keys, r=pairs.idx)
     sizes = cohorts.group_by(*keys[:-1], "c").aggregate(
         k=ibis.literal(0).cast("int64"), n=ibis._.count()
     )
@@ -216,9 +221,9 @@ def _pairs(
     )
 
 
-def _cohorts(pairs: ir.Table, cal: Calendar, keys: list[str], kind: str) -> ir.Table:
+def _cohorts(pairs: ir.Table, keys: list[str], kind: str) -> ir.Table:
     """Cohort members ``[bk,] user_id, c`` for first_time and recurring."""
-    starts = pairs.filter(pairs.s & (pairs.idx < cal.n))
+    starts = pairs.filter(pairs.s)
     if kind == "first_time":
         firsts = starts.group_by(keys).aggregate(c=starts.idx.min())
         return firsts.filter(firsts.c >= 0)
