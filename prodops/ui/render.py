@@ -111,7 +111,9 @@ def chart(
         st.warning(str(error), icon=":material/warning:")
         download_buttons(key=key, stem=stem, frame=frame)
         return
-    st.altair_chart(built, width="stretch")
+    # Every spec is validated by tests/charts; validating it again on each rerun, as
+    # st.altair_chart does, costs more than drawing it.
+    st.vega_lite_chart(built.to_dict(validate=False), width="stretch")
     download_buttons(key=key, stem=stem, frame=frame, chart=built)
 
 
