@@ -1,7 +1,7 @@
 """Roadmap-critique tables: items, their key-result links, sessions, scores and decisions.
 
 Same shape as :mod:`prodops.store.models`: ``XBase`` (fields a person edits), ``X(XBase,
-table=True)``, ``XCreate`` and ``XUpdate``. Timestamps are naive UTC. Items and sessions carry a
+table=True)``, ``XCreate`` and ``XUpdate``. Timestamps are UTC. Items and sessions carry a
 ``version`` (optimistic concurrency); scores, submissions and decisions are append-only history:
 the latest score of a reviewer for an item counts, and the latest decision for an item in a session
 is the current one.
@@ -22,6 +22,10 @@ SESSION_STATUSES = ("open", "closed")
 # --- Roadmap items --------------------------------------------------------------------------------
 
 
+# Streamlit re-imports edited modules in a running app; let the tables be defined again.
+_REDEFINABLE: dict[str, bool] = {"extend_existing": True}
+
+
 class RoadmapItemBase(SQLModel):
     title: str = Field(max_length=300)
     description: str = ""
@@ -36,6 +40,7 @@ class RoadmapItemBase(SQLModel):
 
 class RoadmapItem(RoadmapItemBase, table=True):
     __tablename__ = "roadmap_item"
+    __table_args__ = _REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)  # external id: re-imports update by key
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
@@ -68,6 +73,7 @@ class RoadmapItemKeyResult(SQLModel, table=True):
     """Many-to-many: a roadmap item serves key results of the OKR store."""
 
     __tablename__ = "roadmap_item_key_result"
+    __table_args__ = _REDEFINABLE
     item_id: int = Field(foreign_key="roadmap_item.id", primary_key=True)
     key_result_id: int = Field(foreign_key="key_result.id", primary_key=True, index=True)
 
@@ -84,6 +90,7 @@ class CritiqueSessionBase(SQLModel):
 
 class CritiqueSession(CritiqueSessionBase, table=True):
     __tablename__ = "critique_session"
+    __table_args__ = _REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
     status: str = Field(default="open", max_length=10)
     version: int = 1
@@ -97,6 +104,7 @@ class CritiqueSessionCreate(CritiqueSessionBase):
 
 class SessionItem(SQLModel, table=True):
     __tablename__ = "critique_session_item"
+    __table_args__ = _REDEFINABLE
     session_id: int = Field(foreign_key="critique_session.id", primary_key=True)
     item_id: int = Field(foreign_key="roadmap_item.id", primary_key=True, index=True)
     position: int = 0
@@ -109,6 +117,7 @@ class Score(SQLModel, table=True):
     """One reviewer's scores of one item in a session (criterion key -> value)."""
 
     __tablename__ = "critique_score"
+    __table_args__ = _REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="critique_session.id", index=True)
     item_id: int = Field(foreign_key="roadmap_item.id", index=True)
@@ -122,7 +131,7 @@ class Submission(SQLModel, table=True):
     """A reviewer handed in their scores for a session: from then on they see everyone's."""
 
     __tablename__ = "critique_submission"
-    __table_args__ = (sa.UniqueConstraint("session_id", "reviewer"),)
+    __table_args__ = (sa.UniqueConstraint("session_id", "reviewer"), _REDEFINABLE)
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="critique_session.id", index=True)
     reviewer: str = Field(max_length=200)
@@ -133,6 +142,7 @@ class Decision(SQLModel, table=True):
     """approve / approve_with_changes / needs_evidence / reject, with the rationale."""
 
     __tablename__ = "critique_decision"
+    __table_args__ = _REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="critique_session.id", index=True)
     item_id: int = Field(foreign_key="roadmap_item.id", index=True)
