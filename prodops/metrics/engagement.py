@@ -155,18 +155,22 @@ def active_users(
         table, period="day", date_from=date_from, date_to=date_to, timezone=timezone
     )
     check_event_names(table, [event])
-    # A pair on day x covers days x .. x+window-1. Cut each user's coverage into disjoint runs
-    # (a run starts after the previous pair's coverage) and count runs covering each day with
-    # +1 / -1 deltas. Pairs more than a window before the range cannot reach it.
+    # A user is counted on day d through their latest active day x <= d, if d - x < window: so
+    # each active day x starts a run [x, min(next active day, x + window)) and the runs of one
+    # user never overlap. The database counts runs by (start, length); Python adds +1 at each
+    # start and -1 at each end. Days more than a window before the range cannot reach it.
     pairs = active_pairs(table, cal, event=event, where=where, lo=1 - window)
-    prev = pairs.idx.lag().over(ibis.window(group_by="user_id", order_by="idx"))
-    runs = pairs.mutate(
-        s=ibis.cases((prev.isnull(), pairs.idx), else_=ibis.greatest(pairs.idx, prev + window)),
-        e=pairs.idx + window,
+    nxt = pairs.idx.lead().over(ibis.window(group_by="user_id", order_by="idx"))
+    span = ibis.cases((nxt.isnull(), window), else_=ibis.least(nxt - pairs.idx, window))
+    runs = pairs.mutate(span=span)
+    counted = runs.group_by(day=runs.idx, span=runs.span).aggregate(n=ibis._.count()).to_pandas()
+    starts = counted["day"].astype("int64")
+    deltas = pd.DataFrame(
+        {
+            "day": pd.concat([starts, starts + counted["span"].astype("int64")]),
+            "delta": pd.concat([counted["n"], -counted["n"]]).astype("int64"),
+        }
     )
-    ups = runs.group_by(day=runs.s).aggregate(delta=ibis._.count())
-    downs = runs.group_by(day=runs.e).aggregate(delta=-ibis._.count())
-    deltas = ups.union(downs).to_pandas()
     users = _running_total(deltas, cal.n)
     days = cal.days()
     return pd.DataFrame({"date": days, "users": users})
