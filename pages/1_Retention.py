@@ -41,17 +41,20 @@ part, value = render.pick_breakdown(frame, params["breakdown"])
 average = metrics.retention_average(part)
 view = {"period": params["period"], "period_count": params["period_count"]}
 name = render.stem(info, "retention" + (f"_{value}" if value else ""))
+key = render.view_key(info, params, {"value": value})
 render.chart(
     lambda: charts.build_retention_heatmap_chart(part, **view),
     frame=part,
     key="heatmap",
     stem=f"{name}_heatmap",
+    view=key,
 )
 render.chart(
     lambda: charts.build_retention_curves_chart(part, average, **view),
     frame=average,
     key="curves",
     stem=f"{name}_curves",
+    view=key,
 )
 st.subheader("Table")
 table = charts.retention_table(part, **view)

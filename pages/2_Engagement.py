@@ -32,15 +32,21 @@ if sum(int(w["users"].sum()) for w in windows.values()) == 0:
     st.stop()
 
 name = render.stem(info, "engagement")
+key = render.view_key(info, params)
 active = charts.active_users_frame(windows)
 render.chart(
     lambda: charts.build_active_users_chart(active),
     frame=active,
     key="active",
     stem=f"{name}_active_users",
+    view=key,
 )
 render.chart(
-    lambda: charts.build_dau_mau_chart(ratio), frame=ratio, key="dau_mau", stem=f"{name}_dau_mau"
+    lambda: charts.build_dau_mau_chart(ratio),
+    frame=ratio,
+    key="dau_mau",
+    stem=f"{name}_dau_mau",
+    view=key,
 )
 
 st.subheader("Stickiness")
@@ -53,22 +59,26 @@ render.chart(
     frame=sticky,
     key="stickiness",
     stem=f"{name}_stickiness",
+    view=render.view_key(info, params, sticky_params),
 )
 
 st.subheader("Lifecycle")
 life_params = state.lifecycle_controls()
 with render.errors():
-    life = cache.load_metric(info, "lifecycle", **{k: v for k, v in params.items()}, **life_params)
+    life = cache.load_metric(info, "lifecycle", **params, **life_params)
 render.lifecycle_summary(life)
+life_key = render.view_key(info, params, life_params)
 render.chart(
     lambda: charts.build_lifecycle_chart(life, period=life_params["period"]),
     frame=life,
     key="lifecycle",
     stem=f"{name}_lifecycle",
+    view=life_key,
 )
 render.chart(
     lambda: charts.build_pulse_chart(life, period=life_params["period"]),
     frame=life,
     key="pulse",
     stem=f"{name}_pulse",
+    view=life_key,
 )

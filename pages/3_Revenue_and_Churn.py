@@ -34,6 +34,7 @@ if info.kind == "events":
         frame=churn,
         key="churn",
         stem=name,
+        view=render.view_key(info, params),
     )
     render.table(churn, key="churn_table", stem=f"{name}_table", percent=["churn_rate"])
     st.stop()
@@ -52,6 +53,7 @@ if revenue.empty or revenue["customers_start"].sum() + revenue["customers_end"].
 view = {"period": params["period"]}
 render.revenue_tiles(revenue, cache.revenue_formulas(), as_of=info.time_max, **view)
 name = render.stem(info, "revenue")
+key = render.view_key(info, params)
 left, right = st.columns(2)
 with left:
     render.chart(
@@ -59,12 +61,14 @@ with left:
         frame=revenue,
         key="mrr",
         stem=f"{name}_mrr",
+        view=key,
     )
     render.chart(
         lambda: charts.build_revenue_churn_chart(revenue, **view),
         frame=revenue,
         key="rates",
         stem=f"{name}_churn",
+        view=key,
     )
 with right:
     render.chart(
@@ -72,18 +76,21 @@ with right:
         frame=revenue,
         key="moves",
         stem=f"{name}_movements",
+        view=key,
     )
     render.chart(
         lambda: charts.build_nrr_grr_chart(revenue, **view),
         frame=revenue,
         key="nrr",
         stem=f"{name}_nrr_grr",
+        view=key,
     )
 render.chart(
     lambda: charts.build_revenue_retention_heatmap_chart(cohorts, **view),
     frame=cohorts,
     key="cohorts",
     stem=f"{name}_cohorts",
+    view=key,
 )
 st.subheader("Table")
 render.table(revenue, key="table", stem=f"{name}_table", percent=render.RATE_COLUMNS)

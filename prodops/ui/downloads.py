@@ -6,6 +6,7 @@ button is clicked (a callable ``data``), so drawing a page never pays for them.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -32,9 +33,15 @@ def file_stem(*parts: str) -> str:
     return "_".join(c for c in cleaned if c) or "prodops"
 
 
-def export_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    """The chart's Vega-Lite spec with a fixed width (``"container"`` has no size offline)."""
-    spec: dict[str, Any] = chart.to_dict()
+ChartLike = alt.TopLevelMixin | dict[str, Any]
+
+
+def export_spec(chart: ChartLike) -> dict[str, Any]:
+    """The Vega-Lite spec (of a chart or a spec) with a fixed width for offline rendering.
+
+    ``"container"`` has no size outside a page. The input is not modified.
+    """
+    spec: dict[str, Any] = copy.deepcopy(chart) if isinstance(chart, dict) else chart.to_dict()
     if spec.get("width") == "container" or "width" not in spec:
         spec["width"] = EXPORT_WIDTH_PX
     for layer in spec.get("layer", []):
@@ -44,12 +51,12 @@ def export_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     return spec
 
 
-def chart_png(chart: alt.TopLevelMixin) -> bytes:
+def chart_png(chart: ChartLike) -> bytes:
     """The chart as a PNG image (white background, 2x scale)."""
     return bytes(vlc.vegalite_to_png(export_spec(chart), scale=PNG_SCALE))
 
 
-def chart_svg(chart: alt.TopLevelMixin) -> str:
+def chart_svg(chart: ChartLike) -> str:
     """The chart as SVG text."""
     return str(vlc.vegalite_to_svg(export_spec(chart)))
 
@@ -60,7 +67,7 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 def download_buttons(
-    *, key: str, stem: str, frame: pd.DataFrame, chart: alt.TopLevelMixin | None = None
+    *, key: str, stem: str, frame: pd.DataFrame, chart: ChartLike | None = None
 ) -> None:
     """A row of download buttons: CSV of *frame*, and PNG and SVG of *chart* when given."""
     row = st.container(horizontal=True, gap="small")

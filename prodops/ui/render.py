@@ -94,27 +94,46 @@ def empty(message: str) -> None:
     st.info(message, icon=":material/search_off:")
 
 
+@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
+def _chart_spec(key: str, view: tuple[Any, ...], _build: Callable[[], Any]) -> dict[str, Any]:
+    """The spec of chart *key* of the view *view* (dataset id, version, parameters)."""
+    spec: dict[str, Any] = _build().to_dict(validate=False)
+    return spec
+
+
+def view_key(info: DatasetLike, *params: dict[str, Any]) -> tuple[Any, ...]:
+    """What determines a page's charts exactly: dataset id and version and the parameters."""
+    merged = {k: v for part in params for k, v in part.items()}
+    return (info.id, info.version, repr(sorted(merged.items(), key=lambda kv: kv[0])))
+
+
 def chart(
     build: Callable[[], alt.Chart | alt.LayerChart],
     *,
     frame: pd.DataFrame,
     key: str,
     stem: str,
+    view: tuple[Any, ...] | None = None,
 ) -> None:
     """Draw the chart *build* returns, with CSV / PNG / SVG downloads of it and *frame*.
 
-    A chart that cannot be drawn (too many points) shows the reason and keeps the CSV download.
+    With *view* (see :func:`view_key`) the chart's spec is cached for that view, so a rerun
+    that changes nothing about this chart does not rebuild it. A chart that cannot be drawn
+    (too many points) shows the reason and keeps the CSV download.
     """
     try:
-        built = build()
+        # Every spec is validated by tests/charts; validating it again on each rerun, as
+        # st.altair_chart does, costs more than drawing it.
+        if view is None:
+            spec = build().to_dict(validate=False)
+        else:
+            spec = _chart_spec(key, view, _build=build)
     except ProdOpsError as error:
         st.warning(str(error), icon=":material/warning:")
         download_buttons(key=key, stem=stem, frame=frame)
         return
-    # Every spec is validated by tests/charts; validating it again on each rerun, as
-    # st.altair_chart does, costs more than drawing it.
-    st.vega_lite_chart(built.to_dict(validate=False), width="stretch")
-    download_buttons(key=key, stem=stem, frame=frame, chart=built)
+    st.vega_lite_chart(spec, width="stretch")
+    download_buttons(key=key, stem=stem, frame=frame, chart=spec)
 
 
 def table(

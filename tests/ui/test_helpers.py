@@ -39,6 +39,9 @@ def test_png_and_svg_are_rendered_offline_with_a_fixed_width() -> None:
     assert width >= downloads.EXPORT_WIDTH_PX * downloads.PNG_SCALE
     svg = downloads.chart_svg(chart)  # type: ignore[arg-type]
     assert svg.lstrip().startswith("<svg") and "User churn" in svg
+    spec_only = chart.to_dict()  # type: ignore[attr-defined]
+    assert downloads.chart_svg(spec_only) == svg  # the pages pass cached specs
+    assert spec_only.get("width") == "container"  # the cached spec is not modified
 
 
 def test_file_stems_are_safe() -> None:
