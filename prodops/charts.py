@@ -546,14 +546,15 @@ def build_lifecycle_chart(
 
 def build_pulse_chart(
     frame: pd.DataFrame, *, period: str = "week", title: str = "Pulse ratio"
-) -> alt.LayerChart:
+) -> alt.Chart:
     """Line of the pulse ratio (new + resurrecting) / dormant per period; 1 = break-even."""
     _require(frame, ["start", "pulse_ratio"], "pulse ratio")
     data = pd.DataFrame(
         {"start": time_labels(frame["start"], period), "pulse_ratio": _floats(frame["pulse_ratio"])}
     )
     _check_rows(data, "pulse ratio")
-    line = (
+    # One plain chart: Streamlit squashed the layered version (line + rule at 1) to a sliver.
+    return (
         alt.Chart(data)
         .mark_line(point=True, color="#ff7f0e")
         .encode(
@@ -562,19 +563,19 @@ def build_pulse_chart(
                 title=period_unit(period),
                 axis=alt.Axis(labelAngle=-45, labelOverlap=True),
             ),
-            y=alt.Y("pulse_ratio:Q", title="(new + resurrecting) / dormant"),
+            y=alt.Y("pulse_ratio:Q", title="Pulse ratio", scale=alt.Scale(zero=False)),
             tooltip=[
                 alt.Tooltip("start:N", title=period_unit(period)),
                 alt.Tooltip("pulse_ratio:Q", title="Pulse ratio", format=".2f"),
             ],
         )
-    )
-    rule = alt.Chart(data).mark_rule(strokeDash=[4, 4], color="grey").encode(y=alt.datum(1.0))
-    return alt.LayerChart(
-        layer=[line, rule],
-        title=alt.Title(title, subtitle="Above 1: the active base grows"),
-        height=240,
-        width="container",
+        .properties(
+            title=alt.Title(
+                title, subtitle="(new + resurrecting) / dormant; above 1 the active base grows"
+            ),
+            height=300,
+            width="container",
+        )
     )
 
 

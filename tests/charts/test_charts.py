@@ -190,7 +190,8 @@ def test_lifecycle_draws_dormant_below_zero_with_fixed_colours() -> None:
     assert spec["encoding"]["y"]["aggregate"] == "sum"
     assert "pulse_ratio" in tooltip_fields(spec["encoding"])
     pulse = charts.build_pulse_chart(frame, period="week").to_dict()
-    assert pulse["layer"][0]["encoding"]["y"]["field"] == "pulse_ratio"
+    assert pulse["encoding"]["y"]["field"] == "pulse_ratio"
+    assert pulse["encoding"]["y"]["scale"] == {"zero": False}
 
 
 # --- churn and revenue ---------------------------------------------------------------------------
