@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/revenue.py
+	$(BIN)/python benchmarks/ui.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
