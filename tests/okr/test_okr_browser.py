@@ -118,4 +118,4 @@ def test_objective_with_two_key_results_check_in_and_metric_refresh(
     expect(_status(card)).to_have_text("On track")
     page.screenshot(path=str(artifact_path("okr-browser-final.png")), full_page=True)
     assert all("/_stcore/" in url for url in missing), missing
-    assert [e for e in page.console_errors if "status of 404" not in e] == []
+    assert page.console_errors == []  # the fixture leaves out only Streamlit's 404 probes
