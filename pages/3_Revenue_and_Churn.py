@@ -39,9 +39,6 @@ if info.kind == "events":
     render.table(churn, key="churn_table", stem=f"{name}_table", percent=["churn_rate"])
     st.stop()
 
-if cache.metric_function("revenue") is None:
-    render.empty("Revenue metrics are not available in this version of ProdOps.")
-    st.stop()
 with render.errors():
     params = state.revenue_controls(info)
     revenue = cache.load_metric(info, "revenue", **params)

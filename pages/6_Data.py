@@ -17,9 +17,6 @@ st.caption(
     "dbt or any CSV), check what was guessed, correct the mapping, and save it as a dataset."
 )
 catalog = cache.get_catalog()
-if catalog is None:
-    st.error("The dataset catalog is not available in this build.")
-    st.stop()
 
 flash()
 st.subheader("Upload a file")

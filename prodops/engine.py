@@ -89,5 +89,8 @@ def as_table(data: ir.Table | pd.DataFrame) -> ir.Table:
     if isinstance(data, ir.Table):
         return data
     if isinstance(data, pd.DataFrame):
-        return duckdb_connect().create_table("data", ibis.memtable(data), temp=True)
+        # A column holding only None has no type DuckDB accepts: read it as text.
+        empty = [c for c in data.columns if data[c].dtype == object and data[c].isna().all()]
+        frame = data.astype(dict.fromkeys(empty, "string")) if empty else data
+        return duckdb_connect().create_table("data", ibis.memtable(frame), temp=True)
     raise TypeError(f"expected an ibis.Table or a pandas.DataFrame, got {type(data).__name__}")

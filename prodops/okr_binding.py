@@ -29,7 +29,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -40,6 +39,7 @@ from typing import Any, Protocol
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+import prodops.metrics
 from prodops.errors import ParameterError, ProdOpsError
 from prodops.store import okr_crud
 from prodops.store.db import read_session, write_session
@@ -80,17 +80,8 @@ class RefreshOutcome:
     error: str | None
 
 
-def _metrics() -> Any:
-    return importlib.import_module("prodops.metrics")
-
-
 def _metric(name: str) -> Callable[..., pd.DataFrame]:
-    function = getattr(_metrics(), name, None)
-    if function is None or not callable(function):  # not (yet) re-exported by prodops.metrics
-        try:
-            function = getattr(importlib.import_module(f"prodops.metrics.{name}"), name, None)
-        except ImportError:
-            function = None
+    function = getattr(prodops.metrics, name, None)
     if function is None or not callable(function):
         raise ParameterError(f"the metric {name!r} is not available in this version of ProdOps")
     return function

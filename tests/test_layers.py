@@ -44,3 +44,13 @@ def test_errors_are_one_line_with_where_what_and_fix() -> None:
 )
 def test_did_you_mean_suggests_close_names(name: str, expected: str) -> None:
     assert did_you_mean(name, ["user_id", "event", "timestamp"]) == expected
+
+
+def test_as_table_reads_a_column_of_only_missing_values_as_text() -> None:
+    import pandas as pd
+
+    from prodops.engine import as_table
+
+    table = as_table(pd.DataFrame({"user_id": ["a", "b"], "plan": [None, None]}))
+    assert str(table.schema()["plan"]).startswith("string")
+    assert table.count().execute() == 2

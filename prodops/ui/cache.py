@@ -8,17 +8,16 @@ hashing a frame (``st.cache_data`` samples big frames; DESIGN.md, pitfalls). Cac
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import ibis
 import pandas as pd
 import streamlit as st
 
+import prodops.metrics
 from prodops import config, insights
+from prodops.data.catalog import Catalog, DatasetInfo
 from prodops.errors import NotFoundError, ParameterError
 from prodops.insights import Insight, Kpi
 
@@ -27,42 +26,13 @@ TTL_S = 3600
 _MAPPING_PARAMS = ("where", "start_where", "return_where")
 
 
-class DatasetLike(Protocol):
-    """What the pages read of :class:`prodops.data.catalog.DatasetInfo` (see docs/CONTRACTS.md)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def rows(self) -> int: ...
-    @property
-    def entities(self) -> int: ...
-    @property
-    def time_min(self) -> datetime | None: ...
-    @property
-    def time_max(self) -> datetime | None: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def property_columns(self) -> tuple[str, ...]: ...
-
-
 @st.cache_resource(max_entries=4)
-def _catalog(home: str) -> Any:
-    from prodops.data.catalog import Catalog
-
+def _catalog(home: str) -> Catalog:
     return Catalog(Path(home))
 
 
-def get_catalog() -> Any | None:
-    """The catalog of the current data directory, or None while the catalog module is absent."""
-    try:
-        importlib.import_module("prodops.data.catalog")
-    except ImportError:
-        return None
+def get_catalog() -> Catalog:
+    """The catalog of the current data directory."""
     return _catalog(str(config.home()))
 
 
@@ -77,10 +47,8 @@ def _list_datasets(home: str, stamp: tuple[int, ...]) -> list[Any]:
     return list(_catalog(home).list())
 
 
-def list_datasets() -> list[DatasetLike]:
+def list_datasets() -> list[DatasetInfo]:
     """Every dataset in the catalog, re-read whenever the catalog file changes (Data page, CLI)."""
-    if get_catalog() is None:
-        return []
     home = config.home()
     return _list_datasets(str(home), _catalog_stamp(home))
 
@@ -97,27 +65,9 @@ def _thaw(params: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     return {k: (dict(v) if k in _MAPPING_PARAMS and v is not None else v) for k, v in params}
 
 
-def _metrics_attr(name: str) -> Any | None:
-    """``prodops.metrics.<name>``, also looked up in ``prodops.metrics.revenue``.
-
-    A submodule named like a function (``prodops.metrics.revenue``) shadows it on the package
-    until the package re-exports the function, so a module found there is looked into.
-    """
-    package = importlib.import_module("prodops.metrics")
-    found = getattr(package, name, None)
-    if inspect.ismodule(found):
-        found = getattr(found, name, None)
-    if found is None:
-        try:
-            found = getattr(importlib.import_module("prodops.metrics.revenue"), name, None)
-        except ImportError:
-            return None
-    return found
-
-
 def metric_function(metric: str) -> Any | None:
-    """``prodops.metrics.<metric>``, or None if this build does not have it (yet)."""
-    found = _metrics_attr(metric)
+    """``prodops.metrics.<metric>``, or None if there is no such metric."""
+    found = getattr(prodops.metrics, metric, None)
     return found if callable(found) else None
 
 
@@ -138,7 +88,7 @@ def _run_metric(
     return frame
 
 
-def load_metric(info: DatasetLike, metric: str, **params: Any) -> pd.DataFrame:
+def load_metric(info: DatasetInfo, metric: str, **params: Any) -> pd.DataFrame:
     """Run ``prodops.metrics.<metric>`` on the dataset *info*, cached by id, version and *params*.
 
     ``ProdOpsError`` from the metric propagates (pages show it with ``st.error``); errors are not
@@ -167,12 +117,12 @@ def _property_values(
     return [str(v) for v in counted["value"]]
 
 
-def property_values(info: DatasetLike, column: str, *, limit: int = 50) -> list[str]:
+def property_values(info: DatasetInfo, column: str, *, limit: int = 50) -> list[str]:
     """The *limit* most frequent values of a property column (for filter pickers)."""
     return _property_values(str(config.home()), info.id, info.version, info.name, column, limit)
 
 
-def filter_options(info: DatasetLike, *, limit: int = 50) -> list[str]:
+def filter_options(info: DatasetInfo, *, limit: int = 50) -> list[str]:
     """``"column = value"`` choices for filters: the most frequent values of each property."""
     return [
         f"{column} = {value}"
@@ -195,7 +145,7 @@ def parse_filters(chosen: list[str]) -> dict[str, str]:
     return out
 
 
-def summary(info: DatasetLike) -> tuple[list[Kpi], list[Insight]]:
+def summary(info: DatasetInfo) -> tuple[list[Kpi], list[Insight]]:
     """Headline KPIs and insight candidates of one dataset (each metric cached as above).
 
     Events: weekly active users, week-1 retention, monthly user churn; subscriptions: MRR, NRR,
@@ -219,8 +169,6 @@ def summary(info: DatasetLike) -> tuple[list[Kpi], list[Insight]]:
             insights.churn_spike_insight(churned, period="month", as_of=as_of),
         ]
         return kpis, [i for i in found if i is not None]
-    if metric_function("revenue") is None:
-        return [], []
     monthly = load_metric(info, "revenue", period="month")
     kpis = [
         insights.mrr_kpi(monthly),
@@ -237,5 +185,5 @@ def summary(info: DatasetLike) -> tuple[list[Kpi], list[Insight]]:
 
 
 def revenue_formulas() -> dict[str, str]:
-    """``prodops.metrics.REVENUE_FORMULAS`` (column -> formula text), empty if absent."""
-    return dict(_metrics_attr("REVENUE_FORMULAS") or {})
+    """``prodops.metrics.REVENUE_FORMULAS`` (column -> formula text)."""
+    return dict(prodops.metrics.REVENUE_FORMULAS)

@@ -17,10 +17,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from prodops.data.catalog import DatasetInfo
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas
 from prodops.insights import Insight, Kpi, complete_periods
-from prodops.ui.cache import DatasetLike
 from prodops.ui.downloads import download_buttons, file_stem
 from prodops.ui.state import url_selectbox
 
@@ -78,7 +78,7 @@ def no_datasets() -> None:
     link(DATA_PAGE, "Open the Data page", icon=":material/database:")
 
 
-def wrong_kind(info: DatasetLike, *, needed: str, what: str) -> None:
+def wrong_kind(info: DatasetInfo, *, needed: str, what: str) -> None:
     """Explain that *what* needs a dataset of kind *needed* and the selected one is not."""
     st.info(
         f"{what} needs {needed} data, and the selected dataset holds {info.kind}. Pick an"
@@ -101,7 +101,7 @@ def _chart_spec(key: str, view: tuple[Any, ...], _build: Callable[[], Any]) -> d
     return spec
 
 
-def view_key(info: DatasetLike, *params: dict[str, Any]) -> tuple[Any, ...]:
+def view_key(info: DatasetInfo, *params: dict[str, Any]) -> tuple[Any, ...]:
     """What determines a page's charts exactly: dataset id and version and the parameters."""
     merged = {k: v for part in params for k, v in part.items()}
     return (info.id, info.version, repr(sorted(merged.items(), key=lambda kv: kv[0])))
@@ -178,7 +178,7 @@ def pick_breakdown(frame: pd.DataFrame, breakdown: str | None) -> tuple[pd.DataF
     return frame[frame["breakdown"] == value], value
 
 
-def stem(info: DatasetLike, what: str) -> str:
+def stem(info: DatasetInfo, what: str) -> str:
     """The file-name stem of a download: dataset name and what it shows."""
     return file_stem(info.name, what)
 
@@ -323,7 +323,7 @@ def revenue_tiles(
                     st.code(formulas[col], language=None, wrap_lines=True)
 
 
-def catalog_table(datasets: Sequence[DatasetLike]) -> None:
+def catalog_table(datasets: Sequence[DatasetInfo]) -> None:
     """The catalog at a glance: name, kind, rows, users/customers, time range."""
 
     def day(value: Any) -> str:

@@ -19,7 +19,8 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from prodops.ui.cache import DatasetLike, parse_filters
+from prodops.data.catalog import DatasetInfo
+from prodops.ui.cache import parse_filters
 
 T = TypeVar("T")
 DATASET_KEY = "dataset"
@@ -35,11 +36,11 @@ TIMEZONES: tuple[str, ...] = (
 
 
 def dataset_picker(
-    datasets: Sequence[DatasetLike],
+    datasets: Sequence[DatasetInfo],
     *,
     prefer_kind: str | None = None,
     where: DeltaGenerator | None = None,
-) -> DatasetLike | None:
+) -> DatasetInfo | None:
     """Draw the dataset selectbox and return the chosen dataset (None when there is none).
 
     The choice is read from the widget, else ``?dataset=`` in the URL, else the session's previous
@@ -288,7 +289,7 @@ def url_date(
 # --- dataset-derived defaults --------------------------------------------------------------------
 
 
-def data_dates(info: DatasetLike) -> tuple[date, date]:
+def data_dates(info: DatasetInfo) -> tuple[date, date]:
     """First and last day (UTC) of the dataset; today's date is never used (no ``today()``)."""
     lo, hi = info.time_min, info.time_max
     if lo is None or hi is None:
@@ -297,7 +298,7 @@ def data_dates(info: DatasetLike) -> tuple[date, date]:
     return pd.Timestamp(lo).date(), pd.Timestamp(hi).date()
 
 
-def recent_range(info: DatasetLike, *, days: int) -> tuple[date, date]:
+def recent_range(info: DatasetInfo, *, days: int) -> tuple[date, date]:
     """The last *days* days of the dataset (clipped to its first day)."""
     first, last = data_dates(info)
     return max(first, last - timedelta(days=days - 1)), last
@@ -346,7 +347,7 @@ def _filters(
 
 
 def retention_controls(
-    info: DatasetLike, counts: pd.DataFrame, filter_options: list[str]
+    info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
 ) -> dict[str, Any]:
     """Every option of :func:`prodops.metrics.retention`, URL-synced; returns its keyword args."""
     events, labels = event_choices(counts)
@@ -464,7 +465,7 @@ def retention_controls(
 
 
 def engagement_controls(
-    info: DatasetLike, counts: pd.DataFrame, filter_options: list[str]
+    info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
 ) -> dict[str, Any]:
     """Event, filters, date range and time zone shared by the Engagement charts."""
     events, labels = event_choices(counts)
@@ -542,7 +543,7 @@ def stickiness_controls(where: DeltaGenerator | None = None) -> dict[str, Any]:
     return {"period": period, "min_events": min_events, "cumulative": cumulative}
 
 
-def revenue_controls(info: DatasetLike) -> dict[str, Any]:
+def revenue_controls(info: DatasetInfo) -> dict[str, Any]:
     """Period and date range of the subscription metrics."""
     first, last = data_dates(info)
     row = st.columns(2)
@@ -565,7 +566,7 @@ def revenue_controls(info: DatasetLike) -> dict[str, Any]:
     return {"period": period, "date_from": date_from, "date_to": date_to}
 
 
-def churn_controls(info: DatasetLike, counts: pd.DataFrame) -> dict[str, Any]:
+def churn_controls(info: DatasetInfo, counts: pd.DataFrame) -> dict[str, Any]:
     """Period, activity event, date range and time zone of user churn from events."""
     events, labels = event_choices(counts)
     first, last = data_dates(info)
