@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from prodops.critique_report import escape_markdown
 from prodops.errors import ProdOpsError
 from prodops.store.db import init_store, read_session, write_session
+from prodops.ui.identity import logged_in_name
 
 T = TypeVar("T")
 REVIEWER_KEY = "critique_reviewer"
@@ -64,19 +65,9 @@ def show_flash() -> None:
         st.success(escape_markdown(message), icon=":material/check_circle:")
 
 
-def _logged_in_name() -> str | None:
-    try:
-        if st.user.is_logged_in:
-            name = st.user.get("name") or st.user.get("email")
-            return str(name) if name else None
-    except (AttributeError, KeyError, RuntimeError):
-        return None
-    return None
-
-
 def reviewer_name() -> str | None:
     """The person's name: from ``st.user`` when logged in, else entered once per browser session."""
-    name = _logged_in_name()
+    name = logged_in_name()
     if name:
         st.caption("Signed in as")
         st.text(name)

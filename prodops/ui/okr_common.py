@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from prodops.errors import ProdOpsError
 from prodops.store.db import init_store, read_session, write_session
+from prodops.ui.identity import logged_in_name
 from prodops.ui.render import escape_markdown
 
 T = TypeVar("T")
@@ -102,23 +103,13 @@ def forget(kind: str, row_id: int, widget_keys: Iterable[str] = ()) -> None:
         st.session_state.pop(key, None)
 
 
-def _logged_in_name() -> str | None:
-    try:
-        if st.user.is_logged_in:
-            name = st.user.get("name") or st.user.get("email")
-            return str(name) if name else None
-    except (AttributeError, KeyError, RuntimeError):
-        return None
-    return None
-
-
 def author_name() -> str | None:
     """The person's name: ``st.user`` when login is configured, else typed once per session."""
-    name = _logged_in_name() or st.session_state.get(AUTHOR_KEY)
+    name = logged_in_name() or st.session_state.get(AUTHOR_KEY)
     if name:
         left, right = st.columns([5, 1])
         left.text(f"Checking in as {name}")
-        if not _logged_in_name() and right.button("Change name", key="okr_change_name"):
+        if not logged_in_name() and right.button("Change name", key="okr_change_name"):
             del st.session_state[AUTHOR_KEY]
             st.rerun()
         return str(name)
