@@ -1,5 +1,7 @@
 """Revenue & Churn: MRR movements and retention rates from subscriptions; user churn from events."""
 
+from functools import partial
+
 import streamlit as st
 
 from prodops import charts
@@ -52,36 +54,20 @@ render.revenue_tiles(revenue, cache.revenue_formulas(), as_of=info.time_max, **v
 name = render.stem(info, "revenue")
 key = render.view_key(info, params)
 left, right = st.columns(2)
-with left:
-    render.chart(
-        lambda: charts.build_mrr_chart(revenue, **view),
-        frame=revenue,
-        key="mrr",
-        stem=f"{name}_mrr",
-        view=key,
-    )
-    render.chart(
-        lambda: charts.build_revenue_churn_chart(revenue, **view),
-        frame=revenue,
-        key="rates",
-        stem=f"{name}_churn",
-        view=key,
-    )
-with right:
-    render.chart(
-        lambda: charts.build_mrr_movements_chart(revenue, **view),
-        frame=revenue,
-        key="moves",
-        stem=f"{name}_movements",
-        view=key,
-    )
-    render.chart(
-        lambda: charts.build_nrr_grr_chart(revenue, **view),
-        frame=revenue,
-        key="nrr",
-        stem=f"{name}_nrr_grr",
-        view=key,
-    )
+for column, build, chart_key, suffix in (
+    (left, charts.build_mrr_chart, "mrr", "mrr"),
+    (left, charts.build_revenue_churn_chart, "rates", "churn"),
+    (right, charts.build_mrr_movements_chart, "moves", "movements"),
+    (right, charts.build_nrr_grr_chart, "nrr", "nrr_grr"),
+):
+    with column:
+        render.chart(
+            partial(build, revenue, **view),
+            frame=revenue,
+            key=chart_key,
+            stem=f"{name}_{suffix}",
+            view=key,
+        )
 render.chart(
     lambda: charts.build_revenue_retention_heatmap_chart(cohorts, **view),
     frame=cohorts,
