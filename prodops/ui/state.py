@@ -346,6 +346,42 @@ def _filters(
     return parse_filters(chosen) or None
 
 
+def _week_start(where: DeltaGenerator) -> str:
+    return url_selectbox(
+        "Week starts on",
+        WEEK_STARTS,
+        key="week_start",
+        default="monday",
+        format_func=str.capitalize,
+        where=where,
+    )
+
+
+def _active_event(counts: pd.DataFrame, where: DeltaGenerator) -> str:
+    events, labels = event_choices(counts)
+    return url_selectbox(
+        "Active means doing",
+        events,
+        key="event",
+        default=ANY_EVENT,
+        format_func=labeller(labels),
+        where=where,
+    )
+
+
+def _date_range(info: DatasetInfo, *, days: int, where: DeltaGenerator) -> tuple[date, date]:
+    """The "Date range" picker over the dataset's days, by default its last *days* days."""
+    first, last = data_dates(info)
+    return url_date_range(
+        "Date range",
+        key="dates",
+        default=recent_range(info, days=days),
+        min_value=first,
+        max_value=last,
+        where=where,
+    )
+
+
 def retention_controls(
     info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
 ) -> dict[str, Any]:
@@ -405,25 +441,11 @@ def retention_controls(
             "Ending on", key="to", default=last, min_value=first, max_value=last, where=row2[4]
         )
     else:
-        params["date_from"], params["date_to"] = url_date_range(
-            "Date range",
-            key="dates",
-            default=recent_range(info, days=84),
-            min_value=first,
-            max_value=last,
-            where=row2[4],
-        )
+        params["date_from"], params["date_to"] = _date_range(info, days=84, where=row2[4])
     with st.expander("More options: time zone, week start, filters, counting"):
         row = st.columns(4)
         timezone = url_selectbox("Time zone", TIMEZONES, key="tz", default="UTC", where=row[0])
-        week_start = url_selectbox(
-            "Week starts on",
-            WEEK_STARTS,
-            key="week_start",
-            default="monday",
-            format_func=str.capitalize,
-            where=row[1],
-        )
+        week_start = _week_start(row[1])
         min_occ = url_number(
             "Return events needed per period",
             key="min_occ",
@@ -468,25 +490,9 @@ def engagement_controls(
     info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
 ) -> dict[str, Any]:
     """Event, filters, date range and time zone shared by the Engagement charts."""
-    events, labels = event_choices(counts)
-    first, last = data_dates(info)
     row = st.columns(4)
-    event = url_selectbox(
-        "Active means doing",
-        events,
-        key="event",
-        default=ANY_EVENT,
-        format_func=labeller(labels),
-        where=row[0],
-    )
-    date_from, date_to = url_date_range(
-        "Date range",
-        key="dates",
-        default=recent_range(info, days=180),
-        min_value=first,
-        max_value=last,
-        where=row[1],
-    )
+    event = _active_event(counts, row[0])
+    date_from, date_to = _date_range(info, days=180, where=row[1])
     timezone = url_selectbox("Time zone", TIMEZONES, key="tz", default="UTC", where=row[2])
     where = _filters(filter_options, key="where", label="Filters", where=row[3])
     return {
@@ -509,14 +515,7 @@ def lifecycle_controls(where: DeltaGenerator | None = None) -> dict[str, Any]:
         format_func=str.capitalize,
         where=row[0],
     )
-    week_start = url_selectbox(
-        "Week starts on",
-        WEEK_STARTS,
-        key="week_start",
-        default="monday",
-        format_func=str.capitalize,
-        where=row[1],
-    )
+    week_start = _week_start(row[1])
     return {"period": period, "week_start": week_start}
 
 
@@ -545,7 +544,6 @@ def stickiness_controls(where: DeltaGenerator | None = None) -> dict[str, Any]:
 
 def revenue_controls(info: DatasetInfo) -> dict[str, Any]:
     """Period and date range of the subscription metrics."""
-    first, last = data_dates(info)
     row = st.columns(2)
     period = url_selectbox(
         "Period",
@@ -555,21 +553,12 @@ def revenue_controls(info: DatasetInfo) -> dict[str, Any]:
         format_func=str.capitalize,
         where=row[0],
     )
-    date_from, date_to = url_date_range(
-        "Date range",
-        key="dates",
-        default=recent_range(info, days=366),
-        min_value=first,
-        max_value=last,
-        where=row[1],
-    )
+    date_from, date_to = _date_range(info, days=366, where=row[1])
     return {"period": period, "date_from": date_from, "date_to": date_to}
 
 
 def churn_controls(info: DatasetInfo, counts: pd.DataFrame) -> dict[str, Any]:
     """Period, activity event, date range and time zone of user churn from events."""
-    events, labels = event_choices(counts)
-    first, last = data_dates(info)
     row = st.columns(4)
     period = url_selectbox(
         "Period",
@@ -579,22 +568,8 @@ def churn_controls(info: DatasetInfo, counts: pd.DataFrame) -> dict[str, Any]:
         format_func=str.capitalize,
         where=row[0],
     )
-    event = url_selectbox(
-        "Active means doing",
-        events,
-        key="event",
-        default=ANY_EVENT,
-        format_func=labeller(labels),
-        where=row[1],
-    )
-    date_from, date_to = url_date_range(
-        "Date range",
-        key="dates",
-        default=recent_range(info, days=366),
-        min_value=first,
-        max_value=last,
-        where=row[2],
-    )
+    event = _active_event(counts, row[1])
+    date_from, date_to = _date_range(info, days=366, where=row[2])
     timezone = url_selectbox("Time zone", TIMEZONES, key="tz", default="UTC", where=row[3])
     return {
         "period": period,
