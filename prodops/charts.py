@@ -384,6 +384,15 @@ def _day_axis(field: str = "date", title: str = "Date") -> alt.X:
     )
 
 
+def _period_axis(field: str, period: str) -> alt.X:
+    """Ordinal x axis of period labels (see :func:`time_labels`), slanted so they fit."""
+    return alt.X(
+        f"{field}:O",
+        title=period_unit(period),
+        axis=alt.Axis(labelAngle=-45, labelOverlap=True),
+    )
+
+
 def build_active_users_chart(
     frame: pd.DataFrame, *, title: str = "Active users (DAU, WAU, MAU)"
 ) -> alt.Chart:
@@ -512,11 +521,7 @@ def build_lifecycle_chart(
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "start:O",
-                title=period_unit(period),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=True),
-            ),
+            x=_period_axis("start", period),
             y=alt.Y("sum(users):Q", title="Users (dormant below zero)", axis=alt.Axis(format=",d")),
             color=alt.Color(
                 "status:N",
@@ -558,11 +563,7 @@ def build_pulse_chart(
         alt.Chart(data)
         .mark_line(point=True, color="#ff7f0e")
         .encode(
-            x=alt.X(
-                "start:O",
-                title=period_unit(period),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=True),
-            ),
+            x=_period_axis("start", period),
             y=alt.Y("pulse_ratio:Q", title="Pulse ratio", scale=alt.Scale(zero=False)),
             tooltip=[
                 alt.Tooltip("start:N", title=period_unit(period)),
@@ -600,11 +601,7 @@ def build_churn_chart(
         alt.Chart(data)
         .mark_bar(color="#d62728")
         .encode(
-            x=alt.X(
-                "period:O",
-                title=period_unit(period),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=True),
-            ),
+            x=_period_axis("period", period),
             y=alt.Y("churn_rate:Q", title="Churn rate", axis=alt.Axis(format=".0%")),
             tooltip=[
                 alt.Tooltip("period:N", title=period_unit(period)),
@@ -640,11 +637,7 @@ def build_mrr_chart(
         alt.Chart(data)
         .mark_area(line=True, point=True, opacity=0.35, color="#4c78a8")
         .encode(
-            x=alt.X(
-                "period:O",
-                title=period_unit(period),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=True),
-            ),
+            x=_period_axis("period", period),
             y=alt.Y("mrr_end:Q", title="MRR at period end", axis=alt.Axis(format=",.0f")),
             tooltip=[
                 alt.Tooltip("period:N", title=period_unit(period)),
@@ -682,11 +675,7 @@ def build_mrr_movements_chart(
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "period:O",
-                title=period_unit(period),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=True),
-            ),
+            x=_period_axis("period", period),
             y=alt.Y("sum(mrr):Q", title="MRR change", axis=alt.Axis(format=",.0f")),
             color=alt.Color(
                 "movement:N",
@@ -733,11 +722,7 @@ def _rate_lines(
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X(
-                "period:O",
-                title=period_unit(period),
-                axis=alt.Axis(labelAngle=-45, labelOverlap=True),
-            ),
+            x=_period_axis("period", period),
             y=alt.Y(
                 "rate:Q",
                 title=y_title,
