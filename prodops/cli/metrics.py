@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -148,6 +149,19 @@ def _run(args: argparse.Namespace, compute: Callable[[Any], pd.DataFrame]) -> pd
         return compute(table)
 
 
+def _write(
+    args: argparse.Namespace,
+    frame: pd.DataFrame,
+    document: Callable[[pd.DataFrame], dict[str, Any]],
+) -> int:
+    """Print *frame* in ``--format``; for ``json``, the document *document* makes of it."""
+    if args.format == "json":
+        write_json(document(frame), sys.stdout)
+    else:
+        write_frame(frame, args.format, sys.stdout)
+    return 0
+
+
 def _iso(value: Any) -> str | None:
     return None if pd.isna(value) else pd.Timestamp(value).isoformat()
 
@@ -247,19 +261,19 @@ def _lifecycle(args: argparse.Namespace) -> int:
             **_range(args),
         ),
     )
-    if args.format == "json":
-        buckets = [
-            {
-                "start": _iso(row["start"]),
-                **{k: int(row[k]) for k in ("new", "returning", "resurrecting", "dormant")},
-                "pulse_ratio": _float(row["pulse_ratio"]),
-            }
-            for row in frame.to_dict("records")
-        ]
-        write_json({"metric": "lifecycle", "buckets": buckets}, sys.stdout)
-    else:
-        write_frame(frame, args.format, sys.stdout)
-    return 0
+    return _write(args, frame, _lifecycle_json)
+
+
+def _lifecycle_json(frame: pd.DataFrame) -> dict[str, Any]:
+    buckets = [
+        {
+            "start": _iso(row["start"]),
+            **{k: int(row[k]) for k in ("new", "returning", "resurrecting", "dormant")},
+            "pulse_ratio": _float(row["pulse_ratio"]),
+        }
+        for row in frame.to_dict("records")
+    ]
+    return {"metric": "lifecycle", "buckets": buckets}
 
 
 def _stickiness(args: argparse.Namespace) -> int:
@@ -276,18 +290,16 @@ def _stickiness(args: argparse.Namespace) -> int:
             **_range(args),
         ),
     )
-    if args.format == "json":
-        total = int(frame["buckets_total"].iloc[0]) if len(frame) else 0
-        histogram = [
-            {"active_periods": int(n), "users": int(u)}
-            for n, u in zip(frame["active_periods"], frame["users"], strict=True)
-        ]
-        write_json(
-            {"metric": "stickiness", "buckets_total": total, "histogram": histogram}, sys.stdout
-        )
-    else:
-        write_frame(frame, args.format, sys.stdout)
-    return 0
+    return _write(args, frame, _stickiness_json)
+
+
+def _stickiness_json(frame: pd.DataFrame) -> dict[str, Any]:
+    total = int(frame["buckets_total"].iloc[0]) if len(frame) else 0
+    histogram = [
+        {"active_periods": int(n), "users": int(u)}
+        for n, u in zip(frame["active_periods"], frame["users"], strict=True)
+    ]
+    return {"metric": "stickiness", "buckets_total": total, "histogram": histogram}
 
 
 def _active_users(args: argparse.Namespace) -> int:
@@ -302,17 +314,14 @@ def _active_users(args: argparse.Namespace) -> int:
         ),
     )
     shown = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
-    if args.format == "json":
-        series = [
-            {"date": d, "users": int(u)} for d, u in zip(shown["date"], shown["users"], strict=True)
-        ]
-        write_json(
-            {"metric": "active_users", "window_days": args.window_days, "series": series},
-            sys.stdout,
-        )
-    else:
-        write_frame(shown, args.format, sys.stdout)
-    return 0
+    return _write(args, shown, partial(_active_users_json, window_days=args.window_days))
+
+
+def _active_users_json(shown: pd.DataFrame, *, window_days: int) -> dict[str, Any]:
+    series = [
+        {"date": d, "users": int(u)} for d, u in zip(shown["date"], shown["users"], strict=True)
+    ]
+    return {"metric": "active_users", "window_days": window_days, "series": series}
 
 
 def _churn(args: argparse.Namespace) -> int:
@@ -326,17 +335,17 @@ def _churn(args: argparse.Namespace) -> int:
             **_range(args),
         ),
     )
-    if args.format == "json":
-        periods = [
-            {
-                "period": _iso(row["period"]),
-                "active_start": int(row["active_start"]),
-                "churned": int(row["churned"]),
-                "churn_rate": _float(row["churn_rate"]),
-            }
-            for row in frame.to_dict("records")
-        ]
-        write_json({"metric": "churn", "periods": periods}, sys.stdout)
-    else:
-        write_frame(frame, args.format, sys.stdout)
-    return 0
+    return _write(args, frame, _churn_json)
+
+
+def _churn_json(frame: pd.DataFrame) -> dict[str, Any]:
+    periods = [
+        {
+            "period": _iso(row["period"]),
+            "active_start": int(row["active_start"]),
+            "churned": int(row["churned"]),
+            "churn_rate": _float(row["churn_rate"]),
+        }
+        for row in frame.to_dict("records")
+    ]
+    return {"metric": "churn", "periods": periods}
