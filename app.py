@@ -33,7 +33,7 @@ for shown in [info, *others]:
     if kpis:
         render.kpi_tiles(kpis)
     else:
-        render.empty("Revenue metrics are not available in this version.")
+        render.empty("Not enough data in this dataset for key numbers yet.")
     found += [(insight, shown.name) for insight in insights]
 
 st.subheader("Insights")
