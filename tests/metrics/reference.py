@@ -33,7 +33,7 @@ def trunc(x: pd.Timestamp, period: str, week_start: str) -> pd.Timestamp:
         return day
     if period == "week":
         first_weekday = 0 if week_start == "monday" else 6
-        return day - pd.Timedelta(days=(day.dayofweek - first_weekday) % 7)
+        return day - pd.Timedelta(days=(day.day_of_week - first_weekday) % 7)
     return pd.Timestamp(x.year, x.month, 1)
 
 
