@@ -54,5 +54,9 @@ def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO | None = None) -> Non
             shown[col] = shown[col].map(lambda t: None if pd.isna(t) else t.isoformat())
     if fmt == "csv":
         shown.to_csv(out, index=False)
+    elif len(shown):
+        # Missing values of every kind (NaN, None, <NA>) print as blanks, as in the app's tables.
+        blank = shown.astype(object).where(shown.notna(), "")
+        out.write(blank.to_string(index=False) + "\n")
     else:
-        out.write((shown.to_string(index=False, na_rep="") if len(shown) else "(no rows)") + "\n")
+        out.write("(no rows)\n")
