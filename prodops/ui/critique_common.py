@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from prodops.critique_report import escape_markdown
 from prodops.errors import ProdOpsError
-from prodops.store.db import init_store, read_session, write_session
+from prodops.store.db import init_store, write_session
 from prodops.ui.identity import logged_in_name
 
 T = TypeVar("T")
@@ -47,11 +47,6 @@ def write(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T | None:
     except ProdOpsError as error:
         show_error(error)
         return None
-
-
-def read(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T:
-    with read_session(engine) as session:
-        return action(session=session, **kwargs)
 
 
 def flash(message: str) -> None:

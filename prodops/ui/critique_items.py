@@ -14,7 +14,8 @@ from prodops.errors import ProdOpsError
 from prodops.store import critique_crud as crud
 from prodops.store.critique_models import RoadmapItem, RoadmapItemCreate
 from prodops.store.db import write_session
-from prodops.ui.critique_common import flash, read, show_error, write
+from prodops.ui.critique_common import flash, show_error, write
+from prodops.ui.store_calls import read
 
 NONE = "(none)"
 FIELD_LABELS = {

@@ -36,8 +36,9 @@ from prodops.errors import ProdOpsError
 from prodops.store import critique_crud as crud
 from prodops.store.critique_crud import SessionSummary
 from prodops.store.critique_models import CritiqueSession, CritiqueSessionCreate
-from prodops.ui.critique_common import flash, read, show_error, write
+from prodops.ui.critique_common import flash, show_error, write
 from prodops.ui.downloads import file_stem
+from prodops.ui.store_calls import read
 
 PICK_KEY = "critique_session_pick"
 KIND_LABELS = {"rubric": "Weighted rubric", "rice": "RICE", "ice": "ICE", "wsjf": "WSJF"}

@@ -18,7 +18,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from prodops.errors import ProdOpsError
-from prodops.store.db import init_store, read_session, write_session
+from prodops.store.db import init_store, write_session
 from prodops.ui.identity import logged_in_name
 from prodops.ui.render import escape_markdown
 
@@ -62,12 +62,6 @@ def attempt(engine: Engine, action: Callable[..., Any], **kwargs: Any) -> bool:
         show_error(error)
         return False
     return True
-
-
-def read(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T:
-    """Run a read-only CRUD *action* and return its result."""
-    with read_session(engine) as session:
-        return action(session=session, **kwargs)
 
 
 def flash(message: str) -> None:

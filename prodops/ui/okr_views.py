@@ -26,8 +26,8 @@ from prodops.okr_report import (
     period_summary,
 )
 from prodops.store import okr_crud
-from prodops.ui.okr_common import read
 from prodops.ui.render import escape_markdown
+from prodops.ui.store_calls import read
 
 ALL = "All"
 STATUS_COLORS: dict[str, Literal["green", "orange", "red"]] = {
