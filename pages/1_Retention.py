@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from prodops import charts, metrics
+from prodops import metrics
+from prodops.metrics import charts
 from prodops.ui import cache, nav, render, state
 
 st.set_page_config(page_title="Retention · ProdOps", layout="wide")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from prodops import charts
+from prodops.metrics import charts
 from prodops.ui import cache, nav, render, state
 
 st.set_page_config(page_title="Engagement · ProdOps", layout="wide")

@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from prodops import charts
+from prodops.metrics import charts
 from prodops.ui import cache, nav, render, state
 
 st.set_page_config(page_title="Revenue & Churn · ProdOps", layout="wide")

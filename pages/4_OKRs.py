@@ -3,10 +3,9 @@
 import streamlit as st
 
 from prodops import okr
-from prodops.ui import okr_common as common
-from prodops.ui import okr_forms as forms
-from prodops.ui import okr_views as views
+from prodops.ui import session as common
 from prodops.ui.nav import render_sidebar
+from prodops.ui.okr import forms, views
 
 st.set_page_config(page_title="OKRs · ProdOps", layout="wide")
 render_sidebar()
@@ -18,7 +17,7 @@ st.caption(
 )
 engine = common.store_engine()
 common.show_flash()
-author = common.author_name()
+author = common.person_name(acting_as="Checking in", shown_with="your check-ins")
 board = views.render_filters(engine)
 views.render_summary(board)
 

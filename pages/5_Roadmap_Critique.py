@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from prodops.ui import critique_common as common
-from prodops.ui import critique_items as items
-from prodops.ui import critique_sessions as sessions
+from prodops.ui import session as common
+from prodops.ui.critique import items, sessions
 from prodops.ui.nav import render_sidebar
 
 st.set_page_config(page_title="Roadmap critique · ProdOps", layout="wide")
@@ -18,10 +17,11 @@ engine = common.store_engine()
 with st.container():  # fixed slots: what follows keeps its place whether or not these draw
     common.show_flash()
 with st.container():
-    reviewer = common.reviewer_name()
+    reviewer = common.person_name(acting_as="Reviewing", shown_with="your scores and decisions")
 
-view = st.radio("View", common.VIEWS, horizontal=True, key=common.VIEW_KEY)
-if view == common.VIEWS[0]:
+VIEWS = ("Roadmap items", "Critique sessions")
+view = st.radio("View", VIEWS, horizontal=True, key="critique_view")
+if view == VIEWS[0]:
     with st.expander("Import a roadmap export"):
         items.render_import(engine)
     with st.expander("Add an item"):

@@ -3,10 +3,10 @@ connect a database."""
 
 import streamlit as st
 
-from prodops.ui import cache, nav
-from prodops.ui.data_catalog import flash, render_catalog
-from prodops.ui.data_connect import render_connect
-from prodops.ui.data_upload import render_upload
+from prodops.ui import cache, nav, session
+from prodops.ui.data.catalog import render_catalog
+from prodops.ui.data.connect import render_connect
+from prodops.ui.data.upload import render_upload
 
 st.set_page_config(page_title="Data · ProdOps", layout="wide")
 nav.render_sidebar()
@@ -18,7 +18,7 @@ st.caption(
 )
 catalog = cache.get_catalog()
 
-flash()
+session.show_flash()
 st.subheader("Upload a file")
 render_upload(catalog)
 

@@ -19,7 +19,10 @@ from typing import Any
 import pandas as pd
 
 from prodops.cli.output import add_format_option, write_frame, write_json
-from prodops.critique_import import (
+from prodops.critique import crud
+from prodops.critique import summary as summaries
+from prodops.critique.report import export_frame, session_csv, session_markdown
+from prodops.critique.roadmap_import import (
     FIELDS,
     PRESETS,
     RoadmapFile,
@@ -27,10 +30,8 @@ from prodops.critique_import import (
     default_mapping,
     read_roadmap,
 )
-from prodops.critique_report import export_frame, session_csv, session_markdown
 from prodops.errors import ParameterError
 from prodops.export import neutralise_formulas
-from prodops.store import critique_crud as crud
 from prodops.store.db import init_store, read_session, write_session
 
 
@@ -176,7 +177,7 @@ def run_sessions(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     with read_session(init_store()) as session:
         found = crud.find_session(session=session, ref=args.session)
-        summary = crud.summarise_session(session=session, session_id=found.id or 0)
+        summary = summaries.summarise_session(session=session, session_id=found.id or 0)
     if args.format == "csv":
         sys.stdout.write(session_csv(summary))
     elif args.format == "json":

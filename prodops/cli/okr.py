@@ -59,7 +59,7 @@ def _as_of(args: argparse.Namespace) -> dt.date:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print the objectives of the period as a table, CSV or JSON."""
-    from prodops.okr_report import load_period, objectives_frame
+    from prodops.okr.report import load_period, objectives_frame
     from prodops.store.db import init_store, read_session
 
     engine = init_store()
@@ -82,7 +82,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_refresh(args: argparse.Namespace) -> int:
     """Refresh every bound key result; exit 2 when any binding failed."""
-    from prodops.okr_binding import refresh_all
+    from prodops.okr.binding import refresh_all
     from prodops.store.db import init_store
 
     outcomes = refresh_all(engine=init_store(), as_of=_as_of(args), period=args.period)
@@ -105,7 +105,7 @@ def run_refresh(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write every objective, key result and check-in to --out (or standard output)."""
-    from prodops.okr_io import export_okrs, to_csv, to_json, write_export
+    from prodops.okr.transfer import export_okrs, to_csv, to_json, write_export
     from prodops.store.db import init_store, read_session
 
     with read_session(init_store()) as session:
@@ -124,7 +124,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Add the OKRs of an export file to the store (all or nothing)."""
-    from prodops.okr_io import import_okrs, read_export
+    from prodops.okr.transfer import import_okrs, read_export
     from prodops.store.db import init_store, write_session
 
     document = read_export(args.file)

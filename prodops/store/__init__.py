@@ -1,1 +1,5 @@
-"""The OKR and roadmap-critique store: SQLModel models, engine set-up, CRUD, Alembic migrations."""
+"""Store infrastructure: the engine (``db``), the one safe edit (``versioning``), migrations.
+
+Features keep their own models and CRUD (``prodops.okr``, ``prodops.critique``, ...); nothing here
+imports a feature, except the migration environment that registers every table.
+"""

@@ -16,10 +16,11 @@ import pandas as pd
 import streamlit as st
 
 import prodops.metrics
-from prodops import config, insights
+from prodops import config
 from prodops.data.catalog import Catalog, DatasetInfo
 from prodops.errors import NotFoundError, ParameterError
-from prodops.insights import Insight, Kpi
+from prodops.metrics import kpis as insights
+from prodops.metrics.kpis import Insight, Kpi
 
 TTL_S = 3600
 # Parameters passed as column -> value mappings (frozen to sorted tuples for the cache key).

@@ -20,24 +20,13 @@ import streamlit as st
 from prodops.data.catalog import DatasetInfo
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas
-from prodops.insights import Insight, Kpi, complete_periods
+from prodops.metrics.kpis import Insight, Kpi, complete_periods
+from prodops.text import escape_markdown
 from prodops.ui.downloads import download_buttons, file_stem
 from prodops.ui.state import url_selectbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_PAGE = "pages/6_Data.py"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~$<:])")
-
-
-def escape_markdown(text: str) -> str:
-    """*text* with every Markdown (and ``$`` maths) character backslash-escaped.
-
-    Examples
-    --------
-    >>> escape_markdown("**$5** [x](y)")
-    '\\\\*\\\\*\\\\$5\\\\*\\\\* \\\\[x\\\\]\\\\(y\\\\)'
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def page_exists(path: str) -> bool:
@@ -65,7 +54,7 @@ def errors() -> Iterator[None]:
     try:
         yield
     except ProdOpsError as error:
-        st.error(str(error), icon=":material/error:")
+        st.error(escape_markdown(str(error)), icon=":material/error:")
         st.stop()
 
 

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from prodops.cli import main
-from prodops.critique import framework
-from prodops.store import critique_crud as crud
-from prodops.store.critique_models import CritiqueSessionCreate
+from prodops.critique import crud, framework
+from prodops.critique.models import CritiqueSessionCreate
 from prodops.store.db import init_store, write_session
 
 JIRA = Path(__file__).parent / "data" / "jira.csv"

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from prodops.critique_import import apply_mapping, default_mapping, detect_preset, read_roadmap
+from prodops.critique.roadmap_import import (
+    apply_mapping,
+    default_mapping,
+    detect_preset,
+    read_roadmap,
+)
 from prodops.errors import ColumnError, InputError, UnreadableFileError
 
 DATA = Path(__file__).parent / "data"

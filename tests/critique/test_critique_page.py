@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from prodops.store import critique_crud as crud
+from prodops.critique import crud
+from prodops.critique import summary as summaries
 from prodops.store.db import init_store, read_session, write_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,10 +38,10 @@ def no_errors(at: AppTest) -> AppTest:
 
 
 def set_name(at: AppTest, name: str) -> None:
-    if any(b.key == "critique_change_name" for b in at.button):
-        at.button(key="critique_change_name").click().run()
-    at.text_input(key="critique_name").input(name)
-    at.button(key="critique_use_name").click().run()
+    if any(b.key == "person_change_name" for b in at.button):
+        at.button(key="person_change_name").click().run()
+    at.text_input(key="person_name").input(name)
+    at.button(key="person_use_name").click().run()
     assert f"Reviewing as {name}" in [t.value for t in at.text]
 
 
@@ -110,7 +111,7 @@ def test_whole_session_flow(app: AppTest) -> None:
         "Download Markdown summary",
     ]
     with read_session(init_store()) as s:
-        summary = crud.summarise_session(session=s, session_id=1)
+        summary = summaries.summarise_session(session=s, session_id=1)
     row = summary.table.set_index("key").loc["PRJ-1"]
     assert (row["decision"], row["rationale"], row["decided_by"]) == (
         "needs_evidence",
@@ -180,8 +181,8 @@ def test_item_form_evidence_and_a_rice_session_refusing_zero_effort(app: AppTest
 def test_item_linked_to_a_key_result_shows_its_progress_and_status(app: AppTest) -> None:
     import datetime as dt
 
-    from prodops.store.critique_models import RoadmapItemCreate
-    from prodops.store.models import CheckIn, KeyResult, Objective
+    from prodops.critique.models import RoadmapItemCreate
+    from prodops.okr.models import CheckIn, KeyResult, Objective
 
     with write_session(init_store()) as s:
         objective = Objective(

@@ -9,17 +9,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from prodops.critique import framework
-from prodops.critique_charts import build_value_effort_chart
-from prodops.critique_report import (
-    escape_markdown,
+from prodops.critique import crud, framework
+from prodops.critique import summary as summaries
+from prodops.critique.charts import build_value_effort_chart
+from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
+from prodops.critique.report import (
     session_csv,
     session_markdown,
     value_effort_frame,
 )
-from prodops.store import critique_crud as crud
-from prodops.store.critique_crud import SessionSummary
-from prodops.store.critique_models import CritiqueSessionCreate, RoadmapItemCreate
+from prodops.critique.summary import SessionSummary
 from prodops.store.db import init_store, read_session, write_session
 
 GOOD = {"customer_value": 5, "alignment": 5, "evidence": 5, "confidence": 5, "effort": 1}  # 100
@@ -80,7 +79,7 @@ def summary(tmp_path: Path) -> SessionSummary:
             decided_by="Lead",
         )
     with read_session(engine) as s:
-        return crud.summarise_session(session=s, session_id=sid)
+        return summaries.summarise_session(session=s, session_id=sid)
 
 
 def test_csv_export_is_ranked_readable_and_formula_safe(summary: SessionSummary) -> None:
@@ -110,19 +109,6 @@ def test_markdown_summary_escapes_user_text(summary: SessionSummary) -> None:
     assert "1. Dark mode (K\\-3): 50.0 (spread 100.0)" in bottom
     # no user-controlled line can start a heading or a table row of its own
     assert all(not line.startswith("# ") for line in text.splitlines()[1:])
-
-
-@pytest.mark.parametrize(
-    ("raw", "escaped"),
-    [
-        ("![x](http://evil/p.png)", "\\!\\[x\\]\\(http\\://evil/p\\.png\\)"),
-        ("<script>", "\\<script\\>"),
-        ("line one\n## two", "line one \\#\\# two"),
-        (None, ""),
-    ],
-)
-def test_escape_markdown(raw: str | None, escaped: str) -> None:
-    assert escape_markdown(raw) == escaped
 
 
 def test_value_effort_frame_and_chart_spec(summary: SessionSummary) -> None:

@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from prodops.critique import framework
-from prodops.critique_import import apply_mapping, default_mapping, read_roadmap
+from prodops.critique import crud, framework
+from prodops.critique import summary as summaries
+from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
+from prodops.critique.roadmap_import import apply_mapping, default_mapping, read_roadmap
 from prodops.errors import NotFoundError, ParameterError, StaleEditError
-from prodops.store import critique_crud as crud
-from prodops.store.critique_models import CritiqueSessionCreate, RoadmapItemCreate
+from prodops.okr.models import CheckIn, KeyResult, Objective
 from prodops.store.db import current_revision, migrate, read_session, write_session
-from prodops.store.models import CheckIn, KeyResult, Objective
 
 DATA = Path(__file__).parent / "data"
 RUBRIC = framework("rubric").to_dict()
@@ -108,7 +108,7 @@ def test_scores_are_hidden_until_the_reviewer_submits(engine: Engine) -> None:
         )
     with read_session(engine) as s:
         assert len(crud.visible_scores(session=s, session_id=sid, reviewer="Ann")) == 4
-        summary = crud.summarise_session(session=s, session_id=sid)
+        summary = summaries.summarise_session(session=s, session_id=sid)
     table = summary.table.set_index("item_id")
     assert table.loc[a, "overall_mean"] == pytest.approx(50.0)  # 100 and 0
     assert table.loc[a, "spread"] == pytest.approx(100.0)
@@ -204,7 +204,7 @@ def test_decisions_and_trajectory_across_sessions(engine: Engine) -> None:
             decided_by="Lead",
         )
     with read_session(engine) as s:
-        trajectory = crud.item_trajectory(session=s, item_id=sso)
+        trajectory = summaries.item_trajectory(session=s, item_id=sso)
         assert len(crud.decision_history(session=s, item_id=sso)) == 3
         assert len(crud.score_history(session=s, item_id=sso)) == 2
     assert trajectory["session"].tolist() == ["Q4 critique", "Q1 critique"]  # same date: by id
@@ -239,10 +239,10 @@ def test_items_link_to_key_results_with_their_status(engine: Engine) -> None:
         with pytest.raises(NotFoundError, match="key result 999"):
             crud.link_key_results(session=s, item_id=item.id or 0, key_result_ids=[999])
     with read_session(engine) as s:
-        links = crud.linked_key_results(
+        links = summaries.linked_key_results(
             session=s, item_id=item.id or 0, as_of=dt.date(2026, 11, 15)
         )
-        choices = crud.key_result_choices(session=s)
+        choices = summaries.key_result_choices(session=s)
     assert links[["key_result", "objective", "progress"]].to_dict("records") == [
         {"key_result": "10 SSO deals", "objective": "Win enterprise", "progress": 0.5}
     ]
@@ -250,7 +250,7 @@ def test_items_link_to_key_results_with_their_status(engine: Engine) -> None:
     assert choices == [(kr.id, "2026-Q4 · Win enterprise › 10 SSO deals")]
     sid = make_session(engine)
     with read_session(engine) as s:
-        flags = crud.summarise_session(session=s, session_id=sid).flags
+        flags = summaries.summarise_session(session=s, session_id=sid).flags
     assert flags == {
         i: ["no_evidence"] if i == item.id else ["no_key_result", "no_evidence"] for i in flags
     }
@@ -287,7 +287,7 @@ def test_eight_reviewers_submitting_at_once_lose_nothing(engine: Engine) -> None
     assert errors == []
     with read_session(engine) as s:
         assert len(crud.submitted_reviewers(session=s, session_id=sid)) == 8
-        summary = crud.summarise_session(session=s, session_id=sid)
+        summary = summaries.summarise_session(session=s, session_id=sid)
         total = s.execute(sa.text("SELECT count(*) FROM critique_score")).scalar_one()
     assert total == 8 * 2 * len(ids)
     assert summary.table["reviewers"].tolist() == [8, 8, 8]

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
-from prodops import okr_binding
 from prodops.errors import NotFoundError
-from prodops.store import okr_crud
+from prodops.okr import binding as okr_binding
+from prodops.okr import crud as okr_crud
+from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.store.db import init_store, read_session, write_session
-from prodops.store.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 
 AS_OF = dt.date(2026, 11, 25)  # after the period: everything up to its last day counts
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from prodops.cli import main
-from prodops.store import okr_crud
+from prodops.okr import crud as okr_crud
+from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.store.db import init_store, read_session, write_session
-from prodops.store.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 
 
 def _seed(*, dataset: str = "events") -> None:

@@ -59,8 +59,8 @@ def test_objective_with_two_key_results_check_in_and_metric_refresh(
     missing: list[str] = []  # Streamlit probes <page>/_stcore/... first, then the root: 404s
     app_page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     page = app_page.goto_app("OKRs")
-    _fill(page, "okr_name", "Browser Tester")
-    _click(page, "okr_use_name")
+    _fill(page, "person_name", "Browser Tester")
+    _click(page, "person_use_name")
     expect(page.get_by_text("Checking in as Browser Tester")).to_be_visible()
 
     add_tab = page.get_by_role("tab", name="Add objectives and key results")

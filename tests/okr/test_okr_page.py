@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from prodops import okr_io
-from prodops.store import okr_crud
+from prodops.okr import crud as okr_crud
+from prodops.okr import transfer as okr_io
+from prodops.okr.models import KeyResultCreate, ObjectiveCreate
 from prodops.store.db import init_store, read_session, write_session
-from prodops.store.models import KeyResultCreate, ObjectiveCreate
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "pages" / "4_OKRs.py"
@@ -49,8 +49,8 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def set_name(at: AppTest, name: str = "Ana") -> None:
-    at.text_input(key="okr_name").input(name)
-    ok(at.button(key="okr_use_name").click().run())
+    at.text_input(key="person_name").input(name)
+    ok(at.button(key="person_use_name").click().run())
 
 
 def create_objective(at: AppTest, title: str = "Grow activation", team: str = "growth") -> None:

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
-from prodops import okr_report
-from prodops.okr_charts import build_okr_history_chart
-from prodops.store import okr_crud
+from prodops.okr import crud as okr_crud
+from prodops.okr import report as okr_report
+from prodops.okr.charts import build_okr_history_chart
+from prodops.okr.models import CheckIn, CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.store.db import init_store, read_session, write_session
-from prodops.store.models import CheckIn, CheckInCreate, KeyResultCreate, ObjectiveCreate
 
 Q4 = {
     "period": "2026-Q4",

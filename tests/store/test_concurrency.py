@@ -15,9 +15,10 @@ import threading
 from sqlalchemy.engine import Engine
 
 from prodops.errors import StaleEditError
-from prodops.store import okr_crud
+from prodops.okr import crud as okr_crud
+from prodops.okr.models import KeyResultCreate, ObjectiveCreate
+from prodops.store import versioning
 from prodops.store.db import read_session, write_session
-from prodops.store.models import KeyResultCreate, ObjectiveCreate
 
 THREADS = 8
 UPDATES = 20
@@ -97,7 +98,7 @@ def test_concurrent_read_modify_write_updates_are_applied_or_refused_never_lost(
     assert applied + outcomes.count("refused") == THREADS * UPDATES == 160
     with read_session(engine) as session:
         kr = okr_crud.get_key_result(session=session, key_result_id=kr_id)
-        log = okr_crud.edit_log(session=session, entity="key_result", entity_id=kr_id)
+        log = versioning.edit_log(session=session, entity="key_result", entity_id=kr_id)
     assert kr.target_value == applied  # started at 0: every applied +1 is there, none lost
     assert kr.version == 1 + applied
     assert [entry.version for entry in log] == list(range(2, applied + 2))

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from prodops.errors import BackendError
-from prodops.store import okr_crud
+from prodops.okr import crud as okr_crud
+from prodops.okr.models import OKR_TABLES, CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.store.db import (
     alembic_config,
     current_revision,
@@ -27,7 +28,6 @@ from prodops.store.db import (
     read_session,
     write_session,
 )
-from prodops.store.models import OKR_TABLES, CheckInCreate, KeyResultCreate, ObjectiveCreate
 
 Q4: dict[str, Any] = {
     "period": "2026-Q4",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from prodops import charts, metrics
+from prodops import metrics
 from prodops.errors import ParameterError
+from prodops.metrics import charts
 from prodops.ui import downloads, render
 from prodops.ui.cache import parse_filters
 
@@ -47,13 +48,6 @@ def test_png_and_svg_are_rendered_offline_with_a_fixed_width() -> None:
 def test_file_stems_are_safe() -> None:
     assert downloads.file_stem("my data/../set", "retention") == "my-data-..-set_retention"
     assert downloads.file_stem("", "") == "prodops"
-
-
-def test_escape_markdown_defuses_links_images_and_maths() -> None:
-    text = "![x](http://evil/a.png) **b** $5 <b>"
-    escaped = render.escape_markdown(text)
-    assert "\\!\\[x\\]\\(http\\:" in escaped
-    assert "\\$5" in escaped and "\\<b\\>" in escaped
 
 
 def test_definitions_are_the_words_of_the_metric_docstring() -> None:

@@ -7,18 +7,16 @@ PostgreSQL). Run from the ``alembic`` command line instead, it connects to ``sql
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import prodops.store.models  # noqa: F401  (registers the OKR tables)
-
-# The roadmap-critique models live in their own module (revision 0002) when it exists.
-if importlib.util.find_spec("prodops.store.critique_models") is not None:
-    importlib.import_module("prodops.store.critique_models")
+# The schema's composition root: every feature's tables register on SQLModel.metadata here (the
+# only place under store/ that names features; autogenerate compares against all of them).
+import prodops.critique.models
+import prodops.okr.models
+import prodops.store.versioning  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

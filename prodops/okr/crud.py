@@ -1,0 +1,378 @@
+"""Create, read, update, archive and delete OKRs; append and read check-ins.
+
+Every function takes keyword arguments and a session the caller opened: ``write_session`` for
+writes (``BEGIN IMMEDIATE`` on SQLite), ``read_session`` for reads. Updates carry the version the
+person saw; ``UPDATE ... WHERE id = :id AND version = :seen`` changes nothing when someone else got
+there first, and :class:`~prodops.errors.StaleEditError` says which fields changed since and their
+values now. Check-ins are append-only: there is no function to change or remove one (deleting an
+archived key result removes its history with it, after a confirmation in the page).
+
+Examples
+--------
+>>> from prodops.store.db import init_store, write_session
+>>> engine = init_store()  # doctest: +SKIP
+>>> with write_session(engine) as session:  # doctest: +SKIP
+...     objective = create_objective(session=session, objective_in=ObjectiveCreate(...))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar, cast
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, select
+
+from prodops.errors import ParameterError
+from prodops.okr import rules
+from prodops.okr.models import (
+    CheckIn,
+    CheckInCreate,
+    KeyResult,
+    KeyResultCreate,
+    KeyResultUpdate,
+    Objective,
+    ObjectiveCreate,
+    ObjectiveUpdate,
+)
+from prodops.store import versioning
+from prodops.store.versioning import utcnow
+
+Row = TypeVar("Row", Objective, KeyResult)
+_ENTITY: dict[type[SQLModel], str] = {Objective: "objective", KeyResult: "key_result"}
+_LABEL = {"objective": "objective", "key_result": "key result"}
+
+
+# --- Objectives -----------------------------------------------------------------------------------
+
+
+def create_objective(*, session: Session, objective_in: ObjectiveCreate) -> Objective:
+    """Insert a new objective (version 1) after validating its title, period and parent."""
+    rules.validate_title(objective_in.title)
+    rules.validate_period(
+        period_start=objective_in.period_start, period_end=objective_in.period_end
+    )
+    if objective_in.parent_id is not None:
+        get_objective(session=session, objective_id=objective_in.parent_id)
+    objective = Objective.model_validate(objective_in, update={"title": objective_in.title.strip()})
+    session.add(objective)
+    session.flush()
+    return objective
+
+
+def get_objective(*, session: Session, objective_id: int) -> Objective:
+    """Return the objective or raise NotFoundError."""
+    return _get(session, Objective, objective_id)
+
+
+def list_objectives(
+    *,
+    session: Session,
+    period: str | None = None,
+    team: str | None = None,
+    owner: str | None = None,
+    include_archived: bool = False,
+) -> list[Objective]:
+    """Return objectives, optionally of one period / team / owner, in creation order."""
+    query = select(Objective).order_by(col(Objective.id))
+    for column, value in ((Objective.period, period), (Objective.team, team)):
+        if value is not None:
+            query = query.where(col(column) == value)
+    if owner is not None:
+        query = query.where(col(Objective.owner) == owner)
+    if not include_archived:
+        query = query.where(col(Objective.archived).is_(False))
+    return list(session.exec(query).all())
+
+
+def list_periods(*, session: Session) -> list[str]:
+    """Return the period labels that have objectives, newest first."""
+    query = select(Objective.period).distinct().order_by(col(Objective.period).desc())
+    return list(session.exec(query).all())
+
+
+def update_objective(
+    *,
+    session: Session,
+    objective_id: int,
+    seen_version: int,
+    changes: ObjectiveUpdate | Mapping[str, Any],
+) -> Objective:
+    """Apply *changes* if the objective is still at *seen_version*; else StaleEditError."""
+    values = _values(changes, ObjectiveUpdate)
+    current = _get(session, Objective, objective_id)
+    merged = current.model_copy(update=values)
+    rules.validate_title(merged.title)
+    rules.validate_period(period_start=merged.period_start, period_end=merged.period_end)
+    if "parent_id" in values:
+        _check_parent(session, objective_id, merged.parent_id)
+    return _update(session, Objective, objective_id, seen_version, values)
+
+
+def archive_objective(
+    *, session: Session, objective_id: int, seen_version: int | None = None, archived: bool = True
+) -> Objective:
+    """Archive (or with ``archived=False`` unarchive) an objective; an edit like any other."""
+    return _set_archived(session, Objective, objective_id, seen_version, archived)
+
+
+def unarchive_objective(
+    *, session: Session, objective_id: int, seen_version: int | None = None
+) -> Objective:
+    """Bring an archived objective back."""
+    return _set_archived(session, Objective, objective_id, seen_version, False)
+
+
+def delete_objective(*, session: Session, objective_id: int) -> None:
+    """Delete an archived objective with its key results and their check-ins.
+
+    Child objectives are kept and lose their parent. An objective that is not archived is refused
+    (ParameterError): archive first, so a delete is always a second, deliberate step.
+    """
+    objective = _require_archived(session, Objective, objective_id)
+    krs = session.exec(select(KeyResult.id).where(col(KeyResult.objective_id) == objective_id))
+    for kr_id in list(krs.all()):
+        _delete_key_result_rows(session, cast(int, kr_id))
+    session.execute(
+        sa.update(Objective).where(col(Objective.parent_id) == objective_id).values(parent_id=None)
+    )
+    versioning.delete_edit_log(session=session, entity="objective", entity_id=objective_id)
+    session.delete(objective)
+    session.flush()
+
+
+# --- Key results ----------------------------------------------------------------------------------
+
+
+def create_key_result(*, session: Session, key_result_in: KeyResultCreate) -> KeyResult:
+    """Insert a key result (version 1) of an existing objective after validating its values."""
+    rules.validate_title(key_result_in.title)
+    rules.validate_key_result_values(
+        start=key_result_in.start_value,
+        target=key_result_in.target_value,
+        weight=key_result_in.weight,
+    )
+    _check_params(key_result_in.binding_params)
+    get_objective(session=session, objective_id=key_result_in.objective_id)
+    key_result = KeyResult.model_validate(
+        key_result_in, update={"title": key_result_in.title.strip()}
+    )
+    session.add(key_result)
+    session.flush()
+    return key_result
+
+
+def get_key_result(*, session: Session, key_result_id: int) -> KeyResult:
+    """Return the key result or raise NotFoundError."""
+    return _get(session, KeyResult, key_result_id)
+
+
+def list_key_results(
+    *,
+    session: Session,
+    objective_ids: Sequence[int] | None = None,
+    owner: str | None = None,
+    bound_only: bool = False,
+    include_archived: bool = False,
+) -> list[KeyResult]:
+    """Return key results, optionally of some objectives / one owner / with a metric binding."""
+    query = select(KeyResult).order_by(col(KeyResult.objective_id), col(KeyResult.id))
+    if objective_ids is not None:
+        query = query.where(col(KeyResult.objective_id).in_(list(objective_ids)))
+    if owner is not None:
+        query = query.where(col(KeyResult.owner) == owner)
+    if bound_only:
+        query = query.where(col(KeyResult.binding_metric).is_not(None))
+    if not include_archived:
+        query = query.where(col(KeyResult.archived).is_(False))
+    return list(session.exec(query).all())
+
+
+def update_key_result(
+    *,
+    session: Session,
+    key_result_id: int,
+    seen_version: int,
+    changes: KeyResultUpdate | Mapping[str, Any],
+) -> KeyResult:
+    """Apply *changes* if the key result is still at *seen_version*; else StaleEditError."""
+    values = _values(changes, KeyResultUpdate)
+    values.update(_blank_binding_is_none(values))
+    merged = _get(session, KeyResult, key_result_id).model_copy(update=values)
+    rules.validate_title(merged.title)
+    rules.validate_key_result_values(
+        start=merged.start_value, target=merged.target_value, weight=merged.weight
+    )
+    _check_params(merged.binding_params)
+    return _update(session, KeyResult, key_result_id, seen_version, values)
+
+
+def archive_key_result(
+    *, session: Session, key_result_id: int, seen_version: int | None = None, archived: bool = True
+) -> KeyResult:
+    """Archive (or with ``archived=False`` unarchive) a key result."""
+    return _set_archived(session, KeyResult, key_result_id, seen_version, archived)
+
+
+def unarchive_key_result(
+    *, session: Session, key_result_id: int, seen_version: int | None = None
+) -> KeyResult:
+    """Bring an archived key result back."""
+    return _set_archived(session, KeyResult, key_result_id, seen_version, False)
+
+
+def delete_key_result(*, session: Session, key_result_id: int) -> None:
+    """Delete an archived key result and its check-ins (ParameterError if not archived)."""
+    _require_archived(session, KeyResult, key_result_id)
+    _delete_key_result_rows(session, key_result_id)
+    session.flush()
+
+
+def record_refresh(*, session: Session, key_result_id: int, error: str | None) -> None:
+    """Store the outcome of a metric refresh (error text or None) without touching the version.
+
+    A refresh is not a person's edit: it must not make someone's open edit form stale.
+    """
+    _get(session, KeyResult, key_result_id)
+    session.execute(
+        sa.update(KeyResult)
+        .where(col(KeyResult.id) == key_result_id)
+        .values(last_refresh_error=error, last_refreshed_at=utcnow())
+    )
+    session.expire_all()
+
+
+# --- Check-ins (append-only) ----------------------------------------------------------------------
+
+
+def add_check_in(*, session: Session, check_in_in: CheckInCreate) -> CheckIn:
+    """Append a check-in to a key result (value must be finite, confidence within [0, 1])."""
+    rules.parse_number(check_in_in.value, field="value")
+    rules.validate_confidence(check_in_in.confidence)
+    get_key_result(session=session, key_result_id=check_in_in.key_result_id)
+    data = check_in_in.model_dump(exclude_none=True)
+    check_in = CheckIn.model_validate(data)
+    session.add(check_in)
+    session.flush()
+    return check_in
+
+
+def list_check_ins(*, session: Session, key_result_ids: Sequence[int]) -> list[CheckIn]:
+    """Return the check-ins of some key results, oldest first."""
+    query = (
+        select(CheckIn)
+        .where(col(CheckIn.key_result_id).in_(list(key_result_ids)))
+        .order_by(col(CheckIn.created_at), col(CheckIn.id))
+    )
+    return list(session.exec(query).all())
+
+
+def history(*, session: Session, key_result_id: int) -> list[CheckIn]:
+    """Return one key result's check-ins, oldest first (NotFoundError if it does not exist)."""
+    get_key_result(session=session, key_result_id=key_result_id)
+    return list_check_ins(session=session, key_result_ids=[key_result_id])
+
+
+def latest_check_in(*, session: Session, key_result_id: int) -> CheckIn | None:
+    """Return the newest check-in of a key result, or None."""
+    found = history(session=session, key_result_id=key_result_id)
+    return found[-1] if found else None
+
+
+# --- Shared machinery -----------------------------------------------------------------------------
+
+
+def _get(session: Session, model: type[Row], row_id: int) -> Row:
+    return versioning.get_row(session, model, row_id, label=_LABEL[_ENTITY[model]])
+
+
+def _values(changes: SQLModel | Mapping[str, Any], editable: type[SQLModel]) -> dict[str, Any]:
+    """The fields to set; only the fields of the *editable* Update model are accepted."""
+    values = changes.model_dump(exclude_unset=True) if isinstance(changes, SQLModel) else changes
+    if not values:
+        raise ParameterError("nothing to change", fix="Change at least one field.")
+    unknown = sorted(set(values) - set(editable.model_fields))
+    if unknown:
+        raise ParameterError(
+            f"cannot change {', '.join(unknown)}",
+            fix="Change only: " + ", ".join(editable.model_fields) + ".",
+        )
+    return dict(values)
+
+
+def _update(
+    session: Session, model: type[Row], row_id: int, seen_version: int, values: dict[str, Any]
+) -> Row:
+    entity = _ENTITY[model]
+    return versioning.versioned_update(
+        session,
+        model,
+        row_id,
+        seen_version=seen_version,
+        values=values,
+        entity=entity,
+        label=_LABEL[entity],
+    )
+
+
+def _set_archived(
+    session: Session, model: type[Row], row_id: int, seen_version: int | None, archived: bool
+) -> Row:
+    seen = _get(session, model, row_id).version if seen_version is None else seen_version
+    return _update(session, model, row_id, seen, {"archived": archived})
+
+
+def _require_archived(session: Session, model: type[Row], row_id: int) -> Row:
+    row = _get(session, model, row_id)
+    if not row.archived:
+        label = _LABEL[_ENTITY[model]]
+        raise ParameterError(
+            f"{label} {row_id} is not archived, so it cannot be deleted",
+            fix=f"Archive the {label} first; only archived items can be deleted.",
+        )
+    return row
+
+
+def _delete_key_result_rows(session: Session, key_result_id: int) -> None:
+    session.execute(sa.delete(CheckIn).where(col(CheckIn.key_result_id) == key_result_id))
+    versioning.delete_edit_log(session=session, entity="key_result", entity_id=key_result_id)
+    session.execute(sa.delete(KeyResult).where(col(KeyResult.id) == key_result_id))
+
+
+def _check_parent(session: Session, objective_id: int, parent_id: int | None) -> None:
+    """Refuse a parent that is the objective itself or one of its descendants (a cycle)."""
+    seen: set[int] = set()
+    while parent_id is not None and parent_id not in seen:
+        if parent_id == objective_id:
+            raise ParameterError(
+                "an objective cannot be aligned under itself or one of its children",
+                where="parent objective",
+                fix="Pick a parent higher up in the alignment tree.",
+            )
+        seen.add(parent_id)
+        parent_id = _get(session, Objective, parent_id).parent_id
+
+
+_BINDING_FIELDS = ("binding_dataset", "binding_metric", "binding_params")
+
+
+def _blank_binding_is_none(source: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
+    """Blank binding fields are stored as NULL (no binding), so "" and None cannot differ."""
+    values = source.model_dump() if isinstance(source, SQLModel) else source
+    return {k: None for k in _BINDING_FIELDS if k in values and not (values[k] or "").strip()}
+
+
+def _check_params(params: str | None) -> None:
+    if params is None or not params.strip():
+        return
+    try:
+        parsed = json.loads(params)
+    except json.JSONDecodeError as error:
+        raise ParameterError(
+            f"metric parameters are not valid JSON ({error.msg})",
+            where="binding params",
+            fix='Write a JSON object such as {"offset": 1}.',
+        ) from None
+    if not isinstance(parsed, dict):
+        raise ParameterError("metric parameters must be a JSON object", where="binding params")

@@ -1,0 +1,1 @@
+"""The roadmap-critique page's items and sessions."""

@@ -1,0 +1,1 @@
+"""The OKR page's views and forms."""

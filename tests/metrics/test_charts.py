@@ -1,0 +1,303 @@
+"""Every build_*_chart checked through its Vega-Lite spec: fields, encodings, titles, formats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from prodops.errors import ParameterError
+from prodops.metrics import charts
+
+UTC = "UTC"
+
+
+def _week(day: str) -> pd.Timestamp:
+    return pd.Timestamp(day, tz=UTC)
+
+
+def retention_frame() -> pd.DataFrame:
+    """Two weekly cohorts, 3 offsets; the second cohort's offset 2 is unobservable."""
+    return pd.DataFrame(
+        {
+            "breakdown": [None] * 6,
+            "cohort": [_week("2024-01-01")] * 3 + [_week("2024-01-08")] * 3,
+            "size": [4, 4, 4, 2, 2, 2],
+            "offset": [0, 1, 2, 0, 1, 2],
+            "count": pd.array([4, 2, 1, 2, 1, None], dtype="Int64"),
+            "rate": pd.array([1.0, 0.5, 0.25, 1.0, 0.5, None], dtype="Float64"),
+        }
+    )
+
+
+def layer_specs(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(spec["layer"])
+
+
+def dataset(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    (rows,) = spec["datasets"].values()
+    return list(rows)
+
+
+def tooltip_fields(enc: dict[str, Any]) -> list[str]:
+    return [t["field"] for t in enc["tooltip"]]
+
+
+# --- retention -----------------------------------------------------------------------------------
+
+
+def test_retention_heatmap_frame_has_a_size_row_per_cohort_and_keeps_blank_cells_null() -> None:
+    data = charts.retention_heatmap_frame(retention_frame(), period="week")
+    sizes = data[data["column"] == "size"]
+    assert sizes[["cohort_label", "size"]].values.tolist() == [["2024-01-01", 4], ["2024-01-08", 2]]
+    cell = data[(data["cohort_label"] == "2024-01-08") & (data["column"] == "Week 2")]
+    assert len(cell) == 1 and pd.isna(cell["rate"].iloc[0])
+    assert sorted(set(data["column"])) == ["Week 0", "Week 1", "Week 2", "size"]
+
+
+def test_retention_heatmap_spec_percent_cells_sizes_beside_rows_and_blank_unobservable() -> None:
+    spec = charts.build_retention_heatmap_chart(retention_frame(), period="week").to_dict()
+    rect, text, sizes = layer_specs(spec)
+    assert spec["title"] == "Retention by cohort"
+    assert rect["mark"]["type"] == "rect"
+    # unobservable cells are filtered out, so nothing is drawn there (blank, not 0 %)
+    assert {"filter": "datum.column != 'size' && isValid(datum.rate)"} in rect["transform"]
+    color = rect["encoding"]["color"]
+    assert color["field"] == "rate" and color["legend"]["format"] == ".0%"
+    assert color["scale"]["scheme"] == "viridis"
+    # colour domain tops at the best offset >= 1 (50 %) so later cells are not all dark
+    assert color["scale"]["domain"] == [0, 0.5] and color["scale"]["clamp"] is True
+    assert text["encoding"]["text"] == {"field": "rate", "format": ".0%", "type": "quantitative"}
+    assert sizes["encoding"]["text"]["field"] == "size"
+    assert sizes["mark"]["color"] == charts.NEUTRAL_TEXT  # readable in light and dark themes
+    assert {"filter": "datum.column == 'size'"} in sizes["transform"]
+    x = spec["encoding"]["x"] if "encoding" in spec else rect["encoding"]["x"]
+    assert x["sort"] == ["size", "Week 0", "Week 1", "Week 2"]
+    assert x["title"] == "Weeks since the start event"
+    assert "'Users'" in x["axis"]["labelExpr"]
+    assert tooltip_fields(rect["encoding"]) == ["cohort_label", "column", "rate", "count", "size"]
+    assert rect["encoding"]["tooltip"][2]["format"] == ".1%"
+    rows = dataset(spec)
+    blank = [r for r in rows if r["cohort_label"] == "2024-01-08" and r["column"] == "Week 2"]
+    assert blank[0]["rate"] is None
+
+
+def test_retention_heatmap_labels_monthly_cohorts_and_multi_period_columns() -> None:
+    frame = retention_frame().assign(cohort=[_week("2024-01-01")] * 3 + [_week("2024-02-01")] * 3)
+    data = charts.retention_heatmap_frame(frame, period="month", period_count=2)
+    assert set(data["cohort_label"]) == {"2024-01", "2024-02"}
+    assert "Period 1" in set(data["column"])
+    spec = charts.build_retention_heatmap_chart(frame, period="day", period_count=30).to_dict()
+    assert spec["layer"][0]["encoding"]["x"]["title"] == "30-day periods since the start event"
+
+
+def test_retention_curves_one_line_per_cohort_and_a_weighted_average() -> None:
+    average = pd.DataFrame({"breakdown": [None] * 3, "offset": [0, 1, 2], "rate": [1.0, 0.5, 0.25]})
+    spec = charts.build_retention_curves_chart(retention_frame(), average, period="week").to_dict()
+    cohorts, avg = layer_specs(spec)
+    assert spec["title"]["text"] == "Retention curves"
+    assert cohorts["encoding"]["color"]["field"] == "series"
+    assert cohorts["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert avg["mark"]["strokeWidth"] == 4
+    rows = dataset(spec)
+    assert [r["rate"] for r in rows if r["series"] == "Weighted average"] == [1.0, 0.5, 0.25]
+    # the unobservable cell is dropped from the curve rather than drawn as 0
+    assert len([r for r in rows if r["series"] == "2024-01-08"]) == 2
+
+
+def test_revenue_retention_heatmap_shows_starting_mrr_beside_rows() -> None:
+    frame = pd.DataFrame(
+        {
+            "cohort": [_week("2024-01-01")] * 2,
+            "offset": [0, 1],
+            "customers": [2, 1],
+            "mrr": [100.0, 110.0],
+            "cohort_customers": [2, 2],
+            "cohort_mrr": [100.0, 100.0],
+            "revenue_retention": [1.0, 1.1],
+            "logo_retention": [1.0, 0.5],
+        }
+    )
+    spec = charts.build_revenue_retention_heatmap_chart(frame).to_dict()
+    rect, _text, sizes = layer_specs(spec)
+    assert rect["encoding"]["color"]["title"] == "MRR retained"
+    assert sizes["encoding"]["text"]["format"] == ",.0f"
+    assert [r["rate"] for r in dataset(spec) if r["column"] == "Month 1"] == [1.1]
+
+
+# --- engagement ----------------------------------------------------------------------------------
+
+
+def test_active_users_chart_has_one_line_per_window_in_order() -> None:
+    days = pd.date_range("2024-01-01", periods=3, tz=UTC)
+    frame = charts.active_users_frame(
+        {
+            "DAU": pd.DataFrame({"date": days, "users": [1, 2, 3]}),
+            "WAU": pd.DataFrame({"date": days, "users": [3, 4, 5]}),
+        }
+    )
+    spec = charts.build_active_users_chart(frame).to_dict()
+    enc = spec["encoding"]
+    assert enc["x"]["type"] == "temporal" and enc["x"]["scale"]["type"] == "utc"
+    assert enc["y"]["axis"]["format"] == ",d" and enc["y"]["title"] == "Active users"
+    assert enc["color"]["sort"] == ["DAU", "WAU"]
+    assert tooltip_fields(enc) == ["date", "series", "users"]
+    assert dataset(spec)[0] == {"date": "2024-01-01", "series": "DAU", "users": 1}
+
+
+def test_dau_mau_chart_is_a_percent_line() -> None:
+    frame = pd.DataFrame(
+        {"date": pd.date_range("2024-01-01", periods=2, tz=UTC), "dau": [1, 2], "mau": [4, 4]}
+    ).assign(ratio=[0.25, 0.5])
+    spec = charts.build_dau_mau_chart(frame).to_dict()
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert spec["mark"]["type"] == "line"
+    assert [r["ratio"] for r in dataset(spec)] == [0.25, 0.5]
+
+
+def test_stickiness_histogram_shares_and_title_name_the_total_buckets() -> None:
+    frame = pd.DataFrame({"active_periods": [1, 2, 3], "users": [6, 3, 1], "buckets_total": 7})
+    spec = charts.build_stickiness_chart(frame, period="day").to_dict()
+    assert spec["encoding"]["x"]["title"] == "Active in exactly n days (of 7)"
+    assert [r["share"] for r in dataset(spec)] == pytest.approx([0.6, 0.3, 0.1])
+    assert spec["encoding"]["tooltip"][2]["format"] == ".1%"
+    cumulative = charts.build_stickiness_chart(
+        frame.assign(users=[10, 4, 1]), cumulative=True
+    ).to_dict()
+    assert "at least" in cumulative["encoding"]["x"]["title"]
+    assert [r["share"] for r in dataset(cumulative)] == pytest.approx([1.0, 0.4, 0.1])
+
+
+def test_lifecycle_draws_dormant_below_zero_with_fixed_colours() -> None:
+    frame = pd.DataFrame(
+        {
+            "start": [_week("2024-01-01"), _week("2024-01-08")],
+            "new": [5, 2],
+            "returning": [0, 3],
+            "resurrecting": [0, 1],
+            "dormant": [0, 2],
+            "pulse_ratio": [None, 1.5],
+        }
+    )
+    spec = charts.build_lifecycle_chart(frame, period="week").to_dict()
+    rows = dataset(spec)
+    dormant = [r["users"] for r in rows if r["status"] == "dormant"]
+    assert dormant == [0, -2]
+    colour = spec["encoding"]["color"]["scale"]
+    assert colour["domain"] == ["new", "returning", "resurrecting", "dormant"]
+    assert spec["encoding"]["y"]["aggregate"] == "sum"
+    assert "pulse_ratio" in tooltip_fields(spec["encoding"])
+    pulse = charts.build_pulse_chart(frame, period="week").to_dict()
+    assert pulse["encoding"]["y"]["field"] == "pulse_ratio"
+    assert pulse["encoding"]["y"]["scale"] == {"zero": False}
+
+
+# --- churn and revenue ---------------------------------------------------------------------------
+
+
+def revenue_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "period": [_week("2024-01-01"), _week("2024-02-01")],
+            "mrr_start": [100.0, 120.0],
+            "new": [30.0, 10.0],
+            "expansion": [10.0, 0.0],
+            "contraction": [5.0, 0.0],
+            "churn": [15.0, 20.0],
+            "reactivation": [0.0, 0.0],
+            "mrr_end": [120.0, 110.0],
+            "customers_start": [10, 11],
+            "customers_end": [11, 10],
+            "customers_churned": [1, 2],
+            "logo_churn_rate": [0.1, 2 / 11],
+            "gross_mrr_churn_rate": [0.2, 20 / 120],
+            "net_mrr_churn_rate": [0.1, 20 / 120],
+            "grr": [0.8, 100 / 120],
+            "nrr": [0.9, 100 / 120],
+            "quick_ratio": [2.0, 0.5],
+            "arpa": [120 / 11, 11.0],
+            "ltv": [None, None],
+        }
+    )
+
+
+def test_churn_chart_percent_axis_and_counts_in_tooltip() -> None:
+    frame = pd.DataFrame(
+        {
+            "period": [_week("2024-01-01"), _week("2024-02-01")],
+            "active_start": [0, 10],
+            "churned": [0, 3],
+            "churn_rate": pd.array([None, 0.3], dtype="Float64"),
+        }
+    )
+    spec = charts.build_churn_chart(frame, period="month").to_dict()
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert tooltip_fields(spec["encoding"]) == ["period", "churn_rate", "churned", "active_start"]
+    assert dataset(spec) == [
+        {"period": "2024-01", "active_start": 0, "churned": 0, "churn_rate": None},
+        {"period": "2024-02", "active_start": 10, "churned": 3, "churn_rate": 0.3},
+    ]
+
+
+def test_mrr_chart_and_movements_contraction_and_churn_below_zero() -> None:
+    mrr = charts.build_mrr_chart(revenue_frame()).to_dict()
+    assert mrr["encoding"]["y"]["field"] == "mrr_end"
+    assert mrr["encoding"]["y"]["axis"]["format"] == ",.0f"
+    moves = charts.build_mrr_movements_chart(revenue_frame()).to_dict()
+    rows = {(r["period"], r["movement"]): r["mrr"] for r in dataset(moves)}
+    assert rows[("2024-01", "churn")] == -15.0
+    assert rows[("2024-01", "contraction")] == -5.0
+    assert rows[("2024-01", "new")] == 30.0
+    # the movements of a period reconcile MRR start to end: 100 + 30 + 10 - 5 - 15 = 120
+    assert 100 + sum(v for (p, _), v in rows.items() if p == "2024-01") == 120
+    assert moves["encoding"]["color"]["scale"]["domain"][-1] == "churn"
+
+
+def test_rate_charts_are_percent_lines_and_nrr_has_a_100_percent_rule() -> None:
+    churn = charts.build_revenue_churn_chart(revenue_frame()).to_dict()
+    assert churn["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert {r["metric"] for r in dataset(churn)} == {
+        "Logo churn",
+        "Gross MRR churn",
+        "Net MRR churn",
+    }
+    nrr = charts.build_nrr_grr_chart(revenue_frame()).to_dict()
+    lines, rule = nrr["layer"]
+    assert lines["encoding"]["color"]["sort"] == ["NRR", "GRR"]
+    assert lines["encoding"]["y"]["scale"] == {"zero": False}  # 97 % vs 100 % stays visible
+    assert rule["mark"]["type"] == "rule"
+
+
+# --- shared behaviour ----------------------------------------------------------------------------
+
+
+def test_labels_use_the_analysis_time_zone_not_utc() -> None:
+    # 2024-01-01 00:00 in New York is 05:00 UTC: the label must still say Jan 1.
+    stamps = pd.Series([pd.Timestamp("2024-01-01", tz="America/New_York")])
+    assert charts.time_labels(stamps, "day").tolist() == ["2024-01-01"]
+    assert charts.time_labels(stamps, "hour").tolist() == ["2024-01-01 00:00"]
+
+
+def test_a_frame_too_big_to_draw_is_refused_with_a_fix() -> None:
+    days = pd.date_range("2000-01-01", periods=charts.MAX_CHART_ROWS + 1, tz=UTC)
+    frame = pd.DataFrame({"date": days, "dau": 1, "mau": 1, "ratio": 1.0})
+    with pytest.raises(ParameterError, match="longer period"):
+        charts.build_dau_mau_chart(frame)
+
+
+def test_a_frame_missing_a_column_is_a_clear_error() -> None:
+    with pytest.raises(ParameterError, match="churn_rate"):
+        charts.build_churn_chart(pd.DataFrame({"period": [], "active_start": [], "churned": []}))
+
+
+def test_empty_frames_still_make_valid_specs() -> None:
+    empty = retention_frame().iloc[0:0]
+    spec = charts.build_retention_heatmap_chart(empty).to_dict()
+    assert dataset(spec) == []
+    assert isinstance(charts.build_churn_chart(empty_churn()), alt.Chart)
+
+
+def empty_churn() -> pd.DataFrame:
+    return pd.DataFrame({"period": [], "active_start": [], "churned": [], "churn_rate": []})
