@@ -4,14 +4,12 @@ import streamlit as st
 
 from prodops.ui import cache, nav, render, state
 
-st.set_page_config(page_title="Home · ProdOps", layout="wide")
-nav.render_sidebar()
-
-st.title("ProdOps")
-st.markdown(
-    "ProdOps turns an events or subscriptions export into trustworthy retention, engagement,"
-    " churn and revenue numbers in seconds. Product-ops teams run their OKR check-ins, roadmap"
-    " critiques and business reviews on the same data."
+nav.setup_page(
+    "ProdOps",
+    tab="Home",
+    caption="ProdOps turns an events or subscriptions export into trustworthy retention,"
+    " engagement, churn and revenue numbers in seconds. Product-ops teams run their OKR"
+    " check-ins, roadmap critiques and business reviews on the same data.",
 )
 
 datasets = cache.list_datasets()

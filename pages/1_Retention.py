@@ -4,11 +4,9 @@ import streamlit as st
 
 from prodops import metrics
 from prodops.metrics import charts
-from prodops.ui import cache, nav, render, state
+from prodops.ui import cache, controls, nav, render, state
 
-st.set_page_config(page_title="Retention · ProdOps", layout="wide")
-nav.render_sidebar()
-st.title("Retention")
+nav.setup_page("Retention")
 
 info = state.dataset_picker(cache.list_datasets(), prefer_kind="events")
 if info is None:
@@ -20,13 +18,13 @@ if info.kind != "events":
 
 with render.errors():
     counts = cache.load_metric(info, "event_counts")
-    params = state.retention_controls(info, counts, cache.filter_options(info))
-    frame = cache.load_metric(info, "retention", **params)
+    params = controls.retention_controls(info, counts, cache.filter_options(info))
+    frame = cache.load_metric(info, "retention", **params.as_kwargs())
 
-how = "cumulative" if params["cumulative"] else "min_occurrences"
+how = "cumulative" if params.cumulative else "min_occurrences"
 st.caption(
     "**What is counted.** Rows are cohorts: "
-    + render.definition_lines(metrics.retention, "cohort", params["cohort"])
+    + render.definition_lines(metrics.retention, "cohort", params.cohort)
     + " Cell k is the share of the cohort that came back k periods later. "
     + render.doc_param(metrics.retention, how)
     + " Blank cells lie after the end of the range: they cannot be observed yet."
@@ -38,25 +36,25 @@ if frame.empty or int(frame.drop_duplicates(["breakdown", "cohort"])["size"].sum
     )
     st.stop()
 
-part, value = render.pick_breakdown(frame, params["breakdown"])
+part, value = render.pick_breakdown(frame, params.breakdown)
 average = metrics.retention_average(part)
-view = {"period": params["period"], "period_count": params["period_count"]}
+period, every = params.period, params.period_count
 name = render.stem(info, "retention" + (f"_{value}" if value else ""))
-key = render.view_key(info, params, {"value": value})
+key = render.view_key(info, params.as_kwargs(), {"value": value})
 render.chart(
-    lambda: charts.build_retention_heatmap_chart(part, **view),
+    lambda: charts.build_retention_heatmap_chart(part, period=period, period_count=every),
     frame=part,
     key="heatmap",
     stem=f"{name}_heatmap",
     view=key,
 )
 render.chart(
-    lambda: charts.build_retention_curves_chart(part, average, **view),
+    lambda: charts.build_retention_curves_chart(part, average, period=period, period_count=every),
     frame=average,
     key="curves",
     stem=f"{name}_curves",
     view=key,
 )
 st.subheader("Table")
-table = charts.retention_table(part, **view)
+table = charts.retention_table(part, period=period, period_count=every)
 render.table(table, key="table", stem=f"{name}_table", percent=list(table.columns[2:]))

@@ -2,12 +2,10 @@
 
 import streamlit as st
 
-from prodops.metrics import charts
-from prodops.ui import cache, nav, render, state
+from prodops.metrics import engagement_charts
+from prodops.ui import cache, controls, nav, render, state
 
-st.set_page_config(page_title="Engagement · ProdOps", layout="wide")
-nav.render_sidebar()
-st.title("Engagement")
+nav.setup_page("Engagement")
 
 info = state.dataset_picker(cache.list_datasets(), prefer_kind="events")
 if info is None:
@@ -19,7 +17,8 @@ if info.kind != "events":
 
 with render.errors():
     counts = cache.load_metric(info, "event_counts")
-    params = state.engagement_controls(info, counts, cache.filter_options(info))
+    shared = controls.engagement_controls(info, counts, cache.filter_options(info))
+    params = shared.as_kwargs()
     windows = {
         n: cache.load_metric(info, "active_users", window_days=d, **params)
         for n, d in (("DAU", 1), ("WAU", 7), ("MAU", 30))
@@ -33,16 +32,16 @@ if sum(int(w["users"].sum()) for w in windows.values()) == 0:
 
 name = render.stem(info, "engagement")
 key = render.view_key(info, params)
-active = charts.active_users_frame(windows)
+active = engagement_charts.active_users_frame(windows)
 render.chart(
-    lambda: charts.build_active_users_chart(active),
+    lambda: engagement_charts.build_active_users_chart(active),
     frame=active,
     key="active",
     stem=f"{name}_active_users",
     view=key,
 )
 render.chart(
-    lambda: charts.build_dau_mau_chart(ratio),
+    lambda: engagement_charts.build_dau_mau_chart(ratio),
     frame=ratio,
     key="dau_mau",
     stem=f"{name}_dau_mau",
@@ -50,33 +49,34 @@ render.chart(
 )
 
 st.subheader("Stickiness")
-sticky_params = state.stickiness_controls()
+sticky_params = controls.stickiness_controls()
 with render.errors():
-    sticky = cache.load_metric(info, "stickiness", **params, **sticky_params)
-view = {"period": sticky_params["period"], "cumulative": sticky_params["cumulative"]}
+    sticky = cache.load_metric(info, "stickiness", **params, **sticky_params.as_kwargs())
 render.chart(
-    lambda: charts.build_stickiness_chart(sticky, **view),
+    lambda: engagement_charts.build_stickiness_chart(
+        sticky, period=sticky_params.period, cumulative=sticky_params.cumulative
+    ),
     frame=sticky,
     key="stickiness",
     stem=f"{name}_stickiness",
-    view=render.view_key(info, params, sticky_params),
+    view=render.view_key(info, params, sticky_params.as_kwargs()),
 )
 
 st.subheader("Lifecycle")
-life_params = state.lifecycle_controls()
+life_params = controls.lifecycle_controls()
 with render.errors():
-    life = cache.load_metric(info, "lifecycle", **params, **life_params)
+    life = cache.load_metric(info, "lifecycle", **params, **life_params.as_kwargs())
 render.lifecycle_summary(life)
-life_key = render.view_key(info, params, life_params)
+life_key = render.view_key(info, params, life_params.as_kwargs())
 render.chart(
-    lambda: charts.build_lifecycle_chart(life, period=life_params["period"]),
+    lambda: engagement_charts.build_lifecycle_chart(life, period=life_params.period),
     frame=life,
     key="lifecycle",
     stem=f"{name}_lifecycle",
     view=life_key,
 )
 render.chart(
-    lambda: charts.build_pulse_chart(life, period=life_params["period"]),
+    lambda: engagement_charts.build_pulse_chart(life, period=life_params.period),
     frame=life,
     key="pulse",
     stem=f"{name}_pulse",

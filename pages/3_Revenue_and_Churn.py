@@ -4,12 +4,10 @@ from functools import partial
 
 import streamlit as st
 
-from prodops.metrics import charts
-from prodops.ui import cache, nav, render, state
+from prodops.metrics import engagement_charts, revenue_charts
+from prodops.ui import cache, controls, nav, render, state
 
-st.set_page_config(page_title="Revenue & Churn · ProdOps", layout="wide")
-nav.render_sidebar()
-st.title("Revenue & Churn")
+nav.setup_page("Revenue & Churn")
 
 info = state.dataset_picker(cache.list_datasets(), prefer_kind="subscriptions")
 if info is None:
@@ -23,8 +21,8 @@ if info.kind == "events":
         " end, MRR): pick one above or import one on the Data page."
     )
     with render.errors():
-        params = state.churn_controls(info, cache.load_metric(info, "event_counts"))
-        churn = cache.load_metric(info, "churn", **params)
+        choice = controls.churn_controls(info, cache.load_metric(info, "event_counts"))
+        churn = cache.load_metric(info, "churn", **choice.as_kwargs())
     if churn["active_start"].sum() == 0:
         render.empty(
             "No user was active in this range. Widen the date range or pick another event."
@@ -32,33 +30,33 @@ if info.kind == "events":
         st.stop()
     name = render.stem(info, "churn")
     render.chart(
-        lambda: charts.build_churn_chart(churn, period=params["period"]),
+        lambda: engagement_charts.build_churn_chart(churn, period=choice.period),
         frame=churn,
         key="churn",
         stem=name,
-        view=render.view_key(info, params),
+        view=render.view_key(info, choice.as_kwargs()),
     )
     render.table(churn, key="churn_table", stem=f"{name}_table", percent=["churn_rate"])
     st.stop()
 
 with render.errors():
-    params = state.revenue_controls(info)
-    revenue = cache.load_metric(info, "revenue", **params)
-    cohorts = cache.load_metric(info, "revenue_cohorts", **params)
+    params = controls.revenue_controls(info)
+    revenue = cache.load_metric(info, "revenue", **params.as_kwargs())
+    cohorts = cache.load_metric(info, "revenue_cohorts", **params.as_kwargs())
 if revenue.empty or revenue["customers_start"].sum() + revenue["customers_end"].sum() == 0:
     render.empty("No subscription was active in this range. Widen the date range.")
     st.stop()
 
-view = {"period": params["period"]}
+view = {"period": params.period}
 render.revenue_tiles(revenue, cache.revenue_formulas(), as_of=info.time_max, **view)
 name = render.stem(info, "revenue")
-key = render.view_key(info, params)
+key = render.view_key(info, params.as_kwargs())
 left, right = st.columns(2)
 for column, build, chart_key, suffix in (
-    (left, charts.build_mrr_chart, "mrr", "mrr"),
-    (left, charts.build_revenue_churn_chart, "rates", "churn"),
-    (right, charts.build_mrr_movements_chart, "moves", "movements"),
-    (right, charts.build_nrr_grr_chart, "nrr", "nrr_grr"),
+    (left, revenue_charts.build_mrr_chart, "mrr", "mrr"),
+    (left, revenue_charts.build_revenue_churn_chart, "rates", "churn"),
+    (right, revenue_charts.build_mrr_movements_chart, "moves", "movements"),
+    (right, revenue_charts.build_nrr_grr_chart, "nrr", "nrr_grr"),
 ):
     with column:
         render.chart(
@@ -69,7 +67,7 @@ for column, build, chart_key, suffix in (
             view=key,
         )
 render.chart(
-    lambda: charts.build_revenue_retention_heatmap_chart(cohorts, **view),
+    lambda: revenue_charts.build_revenue_retention_heatmap_chart(cohorts, **view),
     frame=cohorts,
     key="cohorts",
     stem=f"{name}_cohorts",

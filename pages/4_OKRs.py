@@ -4,15 +4,13 @@ import streamlit as st
 
 from prodops import okr
 from prodops.ui import session as common
-from prodops.ui.nav import render_sidebar
+from prodops.ui.nav import setup_page
 from prodops.ui.okr import forms, views
 
-st.set_page_config(page_title="OKRs · ProdOps", layout="wide")
-render_sidebar()
-st.title("OKRs")
-st.caption(
-    "Objectives and key results of a period: weekly check-ins with confidence, status by pace, "
-    "key results that update themselves from a metric.",
+setup_page(
+    "OKRs",
+    caption="Objectives and key results of a period: weekly check-ins with confidence, status by"
+    " pace, key results that update themselves from a metric.",
     help=okr.STATUS_HELP,
 )
 engine = common.store_engine()

@@ -4,14 +4,13 @@ import streamlit as st
 
 from prodops.ui import session as common
 from prodops.ui.critique import items, sessions
-from prodops.ui.nav import render_sidebar
+from prodops.ui.nav import setup_page
 
-st.set_page_config(page_title="Roadmap critique · ProdOps", layout="wide")
-render_sidebar()
-st.title("Roadmap critique")
-st.caption(
-    "Score each roadmap item against a rubric with several reviewers (each sees the others' "
-    "scores only after submitting), flag weak items, record decisions, export the summary."
+setup_page(
+    "Roadmap critique",
+    caption="Score each roadmap item against a rubric with several reviewers (each sees the"
+    " others' scores only after submitting), flag weak items, record decisions, export the"
+    " summary.",
 )
 engine = common.store_engine()
 with st.container():  # fixed slots: what follows keeps its place whether or not these draw

@@ -8,13 +8,11 @@ from prodops.ui.data.catalog import render_catalog
 from prodops.ui.data.connect import render_connect
 from prodops.ui.data.upload import render_upload
 
-st.set_page_config(page_title="Data · ProdOps", layout="wide")
-nav.render_sidebar()
-
-st.title("Data")
-st.caption(
-    "Upload an events or subscriptions export (PostHog, Mixpanel, Amplitude, Segment, Stripe, "
-    "dbt or any CSV), check what was guessed, correct the mapping, and save it as a dataset."
+nav.setup_page(
+    "Data",
+    caption="Upload an events or subscriptions export (PostHog, Mixpanel, Amplitude, Segment,"
+    " Stripe, dbt or any CSV), check what was guessed, correct the mapping, and save it as a"
+    " dataset.",
 )
 catalog = cache.get_catalog()
 

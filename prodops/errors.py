@@ -22,6 +22,18 @@ class ProdOpsError(Exception):
         Where it is (a file name, "row 12, column 'mrr'", a dataset name).
     fix : str, optional
         What would fix it ("pick the user column in the mapping").
+
+    Examples
+    --------
+    The message is one line: where, what, then the fix.
+
+    >>> error = ProdOpsError(
+    ...     "column 'usr' not found", where="events.csv", fix="Pick the user column."
+    ... )
+    >>> str(error)
+    "events.csv: column 'usr' not found. Pick the user column."
+    >>> error.what, error.where
+    ("column 'usr' not found", 'events.csv')
     """
 
     def __init__(self, what: str, *, where: str | None = None, fix: str | None = None) -> None:

@@ -28,5 +28,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_safe_csv(frame: pd.DataFrame) -> str:
-    """Return *frame* as CSV text with formula cells neutralised (for downloads)."""
+    """Return *frame* as CSV text with formula cells neutralised (for downloads).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(to_safe_csv(pd.DataFrame({"name": ["=SUM(A1)", "Ann"], "n": [1, 2]})), end="")
+    name,n
+    '=SUM(A1),1
+    Ann,2
+    """
     return neutralise_formulas(frame).to_csv(index=False)

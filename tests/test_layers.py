@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -54,3 +55,78 @@ def test_as_table_reads_a_column_of_only_missing_values_as_text() -> None:
     table = as_table(pd.DataFrame({"user_id": ["a", "b"], "plan": [None, None]}))
     assert str(table.schema()["plan"]).startswith("string")
     assert table.count().execute() == 2
+
+
+# --- Import rules, read from the source (function-level imports included) -------------------------
+
+FEATURES = ("metrics", "okr", "critique", "qbr", "research")
+SHELLS = ("ui", "cli")  # may use any part of the core
+
+
+def _imports(path: Path) -> list[str]:
+    """Every module *path* imports (`from a.b import c` gives `a.b`; `import a.b` gives it)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+    return found
+
+
+def _modules() -> list[tuple[tuple[str, ...], list[str]]]:
+    return [
+        (p.relative_to(ROOT / "prodops").parts, _imports(p))
+        for p in sorted((ROOT / "prodops").rglob("*.py"))
+    ]
+
+
+def _area(parts: tuple[str, ...]) -> str:
+    return parts[0].removesuffix(".py") if parts else ""
+
+
+def test_only_prodops_ui_imports_streamlit() -> None:
+    offenders = [
+        "/".join(parts)
+        for parts, imported in _modules()
+        if _area(parts) != "ui" and any(m.split(".")[0] == "streamlit" for m in imported)
+    ]
+    assert offenders == []
+
+
+def test_nothing_below_the_shells_imports_them() -> None:
+    offenders = [
+        ("/".join(parts), m)
+        for parts, imported in _modules()
+        for m in imported
+        if _area(parts) not in (*SHELLS, "__main__")
+        and m.split(".")[:2] in (["prodops", "ui"], ["prodops", "cli"])
+    ]
+    assert offenders == []
+
+
+def test_the_store_imports_no_feature() -> None:
+    # migrations/env.py is the schema's composition root: it registers every feature's tables.
+    offenders = [
+        ("/".join(parts), m)
+        for parts, imported in _modules()
+        if _area(parts) == "store" and "migrations" not in parts
+        for m in imported
+        if m.split(".")[:2][-1] in FEATURES and m.startswith("prodops.")
+    ]
+    assert offenders == []
+
+
+def test_features_use_each_other_only_through_their_package() -> None:
+    offenders = [
+        ("/".join(parts), m)
+        for parts, imported in _modules()
+        if _area(parts) in FEATURES
+        for m in imported
+        if m.startswith("prodops.")
+        and len(m.split(".")) > 2
+        and m.split(".")[1] in FEATURES
+        and m.split(".")[1] != _area(parts)
+    ]
+    assert offenders == []

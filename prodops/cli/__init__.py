@@ -2,14 +2,19 @@
 
 Bad input exits with status 2 and one clear line on stderr; never a traceback (DESIGN.md).
 Each command group lives in its own module with a ``register(subparsers)`` function.
+
+The command answers at once: building the parser imports no pandas, Ibis, DuckDB, Altair,
+SQLAlchemy or Streamlit (``tests/cli/test_cli_startup.py``). Command modules import what they
+need inside their handlers; a group whose options need a heavy module to be spelled out adds
+them with :func:`defer`, when the group is chosen on the command line.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from prodops.errors import ProdOpsError
 
@@ -26,8 +31,31 @@ _GROUPS = (
 
 
 class _Parser(argparse.ArgumentParser):
+    _configure: Callable[[argparse.ArgumentParser], None] | None = None
+
     def error(self, message: str) -> NoReturn:  # one clear line, status 2
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        configure, self._configure = self._configure, None
+        if configure is not None:
+            configure(self)
+        return super().parse_known_args(args, namespace)
+
+
+def defer(
+    parser: argparse.ArgumentParser, configure: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """Run ``configure(parser)`` (adding options, sub-commands) only when *parser* parses.
+
+    ``prodops --help`` lists the command from its ``help`` without configuring it.
+    """
+    if isinstance(parser, _Parser):
+        parser._configure = configure
+    else:
+        configure(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:

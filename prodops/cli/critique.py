@@ -14,30 +14,27 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from prodops.cli.output import add_format_option, write_frame, write_json
-from prodops.critique import crud
-from prodops.critique import summary as summaries
-from prodops.critique.report import export_frame, session_csv, session_markdown
-from prodops.critique.roadmap_import import (
-    FIELDS,
-    PRESETS,
-    RoadmapFile,
-    apply_mapping,
-    default_mapping,
-    read_roadmap,
-)
 from prodops.errors import ParameterError
-from prodops.export import neutralise_formulas
-from prodops.store.db import init_store, read_session, write_session
+
+if TYPE_CHECKING:
+    from prodops.critique.roadmap_import import RoadmapFile
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add ``prodops critique`` and its commands to *sub*."""
+    """Add ``prodops critique`` and its commands to *sub* (configured when chosen)."""
+    from prodops.cli import defer
+
     parser = sub.add_parser("critique", help="roadmap critique: import items, export sessions")
+    defer(parser, _add_commands)
+
+
+def _add_commands(parser: argparse.ArgumentParser) -> None:
+    # The presets and fields come from prodops.critique, which imports pandas.
+    from prodops.critique.roadmap_import import FIELDS, PRESETS
+
     commands = parser.add_subparsers(dest="critique_command", required=True)
 
     imp = commands.add_parser("import", help="import a roadmap CSV (re-import updates by key)")
@@ -69,6 +66,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _mapping(args: argparse.Namespace, file: RoadmapFile) -> dict[str, str | None]:
+    from prodops.critique.roadmap_import import FIELDS, default_mapping
+
     mapping = default_mapping(file, args.preset)
     for entry in args.map:
         field, sep, header = entry.partition("=")
@@ -81,6 +80,13 @@ def _mapping(args: argparse.Namespace, file: RoadmapFile) -> dict[str, str | Non
 
 
 def run_import(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from prodops.critique import crud
+    from prodops.critique.roadmap_import import apply_mapping, read_roadmap
+    from prodops.export import neutralise_formulas
+    from prodops.store.db import init_store, write_session
+
     file = read_roadmap(args.file)
     items = apply_mapping(file, _mapping(args, file))
     if args.dry_run:
@@ -101,6 +107,12 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_items(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from prodops.critique import crud
+    from prodops.export import neutralise_formulas
+    from prodops.store.db import init_store, read_session
+
     with read_session(init_store()) as session:
         items = crud.list_items(session=session)
     frame = pd.DataFrame(
@@ -140,6 +152,12 @@ def run_items(args: argparse.Namespace) -> int:
 
 
 def run_sessions(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from prodops.critique import crud, scoring
+    from prodops.export import neutralise_formulas
+    from prodops.store.db import init_store, read_session
+
     with read_session(init_store()) as session:
         rows = [
             {
@@ -150,7 +168,7 @@ def run_sessions(args: argparse.Namespace) -> int:
                 "participants": ", ".join(s.participants),
                 "status": s.status,
                 "reviewers_submitted": len(
-                    crud.submitted_reviewers(session=session, session_id=s.id or 0)
+                    scoring.submitted_reviewers(session=session, session_id=s.id or 0)
                 ),
             }
             for s in crud.list_sessions(session=session)
@@ -175,6 +193,11 @@ def run_sessions(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from prodops.critique import crud
+    from prodops.critique import summary as summaries
+    from prodops.critique.report import export_frame, session_csv, session_markdown
+    from prodops.store.db import init_store, read_session
+
     with read_session(init_store()) as session:
         found = crud.find_session(session=session, ref=args.session)
         summary = summaries.summarise_session(session=session, session_id=found.id or 0)

@@ -6,13 +6,14 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from prodops.cli.output import add_format_option, write_frame, write_json
 from prodops.cli.sources import MAPPING_FLAGS, add_mapping_arguments
 from prodops.data.schema import KINDS, Kind
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -44,7 +45,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def _kind_from_flags(args: argparse.Namespace) -> Kind | None:
     if args.kind:
-        return args.kind
+        result: Kind | None = args.kind
+        return result
     for kind, flags in MAPPING_FLAGS.items():
         if any(getattr(args, flag, None) for flag, _ in flags):
             return kind
@@ -88,6 +90,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 def datasets_frame() -> pd.DataFrame:
     """The catalog as a table: name, kind, rows, entities, time range, source, imported, ..."""
+    import pandas as pd
+
     from prodops.data.catalog import Catalog
 
     infos = Catalog().list()

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from prodops.data import demo
 from prodops.errors import ParameterError
 
 
@@ -34,6 +33,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the demo files asked for and print what was written."""
+    from prodops.data import demo
+
     if args.users is not None and args.rows is not None:
         raise ParameterError("give --users or --rows, not both")
     for name in ("users", "rows"):

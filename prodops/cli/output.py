@@ -1,4 +1,7 @@
-"""Writing command results as a table, CSV or JSON (the formats of the CLI contract)."""
+"""Writing command results as a table, CSV or JSON (the formats of the CLI contract).
+
+numpy and pandas are imported by the writers, not at import: building the parser stays light.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,10 @@ import datetime as _dt
 import json
 import math
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("table", "csv", "json")
 
@@ -21,6 +24,9 @@ def add_format_option(parser: Any) -> None:
 
 def jsonable(value: Any) -> Any:
     """Convert *value* to what ``json`` writes: ISO 8601 timestamps, ``null`` for missing."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -47,6 +53,8 @@ def write_json(obj: Any, out: TextIO | None = None) -> None:
 
 def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO | None = None) -> None:
     """Write *frame* as an aligned text table or as CSV (timestamps in ISO 8601)."""
+    import pandas as pd
+
     out = out or sys.stdout
     shown = frame.copy()
     for col in shown.columns:

@@ -13,9 +13,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING, Any
 
 from prodops.data.schema import (
     CUSTOMER_COL,
@@ -28,6 +26,9 @@ from prodops.data.schema import (
     Kind,
 )
 from prodops.errors import InputError, ParameterError
+
+if TYPE_CHECKING:  # Ibis is imported by the functions that open a source, not at import
+    import ibis.expr.types as ir
 
 # flag -> canonical column, per kind
 MAPPING_FLAGS: dict[Kind, tuple[tuple[str, str], ...]] = {

@@ -1,13 +1,10 @@
-"""Roadmap-critique CRUD: items (import by key), sessions, append-only scores and decisions.
+"""Roadmap-critique CRUD: items (import by key), their key-result links, sessions.
 
 Every function takes a SQLModel ``session`` from :func:`prodops.store.db.write_session` (writes) or
 :func:`prodops.store.db.read_session` (reads) and keyword-only arguments. Edits of items and
 sessions carry the version the person saw (``UPDATE ... WHERE version = :seen``): a stale edit
-raises :class:`prodops.errors.StaleEditError` and writes nothing. Scores, submissions and decisions
-are only ever appended.
-
-Score visibility: a reviewer sees only their own scores of a session until they submit
-(:func:`submit_scores`); from then on they see everyone's (:func:`visible_scores`).
+raises :class:`prodops.errors.StaleEditError` and writes nothing (:mod:`prodops.store.versioning`).
+Scores, submissions and decisions are in :mod:`prodops.critique.scoring` (append-only).
 """
 
 from __future__ import annotations
@@ -24,18 +21,14 @@ from prodops.critique.frameworks import Framework, framework
 from prodops.critique.models import (
     CritiqueSession,
     CritiqueSessionCreate,
-    Decision,
     RoadmapItem,
     RoadmapItemCreate,
     RoadmapItemKeyResult,
     RoadmapItemUpdate,
-    Score,
     SessionItem,
-    Submission,
 )
-from prodops.critique.rules import DECISIONS
 from prodops.errors import NotFoundError, ParameterError, did_you_mean
-from prodops.okr.models import KeyResult
+from prodops.okr import KeyResult
 from prodops.store import versioning
 
 ITEM_FIELDS = ("title", "description", "owner", "team", "target_period", "status", "parent")
@@ -132,7 +125,8 @@ def update_item(
         values["evidence_count"] = len(values["evidence"])
     if not values:
         raise ParameterError("nothing to change", fix="Change at least one field.")
-    return _versioned_update(session, RoadmapItem, item_id, seen_version, values)
+    result: RoadmapItem = _versioned_update(session, RoadmapItem, item_id, seen_version, values)
+    return result
 
 
 def add_evidence(
@@ -152,7 +146,10 @@ def add_evidence(
 def set_archived(
     *, session: Session, item_id: int, seen_version: int, archived: bool = True
 ) -> RoadmapItem:
-    return _versioned_update(session, RoadmapItem, item_id, seen_version, {"archived": archived})
+    result: RoadmapItem = _versioned_update(
+        session, RoadmapItem, item_id, seen_version, {"archived": archived}
+    )
+    return result
 
 
 def link_key_results(*, session: Session, item_id: int, key_result_ids: Iterable[int]) -> list[int]:
@@ -292,191 +289,14 @@ def set_session_status(
     """Close (or reopen) a session; closed sessions accept no scores."""
     if status not in ("open", "closed"):
         raise ParameterError(f"unknown status {status!r}", fix="Use 'open' or 'closed'.")
-    return _versioned_update(session, CritiqueSession, session_id, seen_version, {"status": status})
+    result: CritiqueSession = _versioned_update(
+        session, CritiqueSession, session_id, seen_version, {"status": status}
+    )
+    return result
 
 
 def session_framework(row: CritiqueSession) -> Framework:
     return Framework.from_dict(row.framework)
-
-
-# --- Scores (append-only) -------------------------------------------------------------------------
-
-
-def _check_reviewer(reviewer: str) -> str:
-    name = " ".join((reviewer or "").split())
-    if not name:
-        raise ParameterError("the reviewer has no name", fix="Enter your name first.")
-    return name
-
-
-def _open_session_items(session: Session, session_id: int) -> tuple[CritiqueSession, set[int]]:
-    row = get_session(session=session, session_id=session_id)
-    if row.status != "open":
-        raise ParameterError(f"session {row.name!r} is closed", fix="Reopen it to change scores.")
-    items = {i.id for i in session_items(session=session, session_id=session_id) if i.id}
-    return row, items
-
-
-def save_score(
-    *,
-    session: Session,
-    session_id: int,
-    item_id: int,
-    reviewer: str,
-    values: Mapping[str, Any],
-    comment: str = "",
-) -> Score:
-    """Append a reviewer's scores of one item (the latest counts), checked against the rubric."""
-    row, items = _open_session_items(session, session_id)
-    if item_id not in items:
-        raise NotFoundError(f"item {item_id} is not in session {row.name!r}", fix="Reload.")
-    fw = session_framework(row)
-    checked = fw.check(values)
-    fw.score(checked)  # e.g. RICE effort 0 fails here, before anything is written
-    score = Score(
-        session_id=session_id,
-        item_id=item_id,
-        reviewer=_check_reviewer(reviewer),
-        criterion_scores=checked,
-        comment=comment.strip(),
-    )
-    session.add(score)
-    session.flush()
-    return score
-
-
-def submit_scores(
-    *,
-    session: Session,
-    session_id: int,
-    reviewer: str,
-    scores: Mapping[int, Mapping[str, Any]] | None = None,
-    comments: Mapping[int, str] | None = None,
-) -> Submission:
-    """Save *scores* (item id -> values) and hand in: every item of the session must be scored.
-
-    Submitting twice is allowed (the later scores count); the first submission time is kept.
-    """
-    name = _check_reviewer(reviewer)
-    comments = comments or {}
-    for item_id, values in (scores or {}).items():
-        save_score(
-            session=session,
-            session_id=session_id,
-            item_id=item_id,
-            reviewer=name,
-            values=values,
-            comment=comments.get(item_id, ""),
-        )
-    _, items = _open_session_items(session, session_id)
-    scored = {s.item_id for s in _latest_scores(session, session_id, reviewer=name)}
-    missing = items - scored
-    if missing:
-        titles = [get_item(session=session, item_id=i).title for i in sorted(missing)]
-        raise ParameterError(
-            f"{len(missing)} item(s) not scored yet: {', '.join(titles)}",
-            fix="Score every item, then submit.",
-        )
-    existing = session.exec(
-        select(Submission).where(
-            col(Submission.session_id) == session_id, col(Submission.reviewer) == name
-        )
-    ).first()
-    if existing is not None:
-        return existing
-    submission = Submission(session_id=session_id, reviewer=name)
-    session.add(submission)
-    session.flush()
-    return submission
-
-
-def submitted_reviewers(*, session: Session, session_id: int) -> list[str]:
-    query = (
-        select(Submission.reviewer)
-        .where(col(Submission.session_id) == session_id)
-        .order_by(col(Submission.submitted_at), col(Submission.id))
-    )
-    return list(session.exec(query).all())
-
-
-def _latest_scores(
-    session: Session, session_id: int, *, reviewer: str | None = None
-) -> list[Score]:
-    """The latest score per (item, reviewer), oldest first."""
-    query = select(Score).where(col(Score.session_id) == session_id).order_by(col(Score.id))
-    if reviewer is not None:
-        query = query.where(col(Score.reviewer) == reviewer)
-    latest: dict[tuple[int, str], Score] = {}
-    for score in session.exec(query).all():
-        latest[(score.item_id, score.reviewer)] = score
-    return list(latest.values())
-
-
-def visible_scores(*, session: Session, session_id: int, reviewer: str) -> list[Score]:
-    """The latest scores *reviewer* may see: only their own until they submit, then everyone's."""
-    name = _check_reviewer(reviewer)
-    if name in submitted_reviewers(session=session, session_id=session_id):
-        return _latest_scores(session, session_id)
-    return _latest_scores(session, session_id, reviewer=name)
-
-
-def submitted_scores(*, session: Session, session_id: int) -> list[Score]:
-    """The latest scores of the reviewers who submitted (what the aggregation counts)."""
-    done = set(submitted_reviewers(session=session, session_id=session_id))
-    return [s for s in _latest_scores(session, session_id) if s.reviewer in done]
-
-
-def score_history(*, session: Session, item_id: int) -> list[Score]:
-    """Every score ever given to an item, in every session, oldest first."""
-    query = select(Score).where(col(Score.item_id) == item_id).order_by(col(Score.id))
-    return list(session.exec(query).all())
-
-
-# --- Decisions (append-only) ----------------------------------------------------------------------
-
-
-def record_decision(
-    *,
-    session: Session,
-    session_id: int,
-    item_id: int,
-    decision: str,
-    rationale: str,
-    decided_by: str,
-) -> Decision:
-    """Append a decision on an item (the latest in a session is the current one)."""
-    if decision not in DECISIONS:
-        raise ParameterError(f"unknown decision {decision!r}", fix=f"Use one of {list(DECISIONS)}.")
-    row = get_session(session=session, session_id=session_id)
-    if item_id not in {i.id for i in session_items(session=session, session_id=session_id)}:
-        raise NotFoundError(f"item {item_id} is not in session {row.name!r}", fix="Reload.")
-    if not rationale.strip():
-        raise ParameterError(
-            "a decision needs a rationale", where="rationale", fix="Say why, in a sentence."
-        )
-    entry = Decision(
-        session_id=session_id,
-        item_id=item_id,
-        decision=decision,
-        rationale=rationale.strip(),
-        decided_by=_check_reviewer(decided_by),
-    )
-    session.add(entry)
-    session.flush()
-    return entry
-
-
-def current_decisions(*, session: Session, session_id: int) -> dict[int, Decision]:
-    """Item id -> its latest decision in the session."""
-    query = (
-        select(Decision).where(col(Decision.session_id) == session_id).order_by(col(Decision.id))
-    )
-    return {d.item_id: d for d in session.exec(query).all()}
-
-
-def decision_history(*, session: Session, item_id: int) -> list[Decision]:
-    query = select(Decision).where(col(Decision.item_id) == item_id).order_by(col(Decision.id))
-    return list(session.exec(query).all())
 
 
 # --- Shared machinery -----------------------------------------------------------------------------

@@ -315,7 +315,16 @@ _BUILTIN: dict[str, Framework] = {
 
 
 def framework(kind: str) -> Framework:
-    """Return the built-in framework *kind* (``rubric`` is the default rubric)."""
+    """Return the built-in framework *kind* (``rubric`` is the default rubric).
+
+    Examples
+    --------
+    >>> framework("ice").keys
+    ('impact', 'confidence', 'ease')
+    >>> framework("moscow")
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: unknown framework 'moscow'. Use one of ['rubric', 'rice', ...].
+    """
     try:
         return _BUILTIN[kind]
     except KeyError:
@@ -328,6 +337,15 @@ def custom_rubric(name: str, criteria: Iterable[Criterion]) -> Framework:
     """Return a weighted rubric made of *criteria* (checked: weights >= 0, non-empty scales).
 
     A criterion named ``effort`` / ``confidence`` feeds the "high effort, low confidence" flag.
+
+    Examples
+    --------
+    >>> fw = custom_rubric("Mine", [Criterion("value", "Value"),
+    ...                             Criterion("effort", "Effort", lower_is_better=True)])
+    >>> fw.value_keys, fw.effort_key
+    (('value',), 'effort')
+    >>> fw.score({"value": 5, "effort": 1}), fw.score({"value": 3, "effort": 3})
+    (100.0, 50.0)
     """
     crit = tuple(criteria)
     keys = {c.key for c in crit}
@@ -384,7 +402,15 @@ def rubric_from_rows(rows: Iterable[Mapping[Any, Any]]) -> Framework:
 
 
 def effort_normalised(fw: Framework, values: Mapping[str, float], upper: float | None) -> float:
-    """Effort on 0-1, 1 = the most effort (ICE's ease is inverted)."""
+    """Effort on 0-1, 1 = the most effort (ICE's ease is inverted).
+
+    Examples
+    --------
+    >>> effort_normalised(framework("ice"), {"ease": 10}, None)  # trivial: no effort
+    0.0
+    >>> effort_normalised(framework("rice"), {"effort": 2}, 8)  # unbounded: over the largest effort
+    0.25
+    """
     assert fw.effort_key is not None
     c = fw.criterion(fw.effort_key)
     share = Criterion(c.key, c.label, low=c.low, high=c.high).normalise(values[c.key], upper=upper)

@@ -89,6 +89,7 @@ def aggregate(fw: Framework, scores: Iterable[ReviewerScore]) -> pd.DataFrame:
 
     Examples
     --------
+    >>> from prodops.critique.frameworks import framework
     >>> fw = framework("ice")
     >>> rows = [ReviewerScore("A", "ann", {"impact": 8, "confidence": 5, "ease": 3}),
     ...         ReviewerScore("A", "bob", {"impact": 4, "confidence": 5, "ease": 3})]
@@ -120,7 +121,17 @@ def aggregate(fw: Framework, scores: Iterable[ReviewerScore]) -> pd.DataFrame:
 
 
 def rank(summary: pd.DataFrame) -> pd.DataFrame:
-    """Return *summary* sorted best first with a ``rank`` column (ties share the best rank)."""
+    """Return *summary* sorted best first with a ``rank`` column (ties share the best rank).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> summary = pd.DataFrame({"item": ["a", "b", "c"], "reviewers": [1, 1, 1],
+    ...     "overall_mean": [3.0, 5.0, 3.0], "overall_median": [3.0, 5.0, 3.0],
+    ...     "spread": [0.0] * 3})
+    >>> rank(summary)[["item", "rank"]].to_dict("records")
+    [{'item': 'b', 'rank': 1}, {'item': 'a', 'rank': 2}, {'item': 'c', 'rank': 2}]
+    """
     out = summary.sort_values(
         ["overall_mean", "overall_median", "item"], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)
@@ -164,7 +175,14 @@ def title_similarity(a: str, b: str) -> float:
 def likely_duplicates(
     items: Sequence[ItemFacts], *, threshold: float = DUPLICATE_SIMILARITY
 ) -> dict[str, list[str]]:
-    """Map each item to the other items whose titles are at least *threshold* similar."""
+    """Map each item to the other items whose titles are at least *threshold* similar.
+
+    Examples
+    --------
+    >>> likely_duplicates([ItemFacts("A", "Dark mode"), ItemFacts("B", "Dark mode!"),
+    ...                    ItemFacts("C", "CSV export")])
+    {'A': ['B'], 'B': ['A']}
+    """
     out: dict[str, list[str]] = {}
     for i, a in enumerate(items):
         for b in items[i + 1 :]:
@@ -175,7 +193,16 @@ def likely_duplicates(
 
 
 def is_disagreement(fw: Framework, *, spread: float, median: float) -> bool:
-    """True when reviewers' overall scores are far apart (see the module docstring)."""
+    """True when reviewers' overall scores are far apart (see the module docstring).
+
+    Examples
+    --------
+    >>> from prodops.critique.frameworks import framework
+    >>> is_disagreement(framework("rubric"), spread=30, median=60)  # more than 25 points
+    True
+    >>> is_disagreement(framework("ice"), spread=40, median=90)  # less than 50 % of the median
+    False
+    """
     if fw.bounded:
         return spread > DISAGREEMENT_POINTS
     if median <= 0:
@@ -193,6 +220,21 @@ def flag_items(
     """Return item -> flag codes (keys of ``FLAG_LABELS``) for every item in *items*.
 
     *summary* is :func:`aggregate`'s frame; unscored items get only the flags that need no score.
+
+    Examples
+    --------
+    Two ICE reviewers disagree on A (impact 8 vs 4), whose ease (3 of 10) and confidence (5 of 10)
+    are low; B has no linked key result:
+
+    >>> from prodops.critique.frameworks import framework
+    >>> fw = framework("ice")
+    >>> summary = aggregate(fw, [
+    ...     ReviewerScore("A", "ann", {"impact": 8, "confidence": 5, "ease": 3}),
+    ...     ReviewerScore("A", "bob", {"impact": 4, "confidence": 5, "ease": 3}),
+    ...     ReviewerScore("B", "ann", {"impact": 2, "confidence": 2, "ease": 9})])
+    >>> flag_items(fw, summary, [ItemFacts("A", "Single sign-on", key_results=1, evidence=2),
+    ...                          ItemFacts("B", "Dark mode", evidence=1)])
+    {'A': ['high_effort_low_confidence', 'disagreement'], 'B': ['no_key_result']}
     """
     by_item = {row["item"]: row for row in summary.to_dict("records")}
     duplicates = likely_duplicates(items, threshold=duplicate_threshold)
@@ -229,6 +271,18 @@ def value_effort(fw: Framework, summary: pd.DataFrame) -> pd.DataFrame:
     Value is the mean of the value criteria normalised to their scales (unbounded ones by the
     session's largest mean); effort the same for the effort criterion (ICE's ease inverted). The
     quadrants split at 50.
+
+    Examples
+    --------
+    ICE impact 6 and ease 3 on 1-10 give value (6 - 1) / 9 and effort 1 - (3 - 1) / 9:
+
+    >>> from prodops.critique.frameworks import framework
+    >>> fw = framework("ice")
+    >>> scores = [ReviewerScore("A", "ann", {"impact": 6, "confidence": 5, "ease": 3})]
+    >>> summary = aggregate(fw, scores)
+    >>> value_effort(fw, summary).round(1)
+      item  value  effort
+    0    A   55.6    77.8
     """
     rows = []
     uppers = {k: float(summary[f"{k}_mean"].max()) for k in fw.keys} if len(summary) else {}
@@ -246,7 +300,13 @@ def value_effort(fw: Framework, summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def quadrant(value: float, effort: float) -> str:
-    """Name the quadrant of a (value, effort) point on 0-100 (split at 50)."""
+    """Name the quadrant of a (value, effort) point on 0-100 (split at 50).
+
+    Examples
+    --------
+    >>> [quadrant(80, 20), quadrant(80, 70), quadrant(20, 20), quadrant(20, 70)]
+    ['quick win', 'big bet', 'fill-in', 'money pit']
+    """
     if value >= 50:
         return "quick win" if effort < 50 else "big bet"
     return "fill-in" if effort < 50 else "money pit"

@@ -16,17 +16,16 @@ from sqlmodel import Session, col, select
 
 from prodops import okr
 from prodops.critique.crud import (
-    current_decisions,
     get_item,
     get_session,
     linked_key_result_ids,
     session_framework,
     session_items,
-    submitted_scores,
 )
 from prodops.critique.frameworks import Framework
 from prodops.critique.models import CritiqueSession, Score, SessionItem
 from prodops.critique.rules import ItemFacts, ReviewerScore, aggregate, flag_items
+from prodops.critique.scoring import current_decisions, submitted_scores
 from prodops.okr import CheckIn, KeyResult, Objective
 
 TABLE_COLUMNS = (

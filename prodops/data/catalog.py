@@ -8,11 +8,12 @@ where they are and metrics run there.
 The file is never held open between operations, so the app and the command line can share it:
 reads open it read-only, writes open it read-write for the duration of one operation. When another
 process is writing, a clear :class:`~prodops.errors.BackendError` says which one.
+
+The records it returns and the checks and casts it applies are in :mod:`prodops.data.datasets`.
 """
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import json
 import re
@@ -20,30 +21,29 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 import prodops
 from prodops import config
-from prodops.data.importer import ImportPlan, import_into, inspect_file, workspace
-from prodops.data.schema import (
-    CUSTOMER_COL,
-    END_COL,
-    REQUIRED_COLUMNS,
-    START_COL,
-    TIME_COL,
-    USER_COL,
-    Kind,
+from prodops.data.datasets import (
+    DatasetInfo,
+    ImportResult,
+    canonical_select,
+    canonical_types,
+    check_name,
+    dataset_info,
+    table_properties,
+    table_stats,
 )
-from prodops.data.validate import ValidationReport
+from prodops.data.importer import ImportPlan, import_into, inspect_file, workspace
+from prodops.data.schema import REQUIRED_COLUMNS, Kind
 from prodops.engine import duckdb_connect, quote_ident
 from prodops.errors import BackendError, ColumnError, InputError, NotFoundError, did_you_mean
 
@@ -57,38 +57,6 @@ _LOCK_WAIT_S = 3.0
 # inside one process, so operations of one process (Streamlit sessions are threads) take turns.
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """One dataset of the catalog (see docs/CONTRACTS.md)."""
-
-    id: str
-    name: str
-    kind: Kind
-    rows: int
-    entities: int
-    time_min: datetime | None
-    time_max: datetime | None
-    source: str
-    imported_at: datetime
-    version: int
-    live: bool
-    property_columns: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """A file imported into the catalog: the dataset and what happened to its rows."""
-
-    info: DatasetInfo
-    report: ValidationReport
-    added: int
-    duplicates: int
-
-
-def _entity_col(kind: str) -> str:
-    return USER_COL if kind == "events" else CUSTOMER_COL
 
 
 def _process_lock(path: Path) -> threading.RLock:
@@ -107,17 +75,6 @@ def _busy_error(error: Exception, path: Path) -> BackendError:
     )
 
 
-def check_name(name: str) -> str:
-    """Return *name* stripped; raise :class:`InputError` if it cannot name a dataset."""
-    clean = name.strip()
-    if not clean or len(clean) > 100 or any(ord(ch) < 32 for ch in clean):
-        raise InputError(
-            f"{name!r} cannot name a dataset",
-            fix="Use 1 to 100 printable characters, e.g. 'events-2024'.",
-        )
-    return clean
-
-
 class Catalog:
     """Named datasets in a DuckDB file under the data directory.
 
@@ -128,10 +85,20 @@ class Catalog:
 
     Examples
     --------
-    >>> catalog = Catalog()  # doctest: +SKIP
-    >>> result = catalog.import_file("events.csv", name="events")  # doctest: +SKIP
-    >>> with catalog.open("events") as events:  # doctest: +SKIP
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "events.csv"
+    >>> _ = path.write_text("user_id,event,timestamp\\n"
+    ...                     "a,open,2026-10-01 10:00:00\\nb,open,2026-10-05 09:00:00\\n")
+    >>> catalog = Catalog(home=Path(tmp.name))
+    >>> result = catalog.import_file(path, name="events")
+    >>> result.added, [info.name for info in catalog.list()]
+    (2, ['events'])
+    >>> with catalog.open("events") as events:
     ...     events.count().execute()
+    2
+    >>> tmp.cleanup()
     """
 
     def __init__(self, home: Path | None = None) -> None:
@@ -194,28 +161,6 @@ class Catalog:
         names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    @staticmethod
-    def _info(row: dict[str, Any]) -> DatasetInfo:
-        def utc(value: Any) -> datetime | None:
-            return None if value is None else pd.Timestamp(value).tz_convert("UTC").to_pydatetime()
-
-        imported = utc(row["imported_at"])
-        assert imported is not None
-        return DatasetInfo(
-            id=row["id"],
-            name=row["name"],
-            kind=row["kind"],
-            rows=int(row["rows"] or 0),
-            entities=int(row["entities"] or 0),
-            time_min=utc(row["time_min"]),
-            time_max=utc(row["time_max"]),
-            source=row["source"] or "",
-            imported_at=imported,
-            version=int(row["version"]),
-            live=bool(row["live"]),
-            property_columns=tuple(json.loads(row["property_columns"] or "[]")),
-        )
-
     def list(self) -> list[DatasetInfo]:
         """Return every dataset, sorted by name."""
         if not self.path.exists():
@@ -223,7 +168,7 @@ class Catalog:
         with self._connect(read_only=True) as backend:
             if not self._has_meta(backend.con):
                 return []
-            return [self._info(r) for r in self._rows(backend.con)]
+            return [dataset_info(r) for r in self._rows(backend.con)]
 
     @staticmethod
     def _has_meta(con: duckdb.DuckDBPyConnection) -> bool:
@@ -247,7 +192,7 @@ class Catalog:
     def get(self, name: str) -> DatasetInfo:
         """Return the dataset called *name* (:class:`NotFoundError` with a suggestion if absent)."""
         with self._connect(read_only=True) as backend:
-            return self._info(self._row(backend.con, name))
+            return dataset_info(self._row(backend.con, name))
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and any(info.name == name for info in self.list())
@@ -338,7 +283,7 @@ class Catalog:
                     f"saving {name!r} failed ({str(error).splitlines()[0][:200]})"
                 ) from error
         return ImportResult(
-            info=self._info(row),
+            info=dataset_info(row),
             report=report,
             added=added,
             duplicates=report.rows_accepted - added,
@@ -366,12 +311,12 @@ class Catalog:
                     f"a dataset named {name!r} already exists", fix="Choose another name."
                 )
             con.register("prodops_incoming", frame)
-            select = _canonical_select(kind, columns)
+            select = canonical_select(kind, columns)
             con.execute(
                 f"CREATE TABLE {quote_ident(table)} AS SELECT {select} FROM prodops_incoming"
             )
             con.unregister("prodops_incoming")
-            return self._info(self._insert(con, name=name, kind=kind, table=table, source=source))
+            return dataset_info(self._insert(con, name=name, kind=kind, table=table, source=source))
 
     def rename(self, name: str, new_name: str) -> DatasetInfo:
         """Rename dataset *name* to *new_name* (which must be free)."""
@@ -383,7 +328,7 @@ class Catalog:
                     f"a dataset named {new_name!r} already exists", fix="Choose another name."
                 )
             backend.con.execute(f"UPDATE {META} SET name = ? WHERE id = ?", [new_name, row["id"]])
-            return self._info({**row, "name": new_name})
+            return dataset_info({**row, "name": new_name})
 
     def delete(self, name: str) -> None:
         """Delete dataset *name* and its rows (a live dataset's database is not touched)."""
@@ -423,36 +368,15 @@ class Catalog:
                     datetime.now(UTC), json.dumps(list(property_columns)), json.dumps(spec),
                 ],
             )  # fmt: skip
-            return self._info(self._row(con, name))
+            return dataset_info(self._row(con, name))
 
     # --- helpers ----------------------------------------------------------------------------
-
-    def _stats(self, con: duckdb.DuckDBPyConnection, table: str, kind: str) -> tuple[Any, ...]:
-        t = quote_ident(table)
-        if kind == "events":
-            ts = quote_ident(TIME_COL)
-            sql = f"SELECT count(*), count(DISTINCT {USER_COL}), min({ts}), max({ts}) FROM {t}"
-        else:
-            s, e = quote_ident(START_COL), quote_ident(END_COL)
-            sql = (
-                f"SELECT count(*), count(DISTINCT {CUSTOMER_COL}), min({s}), "
-                f"greatest(max({s}), max({e})) FROM {t}"
-            )
-        found = con.execute(sql).fetchone()
-        assert found is not None
-        return found
-
-    def _properties(
-        self, con: duckdb.DuckDBPyConnection, table: str, kind: str
-    ) -> builtins.list[str]:
-        cols = [str(r[0]) for r in con.execute(f"DESCRIBE {quote_ident(table)}").fetchall()]
-        return [c for c in cols if c not in REQUIRED_COLUMNS[kind]]  # type: ignore[index]
 
     def _insert(
         self, con: duckdb.DuckDBPyConnection, *, name: str, kind: str, table: str, source: str
     ) -> dict[str, Any]:
-        rows, entities, tmin, tmax = self._stats(con, table, kind)
-        props = self._properties(con, table, kind)
+        rows, entities, tmin, tmax = table_stats(con, table, kind)
+        props = table_properties(con, table, kind)
         con.execute(
             f"INSERT INTO {META} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, false, ?, NULL)",
             [
@@ -465,7 +389,7 @@ class Catalog:
     def _refresh(
         self, con: duckdb.DuckDBPyConnection, row: dict[str, Any], *, source: str
     ) -> dict[str, Any]:
-        rows, entities, tmin, tmax = self._stats(con, row["table_name"], row["kind"])
+        rows, entities, tmin, tmax = table_stats(con, row["table_name"], row["kind"])
         con.execute(
             f"UPDATE {META} SET rows = ?, entities = ?, time_min = ?, time_max = ?, source = ?, "
             "imported_at = ?, version = version + 1 WHERE id = ?",
@@ -499,40 +423,6 @@ class Catalog:
         return int(after[0]) - int(before[0])
 
 
-def _canonical_select(kind: Kind, columns: Sequence[str]) -> str:
-    """SQL select list casting canonical columns to their types and properties to text."""
-    casts = {
-        USER_COL: "VARCHAR", "event": "VARCHAR", TIME_COL: "TIMESTAMPTZ",
-        CUSTOMER_COL: "VARCHAR", START_COL: "TIMESTAMPTZ", END_COL: "TIMESTAMPTZ", "mrr": "DOUBLE",
-    }  # fmt: skip
-    required = REQUIRED_COLUMNS[kind]
-    items = [
-        f"CAST({quote_ident(c)} AS {casts[c]}) AS {quote_ident(c)}"
-        for c in required
-        if c in columns
-    ]
-    if kind == "subscriptions" and END_COL not in columns:
-        items.append(f"CAST(NULL AS TIMESTAMPTZ) AS {quote_ident(END_COL)}")
-    items += [
-        f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}"
-        for c in columns
-        if c not in required
-    ]
-    return ", ".join(items)
-
-
-def canonical_types(table: ir.Table, kind: str) -> ir.Table:
-    """Cast the canonical columns of *table* to the contract's types (UTC timestamps)."""
-    utc = dt.Timestamp(timezone="UTC")
-    wanted: dict[str, dt.DataType] = (
-        {USER_COL: dt.string, "event": dt.string, TIME_COL: utc}
-        if kind == "events"
-        else {CUSTOMER_COL: dt.string, START_COL: utc, END_COL: utc, "mrr": dt.float64}
-    )
-    casts = {c: t for c, t in wanted.items() if c in table.columns and table.schema()[c] != t}
-    return table.cast(casts) if casts else table
-
-
 def demo_dir() -> Path:
     """The repository's ``data/`` folder, where the demo files ship."""
     return Path(prodops.__file__).resolve().parent.parent / "data"
@@ -555,4 +445,11 @@ def ensure_demo_datasets(catalog: Catalog, *, directory: Path | None = None) -> 
     return added
 
 
-__all__ = ["Catalog", "DatasetInfo", "ImportResult", "ensure_demo_datasets"]
+__all__ = [
+    "Catalog",
+    "DatasetInfo",
+    "ImportResult",
+    "canonical_types",
+    "check_name",
+    "ensure_demo_datasets",
+]

@@ -11,20 +11,18 @@ Safety rules:
 - the password is never shown back, logged or stored: the catalog keeps the URL without it, every
   message goes through :func:`mask_url`, and the password is looked up again when needed in
   ``.streamlit/secrets.toml`` (``[connections.NAME] url = "..."``) or in the environment variable
-  ``PRODOPS_DB_PASSWORD_<NAME>``.
+  ``PRODOPS_DB_PASSWORD_<NAME>`` (:mod:`prodops.data.db_urls`, whose functions are importable
+  from here too).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -34,6 +32,15 @@ import sqlglot
 from sqlglot import exp
 
 from prodops import config
+from prodops.data.db_urls import (
+    host_port,
+    mask_text,
+    mask_url,
+    secret_connections,
+    strip_password,
+    url_scheme,
+    with_password,
+)
 from prodops.data.presets import ColumnMapping, check_mapping, detect_mapping, property_name
 from prodops.data.schema import (
     CUSTOMER_COL,
@@ -55,109 +62,7 @@ _FORBIDDEN = (
 )  # fmt: skip
 _DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "duckdb": "duckdb"}
 
-
-# --- the password ---------------------------------------------------------------------------
-
-
-def mask_url(url: str) -> str:
-    """Return *url* with its password replaced by ``***`` (also ``password=`` parameters).
-
-    Examples
-    --------
-    >>> mask_url("postgresql://ana:s3cret@db.example:5432/prod")
-    'postgresql://ana:***@db.example:5432/prod'
-    """
-    text = re.sub(r"(?i)(password=)[^&\s]*", r"\1***", url)
-    return re.sub(r"^([a-zA-Z][\w+.-]*://[^/@:\s]*):[^@/\s]*@", r"\1:***@", text)
-
-
-def mask_text(text: str, url: str) -> str:
-    """Return *text* (an error message) with the password of *url* and the URL itself masked."""
-    password = urlsplit(url).password if "://" in url else None
-    text = text.replace(url, mask_url(url))
-    for secret in {password, unquote(password or "")} - {None, ""}:
-        text = text.replace(str(secret), "***")
-    return mask_url(text)
-
-
-def strip_password(url: str) -> str:
-    """Return *url* without its password (what the catalog stores)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return re.sub(r"(?i)[?&]password=[^&]*", "", url)
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{quote(user)}@{host}" if user else host
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _env_name(name: str) -> str:
-    return "PRODOPS_DB_PASSWORD_" + re.sub(r"[^0-9A-Za-z]+", "_", name).upper().strip("_")
-
-
-def _secrets_files() -> list[Path]:
-    return [Path.cwd() / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"]
-
-
-def secret_connections() -> dict[str, str]:
-    """Return ``{name: url}`` of the ``[connections.NAME]`` entries of secrets.toml."""
-    found: dict[str, str] = {}
-    for path in _secrets_files():
-        if not path.is_file():
-            continue
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError):
-            continue
-        for name, entry in (data.get("connections") or {}).items():
-            if isinstance(entry, Mapping) and isinstance(entry.get("url"), str):
-                found.setdefault(str(name), str(entry["url"]))
-    return found
-
-
-def with_password(url: str, name: str | None) -> str:
-    """Return *url* with a password from secrets.toml or ``PRODOPS_DB_PASSWORD_<NAME>``.
-
-    The secrets entry is used when it names the same host, port and user.
-    """
-    parts = urlsplit(url)
-    if parts.password is not None or not name:
-        return url
-    password = os.environ.get(_env_name(name))
-    if password is None:
-        secret = secret_connections().get(name)
-        if secret:
-            sp = urlsplit(secret)
-            same = (sp.hostname, sp.port, sp.username) == (
-                parts.hostname,
-                parts.port,
-                parts.username,
-            )
-            password = sp.password if same and sp.password else None
-            password = unquote(password) if password else None
-    if password is None:
-        return url
-    netloc = f"{quote(parts.username or '')}:{quote(password, safe='')}@{parts.hostname or ''}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
 # --- connecting -----------------------------------------------------------------------------
-
-
-def _scheme(url: str) -> str:
-    return urlsplit(url).scheme.split("+")[0].lower()
-
-
-def _host_port(url: str) -> str:
-    parts = urlsplit(url)
-    if _scheme(url) == "duckdb":
-        return parts.path or parts.netloc or ":memory:"
-    port = parts.port or (5432 if _scheme(url) in ("postgres", "postgresql") else None)
-    return f"{parts.hostname or 'localhost'}:{port}" if port else (parts.hostname or "localhost")
 
 
 def connect(url: str) -> Any:
@@ -169,7 +74,7 @@ def connect(url: str) -> Any:
         The database is down or refuses the login; the message names host and port, never the
         password.
     """
-    scheme = _scheme(url)
+    scheme = url_scheme(url)
     if not scheme or "://" not in url:
         raise ParameterError(
             f"{mask_url(url)!r} is not a database URL",
@@ -185,7 +90,7 @@ def connect(url: str) -> Any:
     except Exception as error:  # drivers raise their own types; all mean "cannot connect"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise BackendError(
-            f"cannot connect to {_host_port(url)} ({mask_text(first, url)[:200]})",
+            f"cannot connect to {host_port(url)} ({mask_text(first, url)[:200]})",
             where=mask_url(url),
             fix="Check that the database is running and reachable, and the URL, user and password "
             "(password: .streamlit/secrets.toml or PRODOPS_DB_PASSWORD_<NAME>).",
@@ -263,9 +168,9 @@ def check_relation(text: str, *, dialect: str = "postgres") -> Relation:
     --------
     >>> check_relation("analytics.events").table
     'analytics.events'
-    >>> check_relation("DROP TABLE events")  # doctest: +SKIP
+    >>> check_relation("DROP TABLE events")
     Traceback (most recent call last):
-    prodops.errors.InputError: only a table or view name, or one SELECT statement, is accepted ...
+    prodops.errors.InputError: only a table or view name, or one SELECT statement, is accepted. ...
     """
     query = text.strip().rstrip(";").strip()
     refuse = InputError(
@@ -321,7 +226,8 @@ def preview_relation(backend: Any, relation: Relation, *, rows: int | None = Non
     limit = min(rows or config.preview_rows(), config.preview_rows())
     table = relation_table(backend, relation)
     try:
-        return table.limit(limit).execute()
+        result: pd.DataFrame = table.limit(limit).execute()
+        return result
     except Exception as error:
         raise _query_error(error, f"previewing {relation.label}") from error
 
@@ -493,7 +399,7 @@ def register_database(
     Returns the :class:`prodops.data.catalog.DatasetInfo`. The stored URL has no password.
     """
     full_url = with_password(url, connection_name or name)
-    relation = check_relation(relation_text, dialect=_DIALECTS.get(_scheme(url), "postgres"))
+    relation = check_relation(relation_text, dialect=_DIALECTS.get(url_scheme(url), "postgres"))
     with connection(full_url) as backend:
         spec = plan_live(
             backend, relation, url=url, kind=kind, overrides=overrides, connection=connection_name
@@ -518,3 +424,25 @@ def open_live(spec_json: Mapping[str, Any], *, name: str) -> Iterator[ir.Table]:
     url = with_password(spec.url, spec.connection or name)
     with connection(url) as backend:
         yield canonical_expr(relation_table(backend, spec.relation), spec)
+
+
+__all__ = [
+    "LiveSpec",
+    "Relation",
+    "canonical_expr",
+    "check_relation",
+    "connect",
+    "connection",
+    "list_relations",
+    "live_stats",
+    "mask_text",
+    "mask_url",
+    "open_live",
+    "plan_live",
+    "preview_relation",
+    "register_database",
+    "relation_table",
+    "secret_connections",
+    "strip_password",
+    "with_password",
+]

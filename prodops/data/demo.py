@@ -1,15 +1,16 @@
 """A deterministic demo data set: a believable SaaS product's events and subscriptions.
 
-One seeded *user model* drives both tables so that they agree: signups spread over the months with
-growth and weekday seasonality; each user is a drop-off, casual or core user whose weekly activity
-decays (week-1 retention about 40 %, a long tail about 15 %); the cohort of the month five months
-before ``end`` had a worse onboarding (more drop-offs) so retention views have something to find;
-some users convert to a paid plan (monthly or yearly billing) and then upgrade, downgrade, cancel
-and come back, written as consecutive subscription periods (customer_id = user_id). A few customers
-add an add-on subscription that overlaps their main one (the only intended overlap).
+One seeded *user model* (:mod:`prodops.data.demo_users`) drives both tables so that they agree:
+signups spread over the months with growth and weekday seasonality; each user is a drop-off, casual
+or core user whose weekly activity decays (week-1 retention about 40 %, a long tail about 15 %); the
+cohort of the month five months before ``end`` had a worse onboarding (more drop-offs) so retention
+views have something to find. Some users convert to a paid plan and then upgrade, downgrade, cancel
+and come back (:mod:`prodops.data.demo_subscriptions`); paying users stay active while they pay.
 
-Everything is vectorised with NumPy and seeded (``numpy.random.default_rng``): the same arguments
-give the same frames and the same file bytes. Events are generated in blocks of users so that
+This module generates the events and writes both tables as CSV files; it is the entry point for
+the whole data set (the subscription generators are importable from here too). Everything is
+vectorised with NumPy and seeded (``numpy.random.default_rng``): the same arguments give the same
+frames and the same file bytes. Events are generated in blocks of users so that
 :func:`write_events_csv` streams a 10M-row file without holding 10M rows in pandas at once;
 :func:`generate_events` concatenates the same blocks.
 
@@ -26,9 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
 
@@ -38,9 +37,28 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from prodops.errors import ParameterError
-
-DEFAULT_END = pd.Timestamp("2026-11-01", tz="UTC")
+from prodops.data.demo_subscriptions import (
+    ADDON_PLAN,
+    PLANS,
+    DemoPeriods,
+    generate_subscriptions,
+    generate_subscriptions_rows,
+    simulate_subscriptions,
+    subscriptions_arrow,
+)
+from prodops.data.demo_users import (
+    COUNTRIES,
+    DAY_S,
+    DEFAULT_END,
+    HOUR_WEIGHTS,
+    NEVER,
+    PLATFORMS,
+    WEEKDAY_FACTOR,
+    DemoUsers,
+    arrow_to_frame,
+    user_model,
+    users_for_rows,
+)
 
 EVENT_NAMES = (
     "signup",
@@ -55,300 +73,10 @@ EVENT_NAMES = (
 # Weights of the ordinary actions (indices 2..6 of EVENT_NAMES); every active week opens with login.
 _ACTION_WEIGHTS = np.array([0.40, 0.28, 0.14, 0.06, 0.12])
 
-PLANS = ("starter", "pro", "business")
-MONTHLY_PRICE = (29.0, 99.0, 299.0)
-ANNUAL_PRICE = (290.0, 990.0, 2990.0)  # two months free
-ADDON_PLAN = "addon"
-ADDON_PRICE = 19.0
-
-COUNTRIES = ("US", "GB", "DE", "FR", "IN", "BR", "CA", "AU", "NL", "JP")
-_COUNTRY_WEIGHTS = np.array([0.34, 0.10, 0.10, 0.07, 0.10, 0.07, 0.07, 0.05, 0.05, 0.05])
-PLATFORMS = ("web", "ios", "android")
-_PLATFORM_WEIGHTS = np.array([0.62, 0.20, 0.18])
-
-# Segments: 0 drop-off (signup week only), 1 casual (fades after ~6 weeks), 2 core (stays).
-_SEGMENT_WEIGHTS = np.array([0.50, 0.34, 0.16])
-_BAD_COHORT_SEGMENT_WEIGHTS = np.array([0.68, 0.25, 0.07])
-BAD_COHORT_MONTHS_BEFORE_END = 5  # the month whose onboarding change hurt retention
-_CONVERSION_BY_SEGMENT = np.array([0.01, 0.10, 0.38])
-
-# Mon..Sun: fewer signups and actions at weekends.
-_WEEKDAY_FACTOR = np.array([1.0, 1.05, 1.05, 1.0, 0.9, 0.45, 0.4])
-_HOUR_WEIGHTS = np.array(
-    [1, 1, 1, 1, 1, 2, 3, 5, 8, 10, 11, 11, 10, 10, 11, 11, 10, 9, 7, 6, 5, 4, 3, 2], dtype=float
-)
-
-_DAY_S = 86_400
-_WEEK_S = 7 * _DAY_S
+_WEEK_S = 7 * DAY_S
 _USER_BLOCK = 50_000  # users per generated block (bounds memory when streaming)
-_NEVER = np.iinfo(np.int64).max  # "no end" in epoch seconds
 
 EVENT_FILE_COLUMNS = ("user_id", "event", "timestamp", "plan", "country", "platform")
-SUBSCRIPTION_FILE_COLUMNS = ("customer_id", "start", "end", "mrr", "plan", "billing")
-
-
-@dataclass(frozen=True)
-class _Users:
-    """The per-user draws every table derives from (times in epoch seconds, UTC)."""
-
-    start_s: int
-    end_s: int
-    signup_s: np.ndarray
-    bad_cohort: np.ndarray
-    segment: np.ndarray
-    country: np.ndarray
-    platform: np.ndarray
-    life_weeks: np.ndarray  # weeks of activity (float, inf = stays)
-    engagement: np.ndarray  # chance of being active in a week of the active life
-    intensity: np.ndarray  # mean extra actions per active week
-    ids: pa.Array
-
-
-def _check(users: int, months: int, end: pd.Timestamp) -> pd.Timestamp:
-    if users < 1:
-        raise ParameterError(f"users must be at least 1, got {users}", fix="pass --users 1 or more")
-    if not 1 <= months <= 120:
-        raise ParameterError(f"months must be between 1 and 120, got {months}")
-    end = pd.Timestamp(end)
-    return end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
-
-
-def _epoch_s(ts: pd.Timestamp) -> int:
-    return int(ts.value // 1_000_000_000)  # .value is always nanoseconds
-
-
-def _add_months(ts_s: np.ndarray, months: np.ndarray | int) -> np.ndarray:
-    """Add calendar months to epoch seconds, clipping the day to the target month's length."""
-    ts = ts_s.astype("datetime64[s]")
-    month = ts.astype("datetime64[M]")
-    offset = ts - month.astype("datetime64[s]")
-    target = month + np.asarray(months, dtype=np.int64)
-    length = ((target + 1).astype("datetime64[s]") - target.astype("datetime64[s]")).astype(
-        np.int64
-    )
-    clipped = np.minimum(offset.astype(np.int64), length - 1)
-    return target.astype("datetime64[s]").astype(np.int64) + clipped
-
-
-def _user_model(users: int, months: int, end: pd.Timestamp, seed: int) -> _Users:
-    rng = np.random.default_rng([seed, 0])
-    end = _check(users, months, end)
-    start = end - pd.DateOffset(months=months)
-    days = pd.date_range(start, end, freq="D", inclusive="left")
-    # Growth of about 8 % a month, fewer signups at weekends.
-    weights = 1.08 ** (np.arange(len(days)) / 30.44) * _WEEKDAY_FACTOR[days.day_of_week]
-    day = rng.choice(len(days), size=users, p=weights / weights.sum())
-    hour = rng.choice(24, size=users, p=_HOUR_WEIGHTS / _HOUR_WEIGHTS.sum())
-    second = rng.integers(0, 3600, size=users)
-    day_s = days.as_unit("s").asi8
-    signup_s = np.sort(day_s[day] + hour * 3600 + second)  # ids follow signup order
-    bad_start = _epoch_s(end - pd.DateOffset(months=BAD_COHORT_MONTHS_BEFORE_END))
-    bad_end = _epoch_s(end - pd.DateOffset(months=BAD_COHORT_MONTHS_BEFORE_END - 1))
-    bad = (signup_s >= bad_start) & (signup_s < bad_end)
-    u = rng.random(users)
-    segment = np.where(
-        bad,
-        np.searchsorted(np.cumsum(_BAD_COHORT_SEGMENT_WEIGHTS), u, side="right"),
-        np.searchsorted(np.cumsum(_SEGMENT_WEIGHTS), u, side="right"),
-    ).clip(0, 2)
-    life = np.where(
-        segment == 0, 1.0, np.where(segment == 1, 1.0 + rng.geometric(1 / 6, users), np.inf)
-    )
-    engagement = np.where(
-        segment == 2, rng.uniform(0.70, 0.98, users), rng.uniform(0.55, 0.90, users)
-    )
-    intensity = rng.gamma(2.0, 1.3, users) * np.where(segment == 2, 1.4, 1.0)
-    width = max(6, len(str(users)))
-    ids = pa.array([f"u{i:0{width}d}" for i in range(1, users + 1)], type=pa.string())
-    return _Users(
-        start_s=_epoch_s(start),
-        end_s=_epoch_s(end),
-        signup_s=signup_s,
-        bad_cohort=bad,
-        segment=segment,
-        country=rng.choice(len(COUNTRIES), size=users, p=_COUNTRY_WEIGHTS),
-        platform=rng.choice(len(PLATFORMS), size=users, p=_PLATFORM_WEIGHTS),
-        life_weeks=life,
-        engagement=engagement,
-        intensity=intensity,
-        ids=ids,
-    )
-
-
-# --- subscriptions ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Periods:
-    """Subscription periods (one row each); ``end_s == _NEVER`` means still active."""
-
-    customer: np.ndarray  # user index
-    start_s: np.ndarray
-    end_s: np.ndarray
-    plan: np.ndarray  # index into PLANS, or len(PLANS) for the add-on
-    yearly: np.ndarray
-    kind: np.ndarray  # 0 first, 1 upgrade, 2 downgrade, 3 reactivation, 4 add-on
-
-
-def _simulate_subscriptions(model: _Users, seed: int) -> _Periods:
-    """Convert some users to paid plans and walk them through their billing renewals."""
-    rng = np.random.default_rng([seed, 1])
-    n = len(model.signup_s)
-    converts = rng.random(n) < _CONVERSION_BY_SEGMENT[model.segment]
-    conv_s = model.signup_s + _DAY_S + (rng.exponential(18.0, n) * _DAY_S).astype(np.int64)
-    cust = np.flatnonzero(converts & (conv_s < model.end_s))
-    m = len(cust)
-    plan = rng.choice(3, size=m, p=[0.55, 0.35, 0.10])
-    yearly = rng.random(m) < 0.25
-    cur_start = conv_s[cust]
-    anchor, months_done = cur_start.copy(), np.zeros(m, dtype=np.int64)
-    cur_kind = np.zeros(m, dtype=np.int8)
-    active = np.ones(m, dtype=bool)
-    next_s = _add_months(anchor, np.where(yearly, 12, 1))
-    churn_boost = np.where(model.bad_cohort[cust], 1.6, 1.0)
-    first_stop = np.full(m, _NEVER, dtype=np.int64)
-    out: list[tuple[np.ndarray, ...]] = []
-
-    def emit(idx: np.ndarray, end_s: np.ndarray) -> None:
-        out.append((idx, cur_start[idx], end_s, plan[idx], yearly[idx], cur_kind[idx]))
-
-    while True:
-        live = np.flatnonzero(next_s < model.end_s)
-        if not len(live):
-            break
-        t = next_s[live]
-        back = live[~active[live]]  # a returning customer starts a new period
-        if len(back):
-            cur_start[back] = next_s[back]
-            cur_kind[back] = 3
-            plan[back] = np.clip(plan[back] + rng.choice([-1, 0, 1], len(back)), 0, 2)
-            yearly[back] = rng.random(len(back)) < 0.15
-            active[back], anchor[back], months_done[back] = True, next_s[back], 0
-            next_s[back] = _add_months(anchor[back], np.where(yearly[back], 12, 1))
-        ren = live[np.isin(live, back, invert=True)]
-        t = next_s[ren]
-        y = yearly[ren]
-        u = rng.random(len(ren))
-        p_cancel = np.where(y, 0.22, np.where(plan[ren] == 0, 0.05, 0.035)) * churn_boost[ren]
-        p_up = np.where(y, 0.10, 0.025) * (plan[ren] < 2)
-        p_down = np.where(y, 0.05, 0.015) * (plan[ren] > 0)
-        cancel = u < p_cancel
-        up = ~cancel & (u < p_cancel + p_up)
-        down = ~cancel & ~up & (u < p_cancel + p_up + p_down)
-        change = up | down
-        emit(ren[cancel | change], t[cancel | change])
-        cur_start[ren[change]] = t[change]
-        cur_kind[ren[up]], cur_kind[ren[down]] = 1, 2
-        plan[ren[up]] += 1
-        plan[ren[down]] -= 1
-        gone = ren[cancel]
-        first_stop[gone] = np.minimum(first_stop[gone], t[cancel])
-        active[gone] = False
-        months_done[ren] += np.where(y, 12, 1)
-        next_s[ren] = _add_months(anchor[ren], months_done[ren] + np.where(y, 12, 1))
-        # 30 % of cancelled customers come back 1-6 months later; the rest are gone for good.
-        returns = rng.random(len(gone)) < 0.30
-        gap = rng.integers(1, 7, len(gone))
-        jitter = rng.integers(0, 20 * _DAY_S, len(gone))
-        next_s[gone] = np.where(returns, _add_months(t[cancel], gap) + jitter, _NEVER)
-    still = np.flatnonzero(active)
-    emit(still, np.full(len(still), _NEVER, dtype=np.int64))
-
-    # Add-ons: some pro/business customers add a second, overlapping subscription.
-    has = np.flatnonzero((plan >= 1) & (rng.random(m) < 0.12))
-    a_start = conv_s[cust[has]] + rng.integers(15, 150, len(has)) * _DAY_S
-    a_end = np.where(
-        rng.random(len(has)) < 0.35,
-        a_start + rng.integers(30, 200, len(has)) * _DAY_S,
-        _NEVER,
-    )
-    a_end = np.minimum(a_end, first_stop[has])
-    ok = (a_start < model.end_s) & (a_start < a_end)
-    has, a_start, a_end = has[ok], a_start[ok], a_end[ok]
-    a_end = np.where(a_end >= model.end_s, _NEVER, a_end)
-    out.append(
-        (
-            has,
-            a_start,
-            a_end,
-            np.full(len(has), len(PLANS)),
-            np.zeros(len(has), dtype=bool),
-            np.full(len(has), 4, dtype=np.int8),
-        )
-    )
-    parts = [np.concatenate([o[i] for o in out]) for i in range(6)]
-    # Periods ending at or after `end` are still open as far as the export knows.
-    parts[2] = np.where(parts[2] >= model.end_s, _NEVER, parts[2])
-    order = np.lexsort((parts[1], cust[parts[0]]))
-    return _Periods(
-        customer=cust[parts[0]][order],
-        start_s=parts[1][order],
-        end_s=parts[2][order],
-        plan=parts[3][order],
-        yearly=parts[4][order],
-        kind=parts[5][order],
-    )
-
-
-def _period_mrr(periods: _Periods) -> np.ndarray:
-    monthly = np.append(MONTHLY_PRICE, ADDON_PRICE)[periods.plan]
-    annual = np.append(ANNUAL_PRICE, ADDON_PRICE * 12)[periods.plan]
-    return np.round(np.where(periods.yearly, annual / 12, monthly), 2)
-
-
-def _ts_array(seconds: np.ndarray) -> pa.Array:
-    """Epoch seconds (``_NEVER`` = missing) as an Arrow UTC timestamp array."""
-    return pa.array(seconds, type=pa.timestamp("s", tz="UTC"), mask=seconds == _NEVER)
-
-
-def _subscriptions_arrow(model: _Users, periods: _Periods) -> pa.Table:
-    return pa.table(
-        {
-            "customer_id": model.ids.take(pa.array(periods.customer)),
-            "start": _ts_array(periods.start_s),
-            "end": _ts_array(periods.end_s),
-            "mrr": pa.array(_period_mrr(periods)),
-            "plan": pa.array(np.array([*PLANS, ADDON_PLAN], dtype=object)[periods.plan]),
-            "billing": pa.array(np.where(periods.yearly, "yearly", "monthly").astype(object)),
-        }
-    )
-
-
-def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
-    frame = table.to_pandas()
-    for name in frame.columns:
-        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
-            frame[name] = frame[name].astype("datetime64[us, UTC]")
-    return frame
-
-
-def generate_subscriptions(
-    *, users: int = 20_000, months: int = 12, end: pd.Timestamp = DEFAULT_END, seed: int = 7
-) -> pd.DataFrame:
-    """Return the subscription periods of the paying subset of the demo users.
-
-    Parameters
-    ----------
-    users, months, end, seed
-        As for :func:`generate_events`; the same values give the customers of those users.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``customer_id`` (str, = the user's ``user_id``), ``start`` (UTC, inclusive), ``end`` (UTC,
-        exclusive, NaT = still active), ``mrr`` (float, a yearly plan counts annual / 12, rounded
-        to the cent), ``plan`` (starter, pro, business, or addon), ``billing`` (monthly or yearly).
-        A customer's main periods are consecutive and never overlap (upgrade, downgrade,
-        cancellation, reactivation after a gap); only an ``addon`` period overlaps them.
-
-    Examples
-    --------
-    >>> subs = generate_subscriptions(users=500, months=6)
-    >>> bool((subs["mrr"] > 0).all())
-    True
-    """
-    model = _user_model(users, months, end, seed)
-    return _arrow_to_frame(_subscriptions_arrow(model, _simulate_subscriptions(model, seed)))
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -361,14 +89,16 @@ def _repeat_ranges(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return owner, np.arange(len(owner)) - starts[owner]
 
 
-def _paid_until(model: _Users, periods: _Periods) -> np.ndarray:
-    """Per user: the end of their last paid period (``_NEVER`` if still paying, 0 if never)."""
+def _paid_until(model: DemoUsers, periods: DemoPeriods) -> np.ndarray:
+    """Per user: the end of their last paid period (``NEVER`` if still paying, 0 if never)."""
     until = np.zeros(len(model.signup_s), dtype=np.int64)
     np.maximum.at(until, periods.customer, periods.end_s)
     return until
 
 
-def _plan_at(users: np.ndarray, ts: np.ndarray, periods: _Periods, main: np.ndarray) -> np.ndarray:
+def _plan_at(
+    users: np.ndarray, ts: np.ndarray, periods: DemoPeriods, main: np.ndarray
+) -> np.ndarray:
     """Index of the main plan active for (user, time), or -1 (free), by one sorted search."""
     shift = np.int64(1) << np.int64(34)  # epoch seconds fit in 34 bits until the year 2514
     p_cust, p_start, p_end = periods.customer[main], periods.start_s[main], periods.end_s[main]
@@ -387,8 +117,8 @@ def _plan_at(users: np.ndarray, ts: np.ndarray, periods: _Periods, main: np.ndar
 
 
 def _event_block(
-    model: _Users,
-    periods: _Periods,
+    model: DemoUsers,
+    periods: DemoPeriods,
     paid_until: np.ndarray,
     lo: int,
     hi: int,
@@ -402,7 +132,7 @@ def _event_block(
     weeks = -(-(model.end_s - signup) // _WEEK_S)
     # Paying customers stay active while they pay.
     paid = paid_until[sl]
-    paid_weeks = np.where(paid == _NEVER, np.inf, (paid - signup) / _WEEK_S)
+    paid_weeks = np.where(paid == NEVER, np.inf, (paid - signup) / _WEEK_S)
     life = np.maximum(model.life_weeks[sl], np.where(paid > 0, paid_weeks, 0))
     n_weeks = np.minimum(weeks, life).astype(np.int64)
     user, week = _repeat_ranges(n_weeks)
@@ -413,16 +143,16 @@ def _event_block(
     n = extra + (week > 0)
     owner, pos = _repeat_ranges(n)
     e_user, e_week = user[owner], week[owner]
-    day0 = signup[e_user] - signup[e_user] % _DAY_S
+    day0 = signup[e_user] - signup[e_user] % DAY_S
     day = rng.integers(0, 7, len(owner))
-    hour = rng.choice(24, size=len(owner), p=_HOUR_WEIGHTS / _HOUR_WEIGHTS.sum())
-    ts = day0 + (e_week * 7 + day) * _DAY_S + hour * 3600 + rng.integers(0, 3600, len(owner))
+    hour = rng.choice(24, size=len(owner), p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    ts = day0 + (e_week * 7 + day) * DAY_S + hour * 3600 + rng.integers(0, 3600, len(owner))
     late = ts <= signup[e_user]
     ts[late] = signup[e_user][late] + rng.integers(60, 4 * 3600, int(late.sum()))
-    weekday = ((ts // _DAY_S) + 3) % 7  # 1970-01-01 was a Thursday
+    weekday = ((ts // DAY_S) + 3) % 7  # 1970-01-01 was a Thursday
     first = (pos == 0) & (e_week > 0)
     keep = (ts < model.end_s) & (
-        first | (rng.random(len(ts)) < _WEEKDAY_FACTOR[weekday] / _WEEKDAY_FACTOR.max())
+        first | (rng.random(len(ts)) < WEEKDAY_FACTOR[weekday] / WEEKDAY_FACTOR.max())
     )
     action = 2 + rng.choice(len(_ACTION_WEIGHTS), size=len(ts), p=_ACTION_WEIGHTS)
     name = np.where(first, 1, action)[keep]
@@ -470,8 +200,8 @@ def _event_blocks(
     seed: int,
     max_events_per_user: int | None,
 ) -> Iterator[pa.Table]:
-    model = _user_model(users, months, end, seed)
-    periods = _simulate_subscriptions(model, seed)
+    model = user_model(users, months, end, seed)
+    periods = simulate_subscriptions(model, seed)
     paid_until = _paid_until(model, periods)
     for lo in range(0, users, _USER_BLOCK):
         hi = min(users, lo + _USER_BLOCK)
@@ -509,11 +239,7 @@ def generate_events(
         first event is ``signup``. Rows are in time order within each block of 50,000 users.
     """
     blocks = list(_event_blocks(users, months, end, seed, max_events_per_user))
-    return _arrow_to_frame(pa.concat_tables(blocks))
-
-
-def _users_for_rows(rows: int, per_user: float) -> int:
-    return max(1, math.ceil(rows / per_user * 1.08))
+    return arrow_to_frame(pa.concat_tables(blocks))
 
 
 def _events_per_user(months: int, end: pd.Timestamp, seed: int) -> float:
@@ -530,7 +256,7 @@ def generate_events_rows(
     The number of users is estimated from a small pilot run, then surplus events are dropped from
     the end of the time range (each user's signup is kept while it fits).
     """
-    users = _users_for_rows(rows, _events_per_user(months, end, seed))
+    users = users_for_rows(rows, _events_per_user(months, end, seed))
     frame = generate_events(users=users, months=months, end=end, seed=seed)
     if len(frame) > rows:
         frame = frame.sort_values("timestamp", kind="stable").head(rows).reset_index(drop=True)
@@ -596,7 +322,7 @@ def write_events_csv(
     (``2026-03-02T09:15:00Z``). Returns the number of rows written.
     """
     if rows is not None:
-        users = _users_for_rows(rows, _events_per_user(months, end, seed))
+        users = users_for_rows(rows, _events_per_user(months, end, seed))
     users = 20_000 if users is None else users
     blocks = _event_blocks(users, months, end, seed, max_events_per_user)
     if rows is not None:
@@ -611,23 +337,6 @@ def _limit(blocks: Iterator[pa.Table], rows: int) -> Iterator[pa.Table]:
             return
         yield block.slice(0, left)
         left -= len(block)
-
-
-def generate_subscriptions_rows(
-    *, rows: int, months: int = 36, end: pd.Timestamp = DEFAULT_END, seed: int = 7
-) -> pd.DataFrame:
-    """Return *rows* subscription periods (about; exactly when enough were generated).
-
-    The user count is estimated from a pilot run; surplus rows are cut from the last customers
-    (rows are ordered by customer, then start, so a cut leaves whole, valid histories first).
-    """
-    pilot = 20_000
-    model = _user_model(pilot, months, end, seed)
-    per_user = max(len(_simulate_subscriptions(model, seed).customer) / pilot, 1e-3)
-    frame = generate_subscriptions(
-        users=_users_for_rows(rows, per_user), months=months, end=end, seed=seed
-    )
-    return frame.head(rows).reset_index(drop=True)
 
 
 def write_subscriptions_csv(
@@ -648,8 +357,8 @@ def write_subscriptions_csv(
         frame = generate_subscriptions_rows(rows=rows, months=months, end=end, seed=seed)
         table = pa.Table.from_pandas(frame, preserve_index=False)
     else:
-        model = _user_model(20_000 if users is None else users, months, end, seed)
-        table = _subscriptions_arrow(model, _simulate_subscriptions(model, seed))
+        model = user_model(20_000 if users is None else users, months, end, seed)
+        table = subscriptions_arrow(model, simulate_subscriptions(model, seed))
     slices = (table.slice(i, 200_000) for i in range(0, max(len(table), 1), 200_000))
     return _write_csv(Path(path), slices, ("start", "end"))
 
@@ -665,3 +374,19 @@ def write_demo_files(out_dir: str | Path, *, seed: int = 7) -> list[Path]:
     write_events_csv(events, users=20_000, seed=seed, max_events_per_user=300)
     write_subscriptions_csv(subs, users=20_000, seed=seed)
     return [events, subs]
+
+
+__all__ = [
+    "ADDON_PLAN",
+    "DEFAULT_END",
+    "EVENT_FILE_COLUMNS",
+    "EVENT_NAMES",
+    "PLANS",
+    "generate_events",
+    "generate_events_rows",
+    "generate_subscriptions",
+    "generate_subscriptions_rows",
+    "write_demo_files",
+    "write_events_csv",
+    "write_subscriptions_csv",
+]

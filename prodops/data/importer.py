@@ -239,7 +239,12 @@ def inspect_file(
 
     Examples
     --------
-    >>> inspection = inspect_file("events.csv")  # doctest: +SKIP
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "events.csv"
+    ...     _ = path.write_text("distinct_id,event,timestamp\\nu1,signup,2026-01-05 10:00:00\\n")
+    ...     inspection = inspect_file(path)
     >>> inspection.plan.mapping.preset
     'posthog'
     """

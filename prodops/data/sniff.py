@@ -235,8 +235,13 @@ def sniff_file(path: str | Path, *, label: str | None = None) -> FileGuess:
 
     Examples
     --------
-    >>> sniff_file("events.csv")  # doctest: +SKIP
-    FileGuess(format='csv', compression='none', encoding='utf-8', delimiter=',', ...)
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "events.csv"
+    ...     _ = path.write_text("user_id;event;timestamp\\nu1;signup;2026-01-05\\n")
+    ...     sniff_file(path)
+    FileGuess(format='csv', compression='none', encoding='utf-8', delimiter=';', ...)
     """
     path = Path(path)
     label = label or path.name

@@ -189,12 +189,27 @@ def detect_time_format(values: Iterable[object], *, column: str = "") -> TimeGue
 
 
 def sql_literal(text: str) -> str:
-    """Quote *text* as an SQL string literal."""
+    """Quote *text* as an SQL string literal.
+
+    Examples
+    --------
+    >>> print(sql_literal("O'Brien"))
+    'O''Brien'
+    """
     return "'" + text.replace("'", "''") + "'"
 
 
 def check_timezone(zone: str) -> str:
-    """Return *zone* if it is an IANA time zone name, else raise :class:`ParameterError`."""
+    """Return *zone* if it is an IANA time zone name, else raise :class:`ParameterError`.
+
+    Examples
+    --------
+    >>> check_timezone("Europe/Paris")
+    'Europe/Paris'
+    >>> check_timezone("Mars/Base")
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: unknown time zone 'Mars/Base'. Use an IANA name such as ...
+    """
     try:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:

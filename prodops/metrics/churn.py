@@ -13,6 +13,7 @@ from prodops.metrics.activity import active_pairs
 from prodops.metrics.filters import check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
 from prodops.metrics.periods import DateLike, build_calendar
+from prodops.metrics.registry import Period, WeekStart
 
 CHURN_COLUMNS = ["period", "active_start", "churned", "churn_rate"]
 
@@ -20,13 +21,13 @@ CHURN_COLUMNS = ["period", "active_start", "churned", "churn_rate"]
 def churn(
     events: ir.Table | pd.DataFrame,
     *,
-    period: str = "month",
+    period: Period = "month",
     event: str | None = None,
     where: Mapping[str, str] | None = None,
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
-    week_start: str = "monday",
+    week_start: WeekStart = "monday",
 ) -> pd.DataFrame:
     """Churn per period: ``churned / active_start``.
 

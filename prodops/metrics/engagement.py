@@ -13,6 +13,7 @@ from prodops.metrics.activity import active_pairs
 from prodops.metrics.filters import check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
 from prodops.metrics.periods import DateLike, build_calendar, check_positive
+from prodops.metrics.registry import Period, WeekStart
 
 STICKINESS_COLUMNS = ["active_periods", "users", "buckets_total"]
 
@@ -20,7 +21,7 @@ STICKINESS_COLUMNS = ["active_periods", "users", "buckets_total"]
 def stickiness(
     events: ir.Table | pd.DataFrame,
     *,
-    period: str = "day",
+    period: Period = "day",
     period_count: int = 1,
     event: str | None = None,
     where: Mapping[str, str] | None = None,
@@ -29,7 +30,7 @@ def stickiness(
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
-    week_start: str = "monday",
+    week_start: WeekStart = "monday",
 ) -> pd.DataFrame:
     """How many periods of the range users were active in.
 

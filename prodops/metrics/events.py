@@ -1,4 +1,4 @@
-"""Event names and property columns of an events table (for pickers and the CLI)."""
+"""Event names, property columns and their frequent values (for pickers and the CLI)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from prodops.data.schema import EVENT_COLUMNS
+from prodops.engine import as_table
 from prodops.metrics.filters import events_table
 
 
@@ -42,3 +43,30 @@ def property_columns(events: ir.Table | pd.DataFrame) -> list[str]:
     """The columns of *events* other than ``user_id``, ``event`` and ``timestamp``."""
     table = events_table(events)
     return [c for c in table.columns if c not in EVENT_COLUMNS]
+
+
+def property_values(events: ir.Table | pd.DataFrame, column: str, *, limit: int = 50) -> list[str]:
+    """The *limit* most frequent non-null values of *column*, as text (ties by value).
+
+    A column the table does not have gives ``[]`` (a picker then offers nothing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"plan": ["pro", "free", "pro", None, "team", "free", "pro"]})
+    >>> property_values(ev, "plan", limit=2)
+    ['pro', 'free']
+    """
+    table = as_table(events)  # any table: events or subscriptions
+    if column not in table.columns:
+        return []
+    col = table[column]
+    counted = (
+        table.filter(col.notnull())
+        .group_by(value=col.cast("string"))
+        .aggregate(n=ibis._.count())
+        .order_by([ibis.desc("n"), "value"])
+        .limit(limit)
+        .to_pandas()
+    )
+    return [str(v) for v in counted["value"]]

@@ -20,10 +20,14 @@ dataset) is still filling up, and its churn or retention would look alarming for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 import pandas as pd
+
+from prodops.metrics import registry
 
 RETENTION_PAGE = "pages/1_Retention.py"
 ENGAGEMENT_PAGE = "pages/2_Engagement.py"
@@ -415,3 +419,81 @@ def rank_insights(insights: list[Insight | None], *, limit: int = 3) -> list[Ins
     """The *limit* largest movements, largest first; None (a rule that found nothing) dropped."""
     found = [i for i in insights if i is not None]
     return sorted(found, key=lambda i: -i.score)[:limit]
+
+
+# --- key numbers of a dataset --------------------------------------------------------------------
+
+
+# load(metric_name, **params) -> frame: the pages pass their cached loader, a report or the CLI
+# passes metric_runner(table).
+MetricLoader = Callable[..., pd.DataFrame]
+
+
+def metric_runner(table: Any) -> MetricLoader:
+    """A :data:`MetricLoader` that runs each registered metric directly on *table* (no cache)."""
+
+    def load(metric: str, /, **params: Any) -> pd.DataFrame:
+        frame: pd.DataFrame = registry.get(metric).load()(table, **params)
+        return frame
+
+    return load
+
+
+def summarise(
+    kind: registry.DatasetKind,
+    *,
+    time_max: datetime | pd.Timestamp | None,
+    load: MetricLoader,
+) -> tuple[list[Kpi], list[Insight]]:
+    """The key numbers and insights of one dataset, as the Home page shows them.
+
+    Events: weekly active users (last 7 days against the 7 before), week-1 retention of the latest
+    observable weekly cohort, monthly user churn; insights: the weakest recent cohort and a churn
+    spike. Subscriptions: MRR, NRR and logo churn (monthly); insights: an NRR change and a logo
+    churn spike. Only complete periods are judged: ``as_of`` is *time_max*, the dataset's end.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"user_id": ["a", "a"], "event": ["open", "open"],
+    ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-08"], utc=True)})
+    >>> kpis, found = summarise("events", time_max=ev.timestamp.max(), load=metric_runner(ev))
+    >>> [k.label for k in kpis]
+    ['Weekly active users', 'Week-1 retention', 'User churn (month)']
+    >>> kpis[0].value, found
+    (1.0, [])
+    """
+    as_of = None if time_max is None else pd.Timestamp(time_max)
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.tz_localize("UTC")  # stored times are UTC (DESIGN.md, decision 4)
+    if kind == "events":
+        return _events_summary(as_of, load)
+    monthly = load("revenue", period="month")
+    kpis = [mrr_kpi(monthly), nrr_kpi(monthly, as_of=as_of), logo_churn_kpi(monthly, as_of=as_of)]
+    found = [
+        nrr_change_insight(monthly, as_of=as_of),
+        churn_spike_insight(monthly, rate_col="logo_churn_rate", what="Logo churn", as_of=as_of),
+    ]
+    return kpis, [i for i in found if i is not None]
+
+
+def _events_summary(
+    as_of: pd.Timestamp | None, load: MetricLoader
+) -> tuple[list[Kpi], list[Insight]]:
+    # Three weeks of daily WAU: enough to compare the last day with one window earlier.
+    last = as_of.tz_convert("UTC").date() if as_of is not None else None
+    start = (as_of - pd.Timedelta(days=21)).date() if as_of is not None else None
+    active = load("active_users", window_days=7, date_from=start, date_to=last)
+    weekly = load("retention", period="week", periods=30)
+    churned = load("churn", period="month")
+    kpis = [
+        active_users_kpi(active, window_days=7),
+        week1_retention_kpi(weekly, as_of=as_of),
+        churn_kpi(churned, period="month", as_of=as_of),
+    ]
+    cohorts = weak_cohort_insights(weekly, recent=26, min_drop=0.1, as_of=as_of)
+    found = [
+        *rank_insights(list(cohorts), limit=1),
+        churn_spike_insight(churned, period="month", as_of=as_of),
+    ]
+    return kpis, [i for i in found if i is not None]

@@ -13,6 +13,7 @@ from prodops.metrics.activity import active_pairs
 from prodops.metrics.filters import check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
 from prodops.metrics.periods import DateLike, build_calendar
+from prodops.metrics.registry import Period, WeekStart
 
 LIFECYCLE_COLUMNS = ["start", "new", "returning", "resurrecting", "dormant", "pulse_ratio"]
 _KINDS = ("new", "returning", "resurrecting", "dormant")
@@ -21,13 +22,13 @@ _KINDS = ("new", "returning", "resurrecting", "dormant")
 def lifecycle(
     events: ir.Table | pd.DataFrame,
     *,
-    period: str = "week",
+    period: Period = "week",
     event: str | None = None,
     where: Mapping[str, str] | None = None,
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
-    week_start: str = "monday",
+    week_start: WeekStart = "monday",
 ) -> pd.DataFrame:
     """Users per period by lifecycle state, with history before ``date_from`` counted.
 

@@ -20,7 +20,7 @@ import datetime as _dt
 import math
 import zoneinfo
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -30,9 +30,11 @@ import pandas as pd
 from prodops.engine import local_time
 from prodops.errors import InputError, ParameterError, did_you_mean
 
-Period = Literal["hour", "day", "week", "month"]
-PERIODS: tuple[str, ...] = ("hour", "day", "week", "month")
-WEEK_STARTS: tuple[str, ...] = ("monday", "sunday")
+# The vocabulary is declared once, in the registry (re-exported here for the metrics).
+from prodops.metrics.registry import PERIODS as PERIODS
+from prodops.metrics.registry import WEEK_STARTS as WEEK_STARTS
+from prodops.metrics.registry import Period as Period
+
 DateLike = str | _dt.date | _dt.datetime | pd.Timestamp | None
 
 _UNIT_SECONDS = {"hour": 3600, "day": 86_400, "week": 7 * 86_400}

@@ -157,7 +157,7 @@ METRICS: tuple[Metric, ...] = (
             _WEEK,
             Param("breakdown", "str", None, "one matrix per value of this column", metavar="COL"),
         ),
-        to_json="prodops.cli.metrics:retention_json",
+        to_json="prodops.cli.metric_output:retention_json",
         chart="prodops.metrics.charts:build_retention_heatmap_chart",
     ),
     Metric(
@@ -169,7 +169,8 @@ METRICS: tuple[Metric, ...] = (
         unit="count",
         value="pulse_ratio",
         params=(_period("week"), _EVENT, _WHERE, _FROM, _TO, _TZ, _WEEK),
-        chart="prodops.metrics.charts:build_lifecycle_chart",
+        to_json="prodops.cli.metric_output:lifecycle_json",
+        chart="prodops.metrics.engagement_charts:build_lifecycle_chart",
     ),
     Metric(
         name="stickiness",
@@ -191,7 +192,8 @@ METRICS: tuple[Metric, ...] = (
             _TZ,
             _WEEK,
         ),
-        chart="prodops.metrics.charts:build_stickiness_chart",
+        to_json="prodops.cli.metric_output:stickiness_json",
+        chart="prodops.metrics.engagement_charts:build_stickiness_chart",
     ),
     Metric(
         name="active_users",
@@ -212,7 +214,8 @@ METRICS: tuple[Metric, ...] = (
             _TO,
             _TZ,
         ),
-        chart="prodops.metrics.charts:build_active_users_chart",
+        to_json="prodops.cli.metric_output:active_users_json",
+        chart="prodops.metrics.engagement_charts:build_active_users_chart",
     ),
     Metric(
         name="churn",
@@ -224,7 +227,8 @@ METRICS: tuple[Metric, ...] = (
         value="churn_rate",
         bindable=True,
         params=(_period("month"), _EVENT, _WHERE, _FROM, _TO, _TZ, _WEEK),
-        chart="prodops.metrics.charts:build_churn_chart",
+        to_json="prodops.cli.metric_output:churn_json",
+        chart="prodops.metrics.engagement_charts:build_churn_chart",
     ),
     Metric(
         name="revenue",
@@ -241,7 +245,8 @@ METRICS: tuple[Metric, ...] = (
             _TO,
             _TZ,
         ),
-        chart="prodops.metrics.charts:build_mrr_movements_chart",
+        to_json="prodops.cli.metric_output:revenue_json",
+        chart="prodops.metrics.revenue_charts:build_mrr_movements_chart",
     ),
     Metric(
         name="revenue_cohorts",
@@ -257,7 +262,8 @@ METRICS: tuple[Metric, ...] = (
             _TO,
             _TZ,
         ),
-        chart="prodops.metrics.charts:build_revenue_retention_heatmap_chart",
+        to_json="prodops.cli.metric_output:revenue_cohorts_json",
+        chart="prodops.metrics.revenue_charts:build_revenue_retention_heatmap_chart",
     ),
 )
 

@@ -37,18 +37,19 @@ from prodops.metrics.periods import (
     check_choice,
     check_positive,
 )
+from prodops.metrics.registry import COHORTS as COHORTS  # declared once, in the registry
+from prodops.metrics.registry import Cohort, Period, WeekStart
 
-COHORTS: tuple[str, ...] = ("first_time", "recurring", "first_ever")
 RETENTION_COLUMNS = ["breakdown", "cohort", "size", "offset", "count", "rate"]
 
 
 def retention(
     events: ir.Table | pd.DataFrame,
     *,
-    period: str = "week",
+    period: Period = "week",
     period_count: int = 1,
     periods: int | None = None,
-    cohort: str = "first_time",
+    cohort: Cohort = "first_time",
     cumulative: bool = False,
     min_occurrences: int = 1,
     start_event: str | None = None,
@@ -59,7 +60,7 @@ def retention(
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
-    week_start: str = "monday",
+    week_start: WeekStart = "monday",
     breakdown: str | None = None,
 ) -> pd.DataFrame:
     """Cohort retention matrix as a tidy frame, one row per (breakdown, cohort, offset).
@@ -318,6 +319,23 @@ def retention_average(frame: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``breakdown, offset, rate`` (Float64).
+
+    Examples
+    --------
+    Cohorts of 2 (one back on day 1, none on day 2), 0 and 1 user (day 1 not observable yet):
+
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({
+    ...     "user_id": ["a", "b", "a", "c"],
+    ...     "event": ["signup", "signup", "open", "signup"],
+    ...     "timestamp": pd.to_datetime(["2020-06-10 09:00", "2020-06-10 18:00",
+    ...                                  "2020-06-11 08:00", "2020-06-12 10:00"], utc=True)})
+    >>> r = retention(ev, period="day", date_from="2020-06-10", date_to="2020-06-12")
+    >>> retention_average(r)
+      breakdown  offset  rate
+    0      None       0   1.0
+    1      None       1   0.5
+    2      None       2   0.0
     """
     seen = frame["count"].notna()
     work = pd.DataFrame(

@@ -5,8 +5,9 @@ refresh opens the dataset, computes the metric over the objective's period up to
 appends a check-in authored ``"metric refresh"``. When the dataset is gone or the metric fails, the
 error text is stored on the key result (``last_refresh_error``) and nothing else changes.
 
-Bindable metrics (``binding_metric``) and what they return, with ``last_day`` = the earlier of the
-period's last day and ``as_of``:
+Bindable metrics (``binding_metric``) are the registry's (``prodops.metrics.registry.bindable``);
+one without a rule below gives the last value of its headline column. What they return, with
+``last_day`` = the earlier of the period's last day and ``as_of``:
 
 ========================  ========================================================================
 ``retention``             average rate at ``offset`` (default 1) of the cohorts that started from
@@ -22,8 +23,35 @@ period's last day and ``as_of``:
 
 Examples
 --------
->>> engine = init_store()  # doctest: +SKIP
->>> refresh_all(engine=engine, as_of=dt.date(2026, 11, 25), period="2026-Q4")  # doctest: +SKIP
+A key result bound to the weekly active users of a dataset; any object with ``open(name)``
+yielding the events serves as the catalog (the app passes :class:`prodops.data.catalog.Catalog`):
+
+>>> import contextlib
+>>> import datetime as dt
+>>> import tempfile
+>>> import pandas as pd
+>>> from prodops.okr.crud import create_key_result, create_objective
+>>> from prodops.okr.models import KeyResultCreate, ObjectiveCreate
+>>> from prodops.store.db import init_store
+>>> events = pd.DataFrame({"user_id": ["a", "b", "a"], "event": ["open"] * 3,
+...     "timestamp": pd.to_datetime(["2026-10-01", "2026-10-05", "2026-10-06"], utc=True)})
+>>> class Datasets:
+...     def open(self, name):
+...         return contextlib.nullcontext(events)
+>>> tmp = tempfile.TemporaryDirectory()
+>>> engine = init_store(f"sqlite:///{tmp.name}/store.db")
+>>> with write_session(engine) as session:
+...     objective = create_objective(session=session, objective_in=ObjectiveCreate(
+...         title="Grow", period="2026-Q4",
+...         period_start=dt.date(2026, 10, 1), period_end=dt.date(2026, 12, 31)))
+...     _ = create_key_result(session=session, key_result_in=KeyResultCreate(
+...         objective_id=objective.id, title="WAU", start_value=0, target_value=10,
+...         binding_dataset="events", binding_metric="active_users",
+...         binding_params='{"window_days": 7}'))
+>>> refresh_all(engine=engine, as_of=dt.date(2026, 10, 7), period="2026-Q4", catalog=Datasets())
+[RefreshOutcome(key_result_id=1, title='WAU', value=2.0, error=None)]
+>>> engine.dispose()
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -39,8 +67,8 @@ from typing import Any, Protocol
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-import prodops.metrics
-from prodops.errors import ParameterError, ProdOpsError
+from prodops.errors import NotFoundError, ParameterError, ProdOpsError
+from prodops.metrics import registry
 from prodops.okr import crud as okr_crud
 from prodops.okr.models import CheckInCreate
 from prodops.store.db import read_session, write_session
@@ -81,10 +109,13 @@ class RefreshOutcome:
 
 
 def _metric(name: str) -> Callable[..., pd.DataFrame]:
-    function = getattr(prodops.metrics, name, None)
-    if function is None or not callable(function):
-        raise ParameterError(f"the metric {name!r} is not available in this version of ProdOps")
-    return function
+    """The function of the registry's metric *name*."""
+    try:
+        return registry.get(name).load()
+    except NotFoundError:
+        raise ParameterError(
+            f"the metric {name!r} is not available in this version of ProdOps"
+        ) from None
 
 
 def _last_value(frame: pd.DataFrame, column: str, what: str) -> float:
@@ -103,7 +134,9 @@ def retention_value(table: Any, window: Window, params: Mapping[str, Any]) -> fl
     frame = _metric("retention")(
         table, date_from=window.period_start, date_to=window.last_day, **options
     )
-    average = _metric("retention_average")(frame)
+    from prodops.metrics import retention_average  # a helper, not a registry metric
+
+    average = retention_average(frame)
     at_offset = average[(average["offset"] == offset) & average["breakdown"].isna()]
     return _last_value(at_offset, "rate", f"retention at offset {offset}")
 
@@ -120,16 +153,25 @@ def active_users_value(table: Any, window: Window, params: Mapping[str, Any]) ->
     return _last_value(frame, "users", "active users")
 
 
+def headline_value(metric: registry.Metric) -> MetricFunction:
+    """The binding of a registry metric without a rule of its own: the last value of its headline
+    column (``metric.value``), from the period's start to last_day, with the binding parameters
+    that the metric declares (others are ignored)."""
+    names = {p.name for p in metric.params} - {"date_from", "date_to"}
+
+    def value(table: Any, window: Window, params: Mapping[str, Any]) -> float:
+        options = {k: v for k, v in params.items() if k in names}
+        frame = metric.load()(
+            table, date_from=window.period_start, date_to=window.last_day, **options
+        )
+        return _last_value(frame, metric.value, metric.value.replace("_", " "))
+
+    return value
+
+
 def churn_value(table: Any, window: Window, params: Mapping[str, Any]) -> float:
     """User churn rate of the last period with a value (period start to last_day)."""
-    frame = _metric("churn")(
-        table,
-        period=params.get("period", "month"),
-        event=params.get("event"),
-        date_from=window.period_start,
-        date_to=window.last_day,
-    )
-    return _last_value(frame, "churn_rate", "churn rate")
+    return headline_value(registry.get("churn"))(table, window, params)
 
 
 def revenue_value(table: Any, window: Window, params: Mapping[str, Any]) -> float:
@@ -146,11 +188,17 @@ def revenue_value(table: Any, window: Window, params: Mapping[str, Any]) -> floa
     return _last_value(frame, column, column)
 
 
-BINDABLE_METRICS: dict[str, MetricFunction] = {
+# Metrics whose key-result value is not simply the last value of their headline column.
+_VALUE_RULES: dict[str, MetricFunction] = {
     "retention": retention_value,
     "active_users": active_users_value,
-    "churn": churn_value,
     "revenue": revenue_value,
+}
+
+# The registry's bindable metrics, in its order (the binding form offers these).
+BINDABLE_METRICS: dict[str, MetricFunction] = {
+    metric.name: _VALUE_RULES.get(metric.name) or headline_value(metric)
+    for metric in registry.bindable()
 }
 
 

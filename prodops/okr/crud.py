@@ -9,10 +9,27 @@ archived key result removes its history with it, after a confirmation in the pag
 
 Examples
 --------
->>> from prodops.store.db import init_store, write_session
->>> engine = init_store()  # doctest: +SKIP
->>> with write_session(engine) as session:  # doctest: +SKIP
-...     objective = create_objective(session=session, objective_in=ObjectiveCreate(...))
+>>> import datetime as dt
+>>> import tempfile
+>>> from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
+>>> from prodops.store.db import init_store, read_session, write_session
+>>> tmp = tempfile.TemporaryDirectory()
+>>> engine = init_store(f"sqlite:///{tmp.name}/store.db")
+>>> with write_session(engine) as session:
+...     objective = create_objective(session=session, objective_in=ObjectiveCreate(
+...         title="Grow", period="2026-Q4",
+...         period_start=dt.date(2026, 10, 1), period_end=dt.date(2026, 12, 31)))
+...     kr = create_key_result(session=session, key_result_in=KeyResultCreate(
+...         objective_id=objective.id, title="Weekly active users",
+...         start_value=100, target_value=200))
+...     _ = add_check_in(session=session, check_in_in=CheckInCreate(key_result_id=kr.id, value=150))
+>>> with read_session(engine) as session:
+...     [o.title for o in list_objectives(session=session)]
+...     latest_check_in(session=session, key_result_id=kr.id).value
+['Grow']
+150.0
+>>> engine.dispose()
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

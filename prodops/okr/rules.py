@@ -76,7 +76,13 @@ def key_result_progress(*, start: float, target: float, current: float | None) -
 
 
 def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
-    """Return *value* limited to [low, high]."""
+    """Return *value* limited to [low, high].
+
+    Examples
+    --------
+    >>> clamp(1.3), clamp(-0.2), clamp(0.4)
+    (1.0, 0.0, 0.4)
+    """
     return min(max(value, low), high)
 
 
@@ -99,7 +105,15 @@ def objective_progress(*, progresses: Sequence[float], weights: Sequence[float])
 
 
 def period_progress(objective_progresses: Sequence[float]) -> float:
-    """Return the mean progress of a period's objectives (each clamped to [0, 1]); 0 if none."""
+    """Return the mean progress of a period's objectives (each clamped to [0, 1]); 0 if none.
+
+    Examples
+    --------
+    >>> period_progress([0.5, 1.2])
+    0.75
+    >>> period_progress([])
+    0.0
+    """
     if not objective_progresses:
         return 0.0
     return sum(clamp(p) for p in objective_progresses) / len(objective_progresses)
@@ -152,13 +166,27 @@ def status(*, progress: float, expected: float, confidence: float | None = None)
 
 
 def worst_status(statuses: Iterable[Status]) -> Status | None:
-    """Return the worst of *statuses* (off_track > at_risk > on_track); None if there are none."""
+    """Return the worst of *statuses* (off_track > at_risk > on_track); None if there are none.
+
+    Examples
+    --------
+    >>> worst_status(["on_track", "at_risk", "on_track"])
+    'at_risk'
+    >>> worst_status([]) is None
+    True
+    """
     ranked = [STATUSES.index(s) for s in statuses]
     return STATUSES[max(ranked)] if ranked else None
 
 
 def score(progress: float) -> float:
-    """Return the end-of-period score: progress clamped to [0, 1], rounded to two decimals."""
+    """Return the end-of-period score: progress clamped to [0, 1], rounded to two decimals.
+
+    Examples
+    --------
+    >>> score(0.456), score(1.3), score(-0.1)
+    (0.46, 1.0, 0.0)
+    """
     return round(clamp(progress), 2)
 
 
@@ -179,7 +207,16 @@ def score_reading(value: float) -> Reading:
 
 
 def parse_number(text: str | float | int, *, field: str) -> float:
-    """Return *text* as a finite number or raise ParameterError naming *field*."""
+    """Return *text* as a finite number or raise ParameterError naming *field*.
+
+    Examples
+    --------
+    >>> parse_number(" 1,250.5 ", field="target")
+    1250.5
+    >>> parse_number("abc", field="target")
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: target: 'abc' is not a number. Type a number such as 42 or 0.25.
+    """
     try:
         value = float(str(text).strip().replace(",", "")) if isinstance(text, str) else float(text)
     except (ValueError, TypeError):
@@ -192,14 +229,31 @@ def parse_number(text: str | float | int, *, field: str) -> float:
 
 
 def validate_title(title: str, *, field: str = "title") -> str:
-    """Return the stripped *title*; ParameterError if empty."""
+    """Return the stripped *title*; ParameterError if empty.
+
+    Examples
+    --------
+    >>> validate_title("  Grow revenue ")
+    'Grow revenue'
+    >>> validate_title("   ")
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: title: a title is required. Type a short title.
+    """
     if not title or not title.strip():
         raise ParameterError("a title is required", where=field, fix="Type a short title.")
     return title.strip()
 
 
 def validate_period(*, period_start: dt.date, period_end: dt.date) -> None:
-    """Raise ParameterError when the period ends before it starts."""
+    """Raise ParameterError when the period ends before it starts.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> validate_period(period_start=dt.date(2026, 12, 31), period_end=dt.date(2026, 10, 1))
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: period: the end date 2026-10-01 is before the start date ...
+    """
     if period_end < period_start:
         raise ParameterError(
             f"the end date {period_end} is before the start date {period_start}",
@@ -209,7 +263,15 @@ def validate_period(*, period_start: dt.date, period_end: dt.date) -> None:
 
 
 def validate_key_result_values(*, start: float, target: float, weight: float = 1.0) -> None:
-    """Raise ParameterError for a target equal to the start, or a weight that is not positive."""
+    """Raise ParameterError for a target equal to the start, or a weight that is not positive.
+
+    Examples
+    --------
+    >>> validate_key_result_values(start=100, target=200, weight=2)
+    >>> validate_key_result_values(start=10, target=10)
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: target: the target equals the start value (10), so progress ...
+    """
     for name, value in (("start", start), ("target", target), ("weight", weight)):
         parse_number(value, field=name)
     if target == start:
@@ -225,7 +287,16 @@ def validate_key_result_values(*, start: float, target: float, weight: float = 1
 
 
 def validate_confidence(confidence: float | None) -> None:
-    """Raise ParameterError when *confidence* is outside [0, 1] (None means not given)."""
+    """Raise ParameterError when *confidence* is outside [0, 1] (None means not given).
+
+    Examples
+    --------
+    >>> validate_confidence(0.7)
+    >>> validate_confidence(None)
+    >>> validate_confidence(1.5)
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: confidence: confidence 1.5 is out of range. ...
+    """
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         raise ParameterError(
             f"confidence {confidence:g} is out of range",
@@ -264,5 +335,12 @@ def period_bounds(label: str) -> tuple[dt.date, dt.date]:
 
 
 def quarter_label(day: dt.date) -> str:
-    """Return the quarter label of *day* ("2026-Q4")."""
+    """Return the quarter label of *day* ("2026-Q4").
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> quarter_label(dt.date(2026, 11, 25)), quarter_label(dt.date(2026, 1, 1))
+    ('2026-Q4', '2026-Q1')
+    """
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"

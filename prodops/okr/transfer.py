@@ -12,9 +12,35 @@ and keeps the links (key result -> objective, check-in -> key result, parent obj
 
 Examples
 --------
->>> document = export_okrs(session=session)  # doctest: +SKIP
->>> write_export(document, Path("okrs.csv"))  # doctest: +SKIP
->>> import_okrs(session=other_session, document=read_export(Path("okrs.csv")))  # doctest: +SKIP
+Copy the OKRs of one store into another through a CSV file:
+
+>>> import datetime as dt
+>>> import tempfile
+>>> from pathlib import Path
+>>> from prodops.okr.crud import create_objective
+>>> from prodops.okr.models import ObjectiveCreate
+>>> from prodops.store.db import init_store, read_session, write_session
+>>> tmp = tempfile.TemporaryDirectory()
+>>> source = init_store(f"sqlite:///{tmp.name}/source.db")
+>>> target = init_store(f"sqlite:///{tmp.name}/target.db")
+>>> with write_session(source) as session:
+...     _ = create_objective(session=session, objective_in=ObjectiveCreate(
+...         title="=Grow", period="2026-Q4",
+...         period_start=dt.date(2026, 10, 1), period_end=dt.date(2026, 12, 31)))
+>>> with read_session(source) as session:
+...     document = export_okrs(session=session)
+>>> write_export(document, Path(tmp.name) / "okrs.csv")
+>>> "'=Grow" in (Path(tmp.name) / "okrs.csv").read_text()
+True
+>>> with write_session(target) as session:
+...     import_okrs(session=session, document=read_export(Path(tmp.name) / "okrs.csv"))
+ImportResult(objectives=1, key_results=0, check_ins=0, kept_ids=True)
+>>> with read_session(target) as session:
+...     export_okrs(session=session)["objectives"][0]["title"]
+'=Grow'
+>>> source.dispose()
+>>> target.dispose()
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

@@ -8,10 +8,21 @@ failing with "database is locked" (DESIGN.md, known pitfalls).
 
 Examples
 --------
->>> from prodops.store.db import get_engine, init_store, read_session
->>> engine = init_store("sqlite:///:memory:")  # doctest: +SKIP
->>> with read_session(engine) as session:  # doctest: +SKIP
-...     ...
+A store in a temporary directory, upgraded to the newest schema:
+
+>>> import tempfile
+>>> from prodops.store.db import current_revision, describe, init_store, read_session
+>>> tmp = tempfile.TemporaryDirectory()
+>>> engine = init_store(f"sqlite:///{tmp.name}/store.db")
+>>> describe(engine)
+'SQLite file .../store.db'
+>>> current_revision(engine) is not None
+True
+>>> with read_session(engine) as session:
+...     session.get_bind().dialect.name
+'sqlite'
+>>> engine.dispose()
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

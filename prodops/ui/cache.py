@@ -8,10 +8,11 @@ hashing a frame (``st.cache_data`` samples big frames; DESIGN.md, pitfalls). Cac
 
 from __future__ import annotations
 
+import functools
+import importlib
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pandas as pd
 import streamlit as st
 
@@ -19,7 +20,7 @@ import prodops.metrics
 from prodops import config
 from prodops.data.catalog import Catalog, DatasetInfo
 from prodops.errors import NotFoundError, ParameterError
-from prodops.metrics import kpis as insights
+from prodops.metrics import events, kpis, registry
 from prodops.metrics.kpis import Insight, Kpi
 
 TTL_S = 3600
@@ -66,10 +67,24 @@ def _thaw(params: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     return {k: (dict(v) if k in _MAPPING_PARAMS and v is not None else v) for k, v in params}
 
 
+# Frame helpers the pages load like metrics, though they are not registry metrics.
+_HELPERS = {
+    "dau_mau": "prodops.metrics.engagement:dau_mau",
+    "event_counts": "prodops.metrics.events:event_counts",
+    "retention_average": "prodops.metrics.retention:retention_average",
+}
+
+
 def metric_function(metric: str) -> Any | None:
-    """``prodops.metrics.<metric>``, or None if there is no such metric."""
-    found = getattr(prodops.metrics, metric, None)
-    return found if callable(found) else None
+    """The registry metric *metric*'s function (or a helper above), None if there is none."""
+    path = _HELPERS.get(metric)
+    if path is not None:
+        module, _, name = path.partition(":")
+        return getattr(importlib.import_module(module), name)
+    try:
+        return registry.get(metric).load()
+    except NotFoundError:
+        return None
 
 
 @st.cache_data(max_entries=256, ttl=TTL_S, show_spinner="Computing on the dataset…")
@@ -104,18 +119,7 @@ def _property_values(
     home: str, dataset_id: str, version: int, dataset_name: str, column: str, limit: int
 ) -> list[str]:
     with _catalog(home).open(dataset_name) as table:
-        if column not in table.columns:
-            return []
-        col = table[column]
-        counted = (
-            table.filter(col.notnull())
-            .group_by(value=col.cast("string"))
-            .aggregate(n=ibis._.count())
-            .order_by([ibis.desc("n"), "value"])
-            .limit(limit)
-            .to_pandas()
-        )
-    return [str(v) for v in counted["value"]]
+        return events.property_values(table, column, limit=limit)
 
 
 def property_values(info: DatasetInfo, column: str, *, limit: int = 50) -> list[str]:
@@ -146,43 +150,20 @@ def parse_filters(chosen: list[str]) -> dict[str, str]:
     return out
 
 
-def summary(info: DatasetInfo) -> tuple[list[Kpi], list[Insight]]:
-    """Headline KPIs and insight candidates of one dataset (each metric cached as above).
+@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False)
+def _summary(
+    home: str, dataset_id: str, version: int, _info: DatasetInfo
+) -> tuple[list[Kpi], list[Insight]]:
+    return kpis.summarise(
+        _info.kind,
+        time_max=_info.time_max,
+        load=functools.partial(load_metric, _info),
+    )
 
-    Events: weekly active users, week-1 retention, monthly user churn; subscriptions: MRR, NRR,
-    logo churn. Only complete periods are judged (``as_of`` = the dataset's last event).
-    """
-    as_of = pd.Timestamp(info.time_max) if info.time_max is not None else None
-    if info.kind == "events":
-        last = as_of.tz_convert("UTC").date() if as_of is not None else None
-        start = (as_of - pd.Timedelta(days=21)).date() if as_of is not None else None
-        active = load_metric(info, "active_users", window_days=7, date_from=start, date_to=last)
-        weekly = load_metric(info, "retention", period="week", periods=30)
-        churned = load_metric(info, "churn", period="month")
-        kpis = [
-            insights.active_users_kpi(active, window_days=7),
-            insights.week1_retention_kpi(weekly, as_of=as_of),
-            insights.churn_kpi(churned, period="month", as_of=as_of),
-        ]
-        cohorts = insights.weak_cohort_insights(weekly, recent=26, min_drop=0.1, as_of=as_of)
-        found = [
-            *insights.rank_insights(list(cohorts), limit=1),
-            insights.churn_spike_insight(churned, period="month", as_of=as_of),
-        ]
-        return kpis, [i for i in found if i is not None]
-    monthly = load_metric(info, "revenue", period="month")
-    kpis = [
-        insights.mrr_kpi(monthly),
-        insights.nrr_kpi(monthly, as_of=as_of),
-        insights.logo_churn_kpi(monthly, as_of=as_of),
-    ]
-    found = [
-        insights.nrr_change_insight(monthly, as_of=as_of),
-        insights.churn_spike_insight(
-            monthly, rate_col="logo_churn_rate", what="Logo churn", as_of=as_of
-        ),
-    ]
-    return kpis, [i for i in found if i is not None]
+
+def summary(info: DatasetInfo) -> tuple[list[Kpi], list[Insight]]:
+    """:func:`prodops.metrics.kpis.summarise` of *info*, cached by dataset id and version."""
+    return _summary(str(config.home()), info.id, info.version, info)
 
 
 def revenue_formulas() -> dict[str, str]:

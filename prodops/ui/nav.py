@@ -1,4 +1,7 @@
-"""The one grouped sidebar menu every page draws (docs/adr/0001-navigation.md)."""
+"""How every page opens: :func:`setup_page` and the one grouped sidebar menu.
+
+See docs/adr/0001-navigation.md.
+"""
 
 from __future__ import annotations
 
@@ -39,3 +42,20 @@ def render_sidebar() -> None:
                 except StreamlitPageNotFoundError:
                     # A page run on its own (AppTest.from_file("pages/...")) has no siblings.
                     st.text(label)
+
+
+def setup_page(
+    title: str, *, caption: str | None = None, help: str | None = None, tab: str | None = None
+) -> None:
+    """Open a page: browser tab title and wide layout, the sidebar menu, the title and caption.
+
+    Every page (``app.py`` and ``pages/*.py``) starts with this one call, before anything else is
+    drawn (``st.set_page_config`` must come first). The browser tab reads "*tab* · ProdOps"
+    (*tab* defaults to *title*). *caption* is our own text (Markdown), never data; *help* is its
+    tooltip.
+    """
+    st.set_page_config(page_title=f"{tab or title} · ProdOps", layout="wide")
+    render_sidebar()
+    st.title(title)
+    if caption:
+        st.caption(caption, help=help)

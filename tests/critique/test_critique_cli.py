@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from prodops.cli import main
-from prodops.critique import crud, framework
+from prodops.critique import crud, framework, scoring
 from prodops.critique.models import CritiqueSessionCreate
 from prodops.store.db import init_store, write_session
 
@@ -76,13 +76,13 @@ def test_export_a_session_as_markdown_and_csv(capsys: pytest.CaptureFixture[str]
             ).id
             or 0
         )
-        crud.submit_scores(
+        scoring.submit_scores(
             session=s,
             session_id=sid,
             reviewer="Ann",
             scores={i: {"impact": 2 + n, "confidence": 5, "ease": 2} for n, i in enumerate(ids)},
         )
-        crud.record_decision(
+        scoring.record_decision(
             session=s,
             session_id=sid,
             item_id=ids[2],

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from prodops.critique import crud, framework
+from prodops.critique import crud, framework, scoring
 from prodops.critique import summary as summaries
 from prodops.critique.charts import build_value_effort_chart
 from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
@@ -50,19 +50,19 @@ def summary(tmp_path: Path) -> SessionSummary:
             ).id
             or 0
         )
-        crud.submit_scores(
+        scoring.submit_scores(
             session=s,
             session_id=sid,
             reviewer="Ann",
             scores={ids[0]: MID, ids[1]: GOOD, ids[2]: LOW},
         )
-        crud.submit_scores(
+        scoring.submit_scores(
             session=s,
             session_id=sid,
             reviewer="Bob",
             scores={ids[0]: MID, ids[1]: GOOD, ids[2]: GOOD},
         )
-        crud.record_decision(
+        scoring.record_decision(
             session=s,
             session_id=sid,
             item_id=ids[1],
@@ -70,7 +70,7 @@ def summary(tmp_path: Path) -> SessionSummary:
             rationale="Clear | win\n# yes",
             decided_by="Lead",
         )
-        crud.record_decision(
+        scoring.record_decision(
             session=s,
             session_id=sid,
             item_id=ids[2],

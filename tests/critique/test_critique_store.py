@@ -8,15 +8,22 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from prodops.critique import crud, framework
+from prodops.critique import crud, framework, scoring
 from prodops.critique import summary as summaries
-from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
+from prodops.critique.models import CRITIQUE_TABLES, CritiqueSessionCreate, RoadmapItemCreate
 from prodops.critique.roadmap_import import apply_mapping, default_mapping, read_roadmap
 from prodops.errors import NotFoundError, ParameterError, StaleEditError
 from prodops.okr.models import CheckIn, KeyResult, Objective
-from prodops.store.db import current_revision, migrate, read_session, write_session
+from prodops.store.db import (
+    alembic_config,
+    current_revision,
+    migrate,
+    read_session,
+    write_session,
+)
 
 DATA = Path(__file__).parent / "data"
 RUBRIC = framework("rubric").to_dict()
@@ -48,8 +55,11 @@ def make_session(engine: Engine, *, name: str = "Q1 critique", n_items: int | No
         return int(row.id or 0)
 
 
-def test_store_is_at_revision_0002(engine: Engine) -> None:
-    assert current_revision(engine) == "0002"
+def test_store_is_at_the_newest_revision_with_the_critique_tables(engine: Engine) -> None:
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert head is not None and int(head) >= 2
+    assert current_revision(engine) == head
+    assert set(CRITIQUE_TABLES) <= set(sa.inspect(engine).get_table_names())
 
 
 def test_reimport_updates_by_key_without_duplicates(engine: Engine) -> None:
@@ -89,25 +99,25 @@ def test_scores_are_hidden_until_the_reviewer_submits(engine: Engine) -> None:
     with read_session(engine) as s:
         a, b = (int(i.id or 0) for i in crud.session_items(session=s, session_id=sid))
     with write_session(engine) as s:
-        crud.save_score(session=s, session_id=sid, item_id=a, reviewer="Ann", values=GOOD)
-        crud.save_score(session=s, session_id=sid, item_id=a, reviewer="Bob", values=LOW)
-        crud.save_score(session=s, session_id=sid, item_id=b, reviewer="Bob", values=MID)
-        crud.submit_scores(session=s, session_id=sid, reviewer="Bob")
+        scoring.save_score(session=s, session_id=sid, item_id=a, reviewer="Ann", values=GOOD)
+        scoring.save_score(session=s, session_id=sid, item_id=a, reviewer="Bob", values=LOW)
+        scoring.save_score(session=s, session_id=sid, item_id=b, reviewer="Bob", values=MID)
+        scoring.submit_scores(session=s, session_id=sid, reviewer="Bob")
     with read_session(engine) as s:
-        ann_sees = crud.visible_scores(session=s, session_id=sid, reviewer="Ann")
-        bob_sees = crud.visible_scores(session=s, session_id=sid, reviewer="Bob")
+        ann_sees = scoring.visible_scores(session=s, session_id=sid, reviewer="Ann")
+        bob_sees = scoring.visible_scores(session=s, session_id=sid, reviewer="Bob")
     assert [(x.reviewer, x.item_id) for x in ann_sees] == [("Ann", a)]
     assert sorted((x.reviewer, x.item_id) for x in bob_sees) == sorted(
         [("Ann", a), ("Bob", a), ("Bob", b)]
     )
     with pytest.raises(ParameterError, match="1 item"), write_session(engine) as s:
-        crud.submit_scores(session=s, session_id=sid, reviewer="Ann")
+        scoring.submit_scores(session=s, session_id=sid, reviewer="Ann")
     with write_session(engine) as s:
-        crud.submit_scores(
+        scoring.submit_scores(
             session=s, session_id=sid, reviewer="Ann", scores={b: MID}, comments={b: "needs data"}
         )
     with read_session(engine) as s:
-        assert len(crud.visible_scores(session=s, session_id=sid, reviewer="Ann")) == 4
+        assert len(scoring.visible_scores(session=s, session_id=sid, reviewer="Ann")) == 4
         summary = summaries.summarise_session(session=s, session_id=sid)
     table = summary.table.set_index("item_id")
     assert table.loc[a, "overall_mean"] == pytest.approx(50.0)  # 100 and 0
@@ -125,17 +135,17 @@ def test_score_validation_and_closed_sessions(engine: Engine) -> None:
         item = int(crud.session_items(session=s, session_id=sid)[0].id or 0)
         other = int(crud.get_item_by_key(session=s, key="PRJ-3").id or 0)  # type: ignore[union-attr]
     with pytest.raises(ParameterError, match="outside its scale"), write_session(engine) as s:
-        crud.save_score(
+        scoring.save_score(
             session=s, session_id=sid, item_id=item, reviewer="Ann", values={**GOOD, "effort": 9}
         )
     with pytest.raises(NotFoundError, match="not in session"), write_session(engine) as s:
-        crud.save_score(session=s, session_id=sid, item_id=other, reviewer="Ann", values=GOOD)
+        scoring.save_score(session=s, session_id=sid, item_id=other, reviewer="Ann", values=GOOD)
     with pytest.raises(ParameterError, match="no name"), write_session(engine) as s:
-        crud.save_score(session=s, session_id=sid, item_id=item, reviewer=" ", values=GOOD)
+        scoring.save_score(session=s, session_id=sid, item_id=item, reviewer=" ", values=GOOD)
     with write_session(engine) as s:
         crud.set_session_status(session=s, session_id=sid, seen_version=1, status="closed")
     with pytest.raises(ParameterError, match="closed"), write_session(engine) as s:
-        crud.save_score(session=s, session_id=sid, item_id=item, reviewer="Ann", values=GOOD)
+        scoring.save_score(session=s, session_id=sid, item_id=item, reviewer="Ann", values=GOOD)
     with pytest.raises(StaleEditError, match="status is now 'closed'"), write_session(engine) as s:
         crud.set_session_status(session=s, session_id=sid, seen_version=1, status="open")
 
@@ -147,13 +157,13 @@ def test_decisions_and_trajectory_across_sessions(engine: Engine) -> None:
         ids = [int(i.id or 0) for i in crud.session_items(session=s, session_id=first)]
     sso = ids[0]
     with write_session(engine) as s:
-        crud.submit_scores(
+        scoring.submit_scores(
             session=s,
             session_id=first,
             reviewer="Ann",
             scores={i: LOW if i == sso else MID for i in ids},
         )
-        crud.record_decision(
+        scoring.record_decision(
             session=s,
             session_id=first,
             item_id=sso,
@@ -161,7 +171,7 @@ def test_decisions_and_trajectory_across_sessions(engine: Engine) -> None:
             rationale="first call",
             decided_by="Lead",
         )
-        crud.record_decision(
+        scoring.record_decision(
             session=s,
             session_id=first,
             item_id=sso,
@@ -170,7 +180,7 @@ def test_decisions_and_trajectory_across_sessions(engine: Engine) -> None:
             decided_by="Lead",
         )
     with pytest.raises(ParameterError, match="rationale"), write_session(engine) as s:
-        crud.record_decision(
+        scoring.record_decision(
             session=s,
             session_id=first,
             item_id=sso,
@@ -179,7 +189,7 @@ def test_decisions_and_trajectory_across_sessions(engine: Engine) -> None:
             decided_by="Lead",
         )
     with pytest.raises(ParameterError, match="unknown decision"), write_session(engine) as s:
-        crud.record_decision(
+        scoring.record_decision(
             session=s,
             session_id=first,
             item_id=sso,
@@ -189,13 +199,13 @@ def test_decisions_and_trajectory_across_sessions(engine: Engine) -> None:
         )
     second = make_session(engine, name="Q1 critique")
     with write_session(engine) as s:
-        crud.submit_scores(
+        scoring.submit_scores(
             session=s,
             session_id=second,
             reviewer="Bob",
             scores={i: GOOD if i == sso else MID for i in ids},
         )
-        crud.record_decision(
+        scoring.record_decision(
             session=s,
             session_id=second,
             item_id=sso,
@@ -205,8 +215,8 @@ def test_decisions_and_trajectory_across_sessions(engine: Engine) -> None:
         )
     with read_session(engine) as s:
         trajectory = summaries.item_trajectory(session=s, item_id=sso)
-        assert len(crud.decision_history(session=s, item_id=sso)) == 3
-        assert len(crud.score_history(session=s, item_id=sso)) == 2
+        assert len(scoring.decision_history(session=s, item_id=sso)) == 3
+        assert len(scoring.score_history(session=s, item_id=sso)) == 2
     assert trajectory["session"].tolist() == ["Q4 critique", "Q1 critique"]  # same date: by id
     assert trajectory["overall_mean"].tolist() == pytest.approx([0.0, 100.0])
     assert trajectory["rank"].tolist() == [3, 1]
@@ -270,7 +280,7 @@ def test_eight_reviewers_submitting_at_once_lose_nothing(engine: Engine) -> None
             barrier.wait()
             for _ in range(2):  # each reviewer re-submits once: append-only, the latest counts
                 with write_session(engine) as s:
-                    crud.submit_scores(
+                    scoring.submit_scores(
                         session=s,
                         session_id=sid,
                         reviewer=f"R{n}",
@@ -286,7 +296,7 @@ def test_eight_reviewers_submitting_at_once_lose_nothing(engine: Engine) -> None
         t.join()
     assert errors == []
     with read_session(engine) as s:
-        assert len(crud.submitted_reviewers(session=s, session_id=sid)) == 8
+        assert len(scoring.submitted_reviewers(session=s, session_id=sid)) == 8
         summary = summaries.summarise_session(session=s, session_id=sid)
         total = s.execute(sa.text("SELECT count(*) FROM critique_score")).scalar_one()
     assert total == 8 * 2 * len(ids)
@@ -344,7 +354,7 @@ def test_upgrade_from_0001_keeps_okr_data_and_downgrade_drops_only_critique(
             )
         )
     migrate(engine)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == "0003"  # 0002 adds critique, 0003 makes its times aware
     with write_session(engine) as s:
         crud.create_item(session=s, item_in=RoadmapItemCreate(title="New"))
     migrate(engine, revision="0001", downgrade=True)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from prodops.cli import main
-from prodops.data import demo
+from prodops.data import demo, demo_subscriptions
 
 END = pd.Timestamp("2026-11-01", tz="UTC")
 
@@ -106,7 +106,7 @@ def test_retention_decays_and_one_cohort_is_notably_worse() -> None:
 
 
 def test_subscriptions_columns_and_values(subs: pd.DataFrame) -> None:
-    assert list(subs.columns) == list(demo.SUBSCRIPTION_FILE_COLUMNS)
+    assert list(subs.columns) == list(demo_subscriptions.SUBSCRIPTION_FILE_COLUMNS)
     assert (subs["mrr"] > 0).all()
     assert set(subs["billing"]) == {"monthly", "yearly"}
     assert set(subs["plan"]) == {*demo.PLANS, demo.ADDON_PLAN}
@@ -120,8 +120,8 @@ def test_subscriptions_columns_and_values(subs: pd.DataFrame) -> None:
 def test_mrr_is_the_monthly_price_or_annual_over_12(subs: pd.DataFrame) -> None:
     main = subs[subs["plan"] != demo.ADDON_PLAN]
     idx = main["plan"].map({p: i for i, p in enumerate(demo.PLANS)})
-    monthly = np.array(demo.MONTHLY_PRICE)[idx]
-    yearly = np.round(np.array(demo.ANNUAL_PRICE)[idx] / 12, 2)
+    monthly = np.array(demo_subscriptions.MONTHLY_PRICE)[idx]
+    yearly = np.round(np.array(demo_subscriptions.ANNUAL_PRICE)[idx] / 12, 2)
     expected = np.where(main["billing"] == "yearly", yearly, monthly)
     np.testing.assert_allclose(main["mrr"], expected)
     assert main.loc[(main["plan"] == "pro") & (main["billing"] == "yearly"), "mrr"].eq(82.5).all()

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from prodops.errors import ParameterError
-from prodops.metrics import charts
+from prodops.metrics import charts, engagement_charts, revenue_charts
 
 UTC = "UTC"
 
@@ -120,7 +120,7 @@ def test_revenue_retention_heatmap_shows_starting_mrr_beside_rows() -> None:
             "logo_retention": [1.0, 0.5],
         }
     )
-    spec = charts.build_revenue_retention_heatmap_chart(frame).to_dict()
+    spec = revenue_charts.build_revenue_retention_heatmap_chart(frame).to_dict()
     rect, _text, sizes = layer_specs(spec)
     assert rect["encoding"]["color"]["title"] == "MRR retained"
     assert sizes["encoding"]["text"]["format"] == ",.0f"
@@ -132,13 +132,13 @@ def test_revenue_retention_heatmap_shows_starting_mrr_beside_rows() -> None:
 
 def test_active_users_chart_has_one_line_per_window_in_order() -> None:
     days = pd.date_range("2024-01-01", periods=3, tz=UTC)
-    frame = charts.active_users_frame(
+    frame = engagement_charts.active_users_frame(
         {
             "DAU": pd.DataFrame({"date": days, "users": [1, 2, 3]}),
             "WAU": pd.DataFrame({"date": days, "users": [3, 4, 5]}),
         }
     )
-    spec = charts.build_active_users_chart(frame).to_dict()
+    spec = engagement_charts.build_active_users_chart(frame).to_dict()
     enc = spec["encoding"]
     assert enc["x"]["type"] == "temporal" and enc["x"]["scale"]["type"] == "utc"
     assert enc["y"]["axis"]["format"] == ",d" and enc["y"]["title"] == "Active users"
@@ -151,7 +151,7 @@ def test_dau_mau_chart_is_a_percent_line() -> None:
     frame = pd.DataFrame(
         {"date": pd.date_range("2024-01-01", periods=2, tz=UTC), "dau": [1, 2], "mau": [4, 4]}
     ).assign(ratio=[0.25, 0.5])
-    spec = charts.build_dau_mau_chart(frame).to_dict()
+    spec = engagement_charts.build_dau_mau_chart(frame).to_dict()
     assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
     assert spec["mark"]["type"] == "line"
     assert [r["ratio"] for r in dataset(spec)] == [0.25, 0.5]
@@ -159,11 +159,11 @@ def test_dau_mau_chart_is_a_percent_line() -> None:
 
 def test_stickiness_histogram_shares_and_title_name_the_total_buckets() -> None:
     frame = pd.DataFrame({"active_periods": [1, 2, 3], "users": [6, 3, 1], "buckets_total": 7})
-    spec = charts.build_stickiness_chart(frame, period="day").to_dict()
+    spec = engagement_charts.build_stickiness_chart(frame, period="day").to_dict()
     assert spec["encoding"]["x"]["title"] == "Active in exactly n days (of 7)"
     assert [r["share"] for r in dataset(spec)] == pytest.approx([0.6, 0.3, 0.1])
     assert spec["encoding"]["tooltip"][2]["format"] == ".1%"
-    cumulative = charts.build_stickiness_chart(
+    cumulative = engagement_charts.build_stickiness_chart(
         frame.assign(users=[10, 4, 1]), cumulative=True
     ).to_dict()
     assert "at least" in cumulative["encoding"]["x"]["title"]
@@ -181,7 +181,7 @@ def test_lifecycle_draws_dormant_below_zero_with_fixed_colours() -> None:
             "pulse_ratio": [None, 1.5],
         }
     )
-    spec = charts.build_lifecycle_chart(frame, period="week").to_dict()
+    spec = engagement_charts.build_lifecycle_chart(frame, period="week").to_dict()
     rows = dataset(spec)
     dormant = [r["users"] for r in rows if r["status"] == "dormant"]
     assert dormant == [0, -2]
@@ -189,7 +189,7 @@ def test_lifecycle_draws_dormant_below_zero_with_fixed_colours() -> None:
     assert colour["domain"] == ["new", "returning", "resurrecting", "dormant"]
     assert spec["encoding"]["y"]["aggregate"] == "sum"
     assert "pulse_ratio" in tooltip_fields(spec["encoding"])
-    pulse = charts.build_pulse_chart(frame, period="week").to_dict()
+    pulse = engagement_charts.build_pulse_chart(frame, period="week").to_dict()
     assert pulse["encoding"]["y"]["field"] == "pulse_ratio"
     assert pulse["encoding"]["y"]["scale"] == {"zero": False}
 
@@ -232,7 +232,7 @@ def test_churn_chart_percent_axis_and_counts_in_tooltip() -> None:
             "churn_rate": pd.array([None, 0.3], dtype="Float64"),
         }
     )
-    spec = charts.build_churn_chart(frame, period="month").to_dict()
+    spec = engagement_charts.build_churn_chart(frame, period="month").to_dict()
     assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
     assert tooltip_fields(spec["encoding"]) == ["period", "churn_rate", "churned", "active_start"]
     assert dataset(spec) == [
@@ -242,10 +242,10 @@ def test_churn_chart_percent_axis_and_counts_in_tooltip() -> None:
 
 
 def test_mrr_chart_and_movements_contraction_and_churn_below_zero() -> None:
-    mrr = charts.build_mrr_chart(revenue_frame()).to_dict()
+    mrr = revenue_charts.build_mrr_chart(revenue_frame()).to_dict()
     assert mrr["encoding"]["y"]["field"] == "mrr_end"
     assert mrr["encoding"]["y"]["axis"]["format"] == ",.0f"
-    moves = charts.build_mrr_movements_chart(revenue_frame()).to_dict()
+    moves = revenue_charts.build_mrr_movements_chart(revenue_frame()).to_dict()
     rows = {(r["period"], r["movement"]): r["mrr"] for r in dataset(moves)}
     assert rows[("2024-01", "churn")] == -15.0
     assert rows[("2024-01", "contraction")] == -5.0
@@ -256,14 +256,14 @@ def test_mrr_chart_and_movements_contraction_and_churn_below_zero() -> None:
 
 
 def test_rate_charts_are_percent_lines_and_nrr_has_a_100_percent_rule() -> None:
-    churn = charts.build_revenue_churn_chart(revenue_frame()).to_dict()
+    churn = revenue_charts.build_revenue_churn_chart(revenue_frame()).to_dict()
     assert churn["encoding"]["y"]["axis"]["format"] == ".0%"
     assert {r["metric"] for r in dataset(churn)} == {
         "Logo churn",
         "Gross MRR churn",
         "Net MRR churn",
     }
-    nrr = charts.build_nrr_grr_chart(revenue_frame()).to_dict()
+    nrr = revenue_charts.build_nrr_grr_chart(revenue_frame()).to_dict()
     lines, rule = nrr["layer"]
     assert lines["encoding"]["color"]["sort"] == ["NRR", "GRR"]
     assert lines["encoding"]["y"]["scale"] == {"zero": False}  # 97 % vs 100 % stays visible
@@ -284,19 +284,21 @@ def test_a_frame_too_big_to_draw_is_refused_with_a_fix() -> None:
     days = pd.date_range("2000-01-01", periods=charts.MAX_CHART_ROWS + 1, tz=UTC)
     frame = pd.DataFrame({"date": days, "dau": 1, "mau": 1, "ratio": 1.0})
     with pytest.raises(ParameterError, match="longer period"):
-        charts.build_dau_mau_chart(frame)
+        engagement_charts.build_dau_mau_chart(frame)
 
 
 def test_a_frame_missing_a_column_is_a_clear_error() -> None:
     with pytest.raises(ParameterError, match="churn_rate"):
-        charts.build_churn_chart(pd.DataFrame({"period": [], "active_start": [], "churned": []}))
+        engagement_charts.build_churn_chart(
+            pd.DataFrame({"period": [], "active_start": [], "churned": []})
+        )
 
 
 def test_empty_frames_still_make_valid_specs() -> None:
     empty = retention_frame().iloc[0:0]
     spec = charts.build_retention_heatmap_chart(empty).to_dict()
     assert dataset(spec) == []
-    assert isinstance(charts.build_churn_chart(empty_churn()), alt.Chart)
+    assert isinstance(engagement_charts.build_churn_chart(empty_churn()), alt.Chart)
 
 
 def empty_churn() -> pd.DataFrame:

@@ -228,3 +228,78 @@ def test_rank_insights_orders_by_size_and_limits() -> None:
 def test_period_end_steps_calendar_months() -> None:
     assert insights.period_end(ts("2024-01-31"), "month") == ts("2024-02-29")
     assert insights.period_end(ts("2024-01-01"), "week", 2) == ts("2024-01-15")
+
+
+# --- key numbers of a dataset (what Home shows) --------------------------------------------------
+
+
+def small_events() -> pd.DataFrame:
+    """Weeks start on Monday Jan 1, 8, 15, 22 (2024); the data ends Jan 22 10:00."""
+    days = {
+        "a": ["2024-01-01", "2024-01-08", "2024-01-15"],
+        "b": ["2024-01-02", "2024-01-16"],
+        "c": ["2024-01-09", "2024-01-16"],
+        "d": ["2024-01-10", "2024-01-18"],
+        "e": ["2024-01-17", "2024-01-22 10:00"],
+    }
+    rows = [(user, "open", ts(day)) for user, stamps in days.items() for day in stamps]
+    return pd.DataFrame(rows, columns=["user_id", "event", "timestamp"])
+
+
+def test_summarise_events_picks_wau_week1_retention_and_monthly_churn() -> None:
+    events = small_events()
+    run = insights.metric_runner(events)
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    def load(metric: str, **params: object) -> pd.DataFrame:
+        calls.append((metric, params))
+        return run(metric, **params)
+
+    kpis, found = insights.summarise("events", time_max=ts("2024-01-22 10:00"), load=load)
+    assert [k.label for k in kpis] == [
+        "Weekly active users",
+        "Week-1 retention",
+        "User churn (month)",
+    ]
+    # Jan 16-22: b, c, d, e; one window earlier (Jan 9-15): a, c, d
+    assert (kpis[0].value, kpis[0].previous) == (4.0, 3.0)
+    # cohort Jan 8 {c, d}: both back the week of Jan 15; cohort Jan 1 {a, b}: only a back Jan 8.
+    # Cohort Jan 15 {e} is not judged: its week 1 (Jan 22-28) is still filling up.
+    assert (kpis[1].value, kpis[1].previous) == (1.0, 0.5)
+    assert (kpis[2].value, kpis[2].previous) == (None, None)  # January is not complete
+    assert found == []  # cohorts of 2 users are too small to call weak
+    assert calls[0] == (
+        "active_users",
+        {
+            "window_days": 7,
+            "date_from": ts("2024-01-01").date(),
+            "date_to": ts("2024-01-22").date(),
+        },
+    )
+    assert [c[0] for c in calls] == ["active_users", "retention", "churn"]
+
+
+def small_subscriptions() -> pd.DataFrame:
+    """x, y, w from Dec 1 (100 + 50 + 20); z joins Jan 10 (30); y ends Feb 15."""
+    return pd.DataFrame(
+        {
+            "customer_id": ["x", "y", "z", "w"],
+            "start": [ts("2023-12-01"), ts("2023-12-01"), ts("2024-01-10"), ts("2023-12-01")],
+            "end": [pd.NaT, ts("2024-02-15"), pd.NaT, pd.NaT],
+            "mrr": [100.0, 50.0, 30.0, 20.0],
+        }
+    )
+
+
+def test_summarise_subscriptions_picks_mrr_nrr_and_logo_churn() -> None:
+    load = insights.metric_runner(small_subscriptions())
+    kpis, found = insights.summarise("subscriptions", time_max=ts("2024-03-20"), load=load)
+    assert [k.label for k in kpis] == ["MRR", "NRR", "Logo churn"]
+    assert (kpis[0].value, kpis[0].previous) == (150.0, 200.0)  # end of Feb, end of Jan
+    assert kpis[1].value == pytest.approx((200 - 50) / 200) and kpis[1].previous == 1.0
+    assert (kpis[2].value, kpis[2].previous) == (0.25, 0.0)  # y: 1 of 4 customers in February
+    assert [i.title for i in found] == ["NRR fell in 2024-02, driven by churn"]
+    # with the data ending Feb 20, February is still filling up: January is the latest
+    early, none = insights.summarise("subscriptions", time_max=ts("2024-02-20"), load=load)
+    assert (early[1].value, early[2].value) == (1.0, 0.0)
+    assert none == []

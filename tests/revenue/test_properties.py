@@ -12,13 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prodops.engine import as_table
-from prodops.metrics.revenue import (
-    COHORT_COLUMNS,
-    REVENUE_COLUMNS,
-    customer_movements,
-    revenue,
-    revenue_cohorts,
-)
+from prodops.metrics.revenue import REVENUE_COLUMNS, customer_movements, revenue
+from prodops.metrics.revenue_retention import COHORT_COLUMNS, revenue_cohorts
 from revenue.reference import reference_cohorts, reference_revenue, same
 
 BASE = pd.Timestamp("2024-01-01", tz="UTC")

@@ -14,8 +14,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
+import prodops.store.versioning  # noqa: F401  (registers the edit log)
+from prodops.critique.models import CRITIQUE_TABLES, RoadmapItem
 from prodops.errors import BackendError
 from prodops.okr import crud as okr_crud
 from prodops.okr.models import OKR_TABLES, CheckInCreate, KeyResultCreate, ObjectiveCreate
@@ -80,11 +82,14 @@ def test_upgrading_an_empty_database_creates_the_okr_tables_at_head(bare_engine:
 
 
 def test_the_migrations_create_exactly_what_the_models_declare(engine: Engine) -> None:
+    # Every table of every feature (the migration environment imports them all), not just OKRs.
+    declared = set(SQLModel.metadata.tables)
+    assert set(OKR_TABLES) | set(CRITIQUE_TABLES) <= declared
+    assert declared <= _tables(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diffs: list[Any] = compare_metadata(context, SQLModel.metadata)
-    ours = [d for d in diffs if any(t in repr(d) for t in OKR_TABLES)]
-    assert ours == []
+    assert diffs == []
 
 
 def test_data_written_at_revision_0001_survives_the_upgrade_to_head(bare_engine: Engine) -> None:
@@ -189,3 +194,19 @@ def test_the_default_store_is_a_sqlite_file_in_the_data_directory(prodops_home: 
     assert engine.url.database == str(prodops_home / "prodops.sqlite")
     assert (prodops_home / "prodops.sqlite").exists()
     engine.dispose()
+
+
+def test_critique_timestamps_written_at_0002_keep_their_instant_after_the_upgrade(
+    bare_engine: Engine,
+) -> None:
+    migrate(bare_engine, revision="0002")
+    written = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)
+    with write_session(bare_engine) as session:
+        session.add(
+            RoadmapItem(key="A-1", title="Checklist", created_at=written, updated_at=written)
+        )
+    migrate(bare_engine)
+    with read_session(bare_engine) as session:
+        item = session.exec(select(RoadmapItem)).one()
+    assert item.created_at.tzinfo is not None
+    assert item.created_at == written

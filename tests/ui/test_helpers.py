@@ -7,7 +7,7 @@ import pytest
 
 from prodops import metrics
 from prodops.errors import ParameterError
-from prodops.metrics import charts
+from prodops.metrics import engagement_charts
 from prodops.ui import downloads, render
 from prodops.ui.cache import parse_filters
 
@@ -21,7 +21,7 @@ def small_chart() -> object:
             "churn_rate": [0.1, 0.2],
         }
     )
-    return charts.build_churn_chart(frame)
+    return engagement_charts.build_churn_chart(frame)
 
 
 def test_csv_download_neutralises_formula_cells() -> None:

@@ -23,6 +23,7 @@ from prodops.critique import (
     crud,
     framework,
     rubric_from_rows,
+    scoring,
 )
 from prodops.critique import summary as summaries
 from prodops.critique.charts import build_value_effort_chart
@@ -174,9 +175,9 @@ def render_scoring(engine: Engine, crit: CritiqueSession, reviewer: str) -> None
     sid = crit.id or 0
     fw = crud.session_framework(crit)
     items = read(engine, crud.session_items, session_id=sid)
-    visible = read(engine, crud.visible_scores, session_id=sid, reviewer=reviewer)
+    visible = read(engine, scoring.visible_scores, session_id=sid, reviewer=reviewer)
     mine = {s.item_id: s for s in visible if s.reviewer == reviewer}
-    submitted = reviewer in read(engine, crud.submitted_reviewers, session_id=sid)
+    submitted = reviewer in read(engine, scoring.submitted_reviewers, session_id=sid)
     st.subheader("Your scores")
     if crit.status != "open":
         st.info("This session is closed: scores can no longer change.")
@@ -206,7 +207,7 @@ def render_scoring(engine: Engine, crit: CritiqueSession, reviewer: str) -> None
                 if st.form_submit_button("Save score", key=f"critique_save_{sid}_{item.id}"):
                     saved = write(
                         engine,
-                        crud.save_score,
+                        scoring.save_score,
                         session_id=sid,
                         item_id=item.id or 0,
                         reviewer=reviewer,
@@ -222,7 +223,7 @@ def render_scoring(engine: Engine, crit: CritiqueSession, reviewer: str) -> None
 
 
 def _submit(engine: Engine, sid: int, reviewer: str) -> None:
-    if write(engine, crud.submit_scores, session_id=sid, reviewer=reviewer) is not None:
+    if write(engine, scoring.submit_scores, session_id=sid, reviewer=reviewer) is not None:
         flash("Scores submitted: everyone's scores are now visible to you.")
         st.rerun()
 
@@ -249,7 +250,7 @@ def render_results(
 ) -> SessionSummary | None:
     """Ranked table with flags, the scores everyone gave, and the value-vs-effort chart."""
     sid = crit.id or 0
-    submitted = read(engine, crud.submitted_reviewers, session_id=sid)
+    submitted = read(engine, scoring.submitted_reviewers, session_id=sid)
     st.subheader("Results")
     if results_hidden(crit, reviewer, submitted):
         st.info("Scores are hidden until you submit yours.")
@@ -261,7 +262,7 @@ def render_results(
     points = value_effort_frame(summary)
     if len(points):
         st.altair_chart(build_value_effort_chart(points), width="stretch")
-    scores = read(engine, crud.submitted_scores, session_id=sid)
+    scores = read(engine, scoring.submitted_scores, session_id=sid)
     titles = {r["item_id"]: r["title"] for r in summary.table.to_dict("records")}
     rows = [
         {
@@ -321,7 +322,7 @@ def render_item_detail(
         if st.form_submit_button("Record decision", key=f"critique_record_{sid}", type="primary"):
             done = write(
                 engine,
-                crud.record_decision,
+                scoring.record_decision,
                 session_id=sid,
                 item_id=item_id,
                 decision=decision,

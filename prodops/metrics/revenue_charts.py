@@ -1,0 +1,225 @@
+"""Altair charts of the revenue page: MRR, MRR movements, churn and retention rates, cohorts.
+
+Each ``build_*_chart`` takes the frame of :func:`prodops.metrics.revenue` or
+:func:`prodops.metrics.revenue_cohorts`; labels, axes, row checks and the cohort heatmap come
+from :mod:`prodops.metrics.charts`.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from prodops.metrics.charts import (
+    as_floats,
+    check_rows,
+    cohort_heatmap,
+    period_axis,
+    period_unit,
+    require_columns,
+    time_labels,
+)
+
+MOVEMENT_COLOURS: dict[str, str] = {
+    "new": "#2ca02c",
+    "expansion": "#98df8a",
+    "reactivation": "#17becf",
+    "contraction": "#ff9896",
+    "churn": "#d62728",
+}
+
+
+def build_mrr_chart(
+    frame: pd.DataFrame, *, period: str = "month", title: str = "MRR over time"
+) -> alt.Chart:
+    """Area of MRR at the end of each period (:func:`prodops.metrics.revenue` output)."""
+    require_columns(frame, ["period", "mrr_end", "customers_end"], "MRR")
+    data = pd.DataFrame(
+        {
+            "period": time_labels(frame["period"], period),
+            "mrr_end": as_floats(frame["mrr_end"]),
+            "customers_end": frame["customers_end"].astype("int64"),
+        }
+    )
+    check_rows(data, "MRR")
+    result: alt.Chart = (
+        alt.Chart(data)
+        .mark_area(line=True, point=True, opacity=0.35, color="#4c78a8")
+        .encode(
+            x=period_axis("period", period),
+            y=alt.Y("mrr_end:Q", title="MRR at period end", axis=alt.Axis(format=",.0f")),
+            tooltip=[
+                alt.Tooltip("period:N", title=period_unit(period)),
+                alt.Tooltip("mrr_end:Q", title="MRR", format=",.2f"),
+                alt.Tooltip("customers_end:Q", title="Customers", format=",d"),
+            ],
+        )
+        .properties(title=title, height=280, width="container")
+    )
+    return result
+
+
+def mrr_movements_frame(frame: pd.DataFrame, *, period: str = "month") -> pd.DataFrame:
+    """Long frame ``period, movement, mrr``: gains positive, contraction and churn negative."""
+    require_columns(frame, ["period", *MOVEMENT_COLOURS], "MRR movements")
+    labels = time_labels(frame["period"], period)
+    parts = []
+    for movement in MOVEMENT_COLOURS:
+        sign = -1.0 if movement in ("contraction", "churn") else 1.0
+        parts.append(
+            pd.DataFrame(
+                {"period": labels, "movement": movement, "mrr": sign * as_floats(frame[movement])}
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    check_rows(out, "MRR movements")
+    return out
+
+
+def build_mrr_movements_chart(
+    frame: pd.DataFrame, *, period: str = "month", title: str = "MRR movements"
+) -> alt.Chart:
+    """Stacked bars per period: gains above zero, contraction and churn below."""
+    data = mrr_movements_frame(frame, period=period)
+    result: alt.Chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=period_axis("period", period),
+            y=alt.Y("sum(mrr):Q", title="MRR change", axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                "movement:N",
+                title="Movement",
+                scale=alt.Scale(
+                    domain=list(MOVEMENT_COLOURS), range=list(MOVEMENT_COLOURS.values())
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip("period:N", title=period_unit(period)),
+                alt.Tooltip("movement:N", title="Movement"),
+                alt.Tooltip("mrr:Q", title="MRR", format=",.2f"),
+            ],
+        )
+        .properties(
+            title=alt.Title(title, subtitle="Contraction and churn drawn below zero"),
+            height=300,
+            width="container",
+        )
+    )
+    return result
+
+
+def _rate_lines(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    *,
+    period: str,
+    title: str,
+    y_title: str,
+    reference: float | None = None,
+    zero: bool = True,
+) -> alt.Chart | alt.LayerChart:
+    require_columns(frame, ["period", *columns], title)
+    labels = time_labels(frame["period"], period)
+    data = pd.concat(
+        [
+            pd.DataFrame({"period": labels, "metric": name, "rate": as_floats(frame[col])})
+            for col, name in columns.items()
+        ],
+        ignore_index=True,
+    )
+    check_rows(data, title)
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=period_axis("period", period),
+            y=alt.Y(
+                "rate:Q",
+                title=y_title,
+                axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(zero=zero),
+            ),
+            color=alt.Color("metric:N", title="Metric", sort=list(columns.values())),
+            tooltip=[
+                alt.Tooltip("period:N", title=period_unit(period)),
+                alt.Tooltip("metric:N", title="Metric"),
+                alt.Tooltip("rate:Q", title="Value", format=".1%"),
+            ],
+        )
+        .properties(title=title, height=260, width="container")
+    )
+    if reference is None:
+        result: alt.Chart | alt.LayerChart = lines
+        return result
+    rule = alt.Chart(data).mark_rule(strokeDash=[4, 4], color="grey").encode(y=alt.datum(reference))
+    return alt.LayerChart(layer=[lines, rule], title=title, height=260, width="container")
+
+
+def build_revenue_churn_chart(
+    frame: pd.DataFrame, *, period: str = "month", title: str = "Logo and revenue churn"
+) -> alt.Chart | alt.LayerChart:
+    """Lines of logo churn, gross MRR churn and net MRR churn per period."""
+    return _rate_lines(
+        frame,
+        {
+            "logo_churn_rate": "Logo churn",
+            "gross_mrr_churn_rate": "Gross MRR churn",
+            "net_mrr_churn_rate": "Net MRR churn",
+        },
+        period=period,
+        title=title,
+        y_title="Rate per period",
+    )
+
+
+def build_nrr_grr_chart(
+    frame: pd.DataFrame, *, period: str = "month", title: str = "Net and gross revenue retention"
+) -> alt.Chart | alt.LayerChart:
+    """Lines of NRR and GRR per period, with a dashed rule at 100 %."""
+    return _rate_lines(
+        frame,
+        {"nrr": "NRR", "grr": "GRR"},
+        period=period,
+        title=title,
+        y_title="Revenue retained",
+        reference=1.0,
+        zero=False,
+    )
+
+
+def build_revenue_retention_heatmap_chart(
+    frame: pd.DataFrame, *, period: str = "month", title: str = "Revenue retention by cohort"
+) -> alt.LayerChart:
+    """Heatmap of :func:`prodops.metrics.revenue_cohorts`: MRR kept by each start cohort.
+
+    Cells show ``revenue_retention`` (MRR at the offset / the cohort's starting MRR; above 100 %
+    when expansion outweighs churn); the cohort's starting MRR is drawn beside each row.
+    """
+    require_columns(
+        frame, ["cohort", "offset", "mrr", "cohort_mrr", "revenue_retention"], "revenue"
+    )
+    unit = period_unit(period)
+    data = pd.DataFrame(
+        {
+            "cohort_label": time_labels(frame["cohort"], period),
+            "column": unit + " " + frame["offset"].astype(int).astype(str),
+            "offset": frame["offset"].astype(int),
+            "rate": as_floats(frame["revenue_retention"]),
+            "count": as_floats(frame["mrr"]),
+            "size": as_floats(frame["cohort_mrr"]),
+        }
+    ).sort_values(["cohort_label", "offset"], kind="stable")
+    sizes = data.drop_duplicates("cohort_label").assign(column="size", offset=-1)
+    data = pd.concat([data, sizes], ignore_index=True)
+    check_rows(data, "revenue retention")
+    return cohort_heatmap(
+        data,
+        value_title="MRR retained",
+        size_title="Starting MRR",
+        size_format=",.0f",
+        x_title=f"{unit}s since the cohort started",
+        title=title,
+        count_title="MRR",
+        count_format=",.0f",
+    )

@@ -1,0 +1,407 @@
+"""The control groups of the insight pages: URL-synced widgets that return typed parameters.
+
+Each group draws its widgets (through :mod:`prodops.ui.state`, so every value lives in the URL)
+and returns a frozen dataclass whose fields are the keyword arguments of one metric, typed with the
+vocabulary of :mod:`prodops.metrics.registry`; ``.as_kwargs()`` gives them to the metric. The
+choices (periods, cohort kinds, week starts) come from the registry's tuples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from prodops.data.catalog import DatasetInfo
+from prodops.metrics.registry import (
+    COHORTS,
+    PERIODS,
+    REVENUE_PERIODS,
+    WEEK_STARTS,
+    Cohort,
+    Period,
+    RevenuePeriod,
+    WeekStart,
+)
+from prodops.ui.cache import parse_filters
+from prodops.ui.state import (
+    TIMEZONES,
+    data_dates,
+    recent_range,
+    url_date,
+    url_date_range,
+    url_multiselect,
+    url_number,
+    url_selectbox,
+    url_toggle,
+)
+
+ANY_EVENT = ""
+COHORT_LABELS: dict[str, str] = {
+    "first_time": "First time (first start event)",
+    "recurring": "Recurring (every start period)",
+    "first_ever": "First ever (very first event)",
+}
+Where = dict[str, str] | None
+
+
+def period_choices(first: Period, last: Period) -> tuple[Period, ...]:
+    """The registry's periods from *first* to *last* (the sizes a chart reads well at).
+
+    Examples
+    --------
+    >>> period_choices("day", "week")
+    ('day', 'week')
+    """
+    return PERIODS[PERIODS.index(first) : PERIODS.index(last) + 1]
+
+
+@dataclass(frozen=True)
+class _Params:
+    """``as_kwargs()`` for the parameter dataclasses below."""
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """The fields as keyword arguments of the metric (filters copied)."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class RetentionParams(_Params):
+    """Keyword arguments of :func:`prodops.metrics.retention`."""
+
+    period: Period
+    period_count: int
+    cohort: Cohort
+    cumulative: bool
+    min_occurrences: int
+    start_event: str | None
+    return_event: str | None
+    where: Where
+    start_where: Where
+    return_where: Where
+    timezone: str
+    week_start: WeekStart
+    breakdown: str | None
+    periods: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class EngagementParams(_Params):
+    """The options shared by active users, DAU/MAU, stickiness and lifecycle."""
+
+    event: str | None
+    where: Where
+    date_from: date
+    date_to: date
+    timezone: str
+
+
+@dataclass(frozen=True)
+class LifecycleParams(_Params):
+    """Lifecycle's own options (with :class:`EngagementParams`)."""
+
+    period: Period
+    week_start: WeekStart
+
+
+@dataclass(frozen=True)
+class StickinessParams(_Params):
+    """Stickiness's own options (with :class:`EngagementParams`)."""
+
+    period: Period
+    min_events: int
+    cumulative: bool
+
+
+@dataclass(frozen=True)
+class RevenueParams(_Params):
+    """Keyword arguments of :func:`prodops.metrics.revenue` and ``revenue_cohorts``."""
+
+    period: RevenuePeriod
+    date_from: date
+    date_to: date
+
+
+@dataclass(frozen=True)
+class ChurnParams(_Params):
+    """Keyword arguments of :func:`prodops.metrics.churn`."""
+
+    period: Period
+    event: str | None
+    date_from: date
+    date_to: date
+    timezone: str
+
+
+# --- shared widgets ------------------------------------------------------------------------------
+
+
+def labeller(labels: dict[str, str]) -> Callable[[Any], str]:
+    """A ``format_func`` showing ``labels[value]`` (the value itself when it has no label)."""
+
+    def label(value: Any) -> str:
+        return labels.get(str(value), str(value))
+
+    return label
+
+
+def event_choices(counts: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
+    """Event-name options ("" = any event) and their labels with event and user counts."""
+    names = [str(e) for e in counts["event"]]
+    labels = {ANY_EVENT: "Any event"}
+    for name, events, users in counts[["event", "events", "users"]].itertuples(index=False):
+        labels[str(name)] = f"{name} · {int(events):,} events · {int(users):,} users"
+    return [ANY_EVENT, *names], labels
+
+
+def _filters(options: list[str], *, key: str, label: str, where: DeltaGenerator) -> Where:
+    chosen = url_multiselect(
+        label,
+        options,
+        key=key,
+        where=where,
+        help="Keep only events whose property has this value (column = value).",
+    )
+    return parse_filters(chosen) or None
+
+
+def _period(
+    label: str, choices: tuple[Period, ...], *, key: str, default: Period, where: DeltaGenerator
+) -> Period:
+    period: Period = url_selectbox(
+        label, choices, key=key, default=default, format_func=str.capitalize, where=where
+    )
+    return period
+
+
+def _week_start(where: DeltaGenerator) -> WeekStart:
+    week_start: WeekStart = url_selectbox(
+        "Week starts on",
+        WEEK_STARTS,
+        key="week_start",
+        default="monday",
+        format_func=str.capitalize,
+        where=where,
+    )
+    return week_start
+
+
+def _timezone(where: DeltaGenerator) -> str:
+    return url_selectbox("Time zone", TIMEZONES, key="tz", default="UTC", where=where)
+
+
+def _active_event(counts: pd.DataFrame, where: DeltaGenerator) -> str | None:
+    events, labels = event_choices(counts)
+    event = url_selectbox(
+        "Active means doing",
+        events,
+        key="event",
+        default=ANY_EVENT,
+        format_func=labeller(labels),
+        where=where,
+    )
+    return event or None
+
+
+def _date_range(info: DatasetInfo, *, days: int, where: DeltaGenerator) -> tuple[date, date]:
+    """The "Date range" picker over the dataset's days, by default its last *days* days."""
+    first, last = data_dates(info)
+    return url_date_range(
+        "Date range",
+        key="dates",
+        default=recent_range(info, days=days),
+        min_value=first,
+        max_value=last,
+        where=where,
+    )
+
+
+# --- control groups ------------------------------------------------------------------------------
+
+
+def _retention_range(
+    info: DatasetInfo, row: list[DeltaGenerator]
+) -> tuple[int | None, date | None, date]:
+    """Cohort rows: the last N periods ending on a day, or a date range.
+
+    Returns ``(periods, date_from, date_to)``; ``periods`` is None with a date range and
+    ``date_from`` is None with the last N periods.
+    """
+    first, last = data_dates(info)
+    range_by = url_selectbox(
+        "Range",
+        ["last", "dates"],
+        key="range_by",
+        default="last",
+        format_func=labeller({"last": "Last N periods", "dates": "Date range"}),
+        where=row[0],
+    )
+    if range_by == "last":
+        periods = url_number(
+            "Periods", key="periods", default=8, min_value=1, max_value=120, where=row[1]
+        )
+        date_to = url_date(
+            "Ending on", key="to", default=last, min_value=first, max_value=last, where=row[2]
+        )
+        return periods, None, date_to
+    date_from, date_to = _date_range(info, days=84, where=row[2])
+    return None, date_from, date_to
+
+
+def retention_controls(
+    info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
+) -> RetentionParams:
+    """Every option of :func:`prodops.metrics.retention`, URL-synced."""
+    events, labels = event_choices(counts)
+    fmt = labeller(labels)
+    row = st.columns(4)
+    start = url_selectbox(
+        "Start event", events, key="start", default=ANY_EVENT, format_func=fmt, where=row[0]
+    )
+    back = url_selectbox(
+        "Return event", events, key="return", default=ANY_EVENT, format_func=fmt, where=row[1]
+    )
+    cohort: Cohort = url_selectbox(
+        "Cohort",
+        COHORTS,
+        key="cohort",
+        default="first_time",
+        format_func=labeller(COHORT_LABELS),
+        where=row[2],
+    )
+    breakdown = url_selectbox(
+        "Breakdown",
+        ["", *info.property_columns],
+        key="breakdown",
+        default="",
+        format_func=lambda c: c or "None",
+        where=row[3],
+    )
+    row2 = st.columns([1, 1, 1, 0.6, 1])
+    period = _period("Period", PERIODS, key="period", default="week", where=row2[0])
+    count = url_number(
+        "Units per period", key="every", default=1, min_value=1, max_value=90, where=row2[1]
+    )
+    periods, date_from, date_to = _retention_range(info, row2[2:])
+    with st.expander("More options: time zone, week start, filters, counting"):
+        row = st.columns(4)
+        timezone = _timezone(row[0])
+        week_start = _week_start(row[1])
+        min_occ = url_number(
+            "Return events needed per period",
+            key="min_occ",
+            default=1,
+            min_value=1,
+            max_value=1000,
+            where=row[2],
+        )
+        cumulative = url_toggle(
+            "On or after (cumulative)",
+            key="cumulative",
+            where=row[3],
+            help="Count a user at period k if they returned in period k or any later one.",
+        )
+        cols = st.columns(3)
+        where = _filters(filter_options, key="where", label="Filter all events", where=cols[0])
+        start_where = _filters(
+            filter_options, key="start_where", label="Filter start events", where=cols[1]
+        )
+        return_where = _filters(
+            filter_options, key="return_where", label="Filter return events", where=cols[2]
+        )
+    return RetentionParams(
+        period=period,
+        period_count=count,
+        cohort=cohort,
+        cumulative=cumulative,
+        min_occurrences=min_occ,
+        start_event=start or None,
+        return_event=back or None,
+        where=where,
+        start_where=start_where,
+        return_where=return_where,
+        timezone=timezone,
+        week_start=week_start,
+        breakdown=breakdown or None,
+        periods=periods,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def engagement_controls(
+    info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
+) -> EngagementParams:
+    """Event, filters, date range and time zone shared by the Engagement charts."""
+    row = st.columns(4)
+    event = _active_event(counts, row[0])
+    date_from, date_to = _date_range(info, days=180, where=row[1])
+    timezone = _timezone(row[2])
+    where = _filters(filter_options, key="where", label="Filters", where=row[3])
+    return EngagementParams(
+        event=event, where=where, date_from=date_from, date_to=date_to, timezone=timezone
+    )
+
+
+def lifecycle_controls(where: DeltaGenerator | None = None) -> LifecycleParams:
+    """Lifecycle bucket size and week start."""
+    row = (where or st).columns(2)
+    choices = period_choices("day", "month")
+    period = _period("Lifecycle period", choices, key="lc_period", default="week", where=row[0])
+    return LifecycleParams(period=period, week_start=_week_start(row[1]))
+
+
+def stickiness_controls(where: DeltaGenerator | None = None) -> StickinessParams:
+    """Stickiness bucket size, minimum events and the cumulative switch."""
+    row = (where or st).columns(3)
+    choices = period_choices("day", "week")
+    period = _period("Stickiness period", choices, key="st_period", default="day", where=row[0])
+    min_events = url_number(
+        "Events needed per period",
+        key="min_events",
+        default=1,
+        min_value=1,
+        max_value=1000,
+        where=row[1],
+    )
+    cumulative = url_toggle("At least n (cumulative)", key="st_cumulative", where=row[2])
+    return StickinessParams(period=period, min_events=min_events, cumulative=cumulative)
+
+
+def revenue_controls(info: DatasetInfo) -> RevenueParams:
+    """Period and date range of the subscription metrics."""
+    row = st.columns(2)
+    period: RevenuePeriod = url_selectbox(
+        "Period",
+        REVENUE_PERIODS,
+        key="rev_period",
+        default="month",
+        format_func=str.capitalize,
+        where=row[0],
+    )
+    date_from, date_to = _date_range(info, days=366, where=row[1])
+    return RevenueParams(period=period, date_from=date_from, date_to=date_to)
+
+
+def churn_controls(info: DatasetInfo, counts: pd.DataFrame) -> ChurnParams:
+    """Period, activity event, date range and time zone of user churn from events."""
+    row = st.columns(4)
+    choices = period_choices("week", "month")
+    period = _period("Period", choices, key="churn_period", default="month", where=row[0])
+    event = _active_event(counts, row[1])
+    date_from, date_to = _date_range(info, days=366, where=row[2])
+    return ChurnParams(
+        period=period,
+        event=event,
+        date_from=date_from,
+        date_to=date_to,
+        timezone=_timezone(row[3]),
+    )
