@@ -2,33 +2,55 @@
 
 from __future__ import annotations
 
+import io
+from typing import TextIO
+
 import pandas as pd
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy in which text cells that a spreadsheet would run as a formula start with '.
+def _neutralise(value: object) -> object:
+    """Return *value* with a leading ' when it is text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
-    Only text cells change; numbers (a negative amount) are left as they are.
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy in which text cells and column names that a spreadsheet would run as a
+    formula start with '.
+
+    Only text changes; numbers (a negative amount) are left as they are.
 
     Examples
     --------
     >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "ok"], "b": [-1, 2]}))["a"].tolist()
     ["'=1+1", 'ok']
+    >>> list(neutralise_formulas(pd.DataFrame({"=HYPERLINK(1)": [1], "-x": [-1], 3: [3]})).columns)
+    ["'=HYPERLINK(1)", "'-x", 3]
     """
     out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_PREFIXES) else v
-            )
+    names = [_neutralise(c) for c in out.columns]
+    if not isinstance(out.columns, pd.MultiIndex) and names != list(out.columns):
+        out.columns = pd.Index(names, dtype=object)
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            out.isetitem(position, column.map(_neutralise).to_numpy(dtype=object))
     return out
 
 
+def write_safe_csv(frame: pd.DataFrame, out: TextIO) -> None:
+    """Write *frame* as CSV to *out*, header included, with formula cells neutralised."""
+    neutralise_formulas(frame).to_csv(out, index=False)
+
+
 def to_safe_csv(frame: pd.DataFrame) -> str:
-    """Return *frame* as CSV text with formula cells neutralised (for downloads).
+    """Return *frame* as CSV text with formula cells and headers neutralised (for downloads).
 
     Examples
     --------
@@ -38,4 +60,6 @@ def to_safe_csv(frame: pd.DataFrame) -> str:
     '=SUM(A1),1
     Ann,2
     """
-    return neutralise_formulas(frame).to_csv(index=False)
+    out = io.StringIO()
+    write_safe_csv(frame, out)
+    return out.getvalue()

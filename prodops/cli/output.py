@@ -52,8 +52,14 @@ def write_json(obj: Any, out: TextIO | None = None) -> None:
 
 
 def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO | None = None) -> None:
-    """Write *frame* as an aligned text table or as CSV (timestamps in ISO 8601)."""
+    """Write *frame* as an aligned text table or as CSV (timestamps in ISO 8601).
+
+    CSV goes through :func:`prodops.export.write_safe_csv`: text cells and column names that a
+    spreadsheet would run as a formula start with ``'``.
+    """
     import pandas as pd
+
+    from prodops.export import write_safe_csv
 
     out = out or sys.stdout
     shown = frame.copy()
@@ -61,7 +67,7 @@ def write_frame(frame: pd.DataFrame, fmt: str, out: TextIO | None = None) -> Non
         if isinstance(shown[col].dtype, pd.DatetimeTZDtype):
             shown[col] = shown[col].map(lambda t: None if pd.isna(t) else t.isoformat())
     if fmt == "csv":
-        shown.to_csv(out, index=False)
+        write_safe_csv(shown, out)
     elif len(shown):
         # Missing values of every kind (NaN, None, <NA>) print as blanks, as in the app's tables.
         blank = shown.astype(object).where(shown.notna(), "")

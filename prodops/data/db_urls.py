@@ -16,30 +16,71 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+_URL = re.compile(r"[a-zA-Z][\w+.-]*://\S+")
+
+
+def _userinfo(url: str) -> tuple[str, str, str | None, str] | None:
+    """Split *url* into ``(scheme://, user, password, @host...)``; None without a user part.
+
+    The user part ends at the last ``@`` before the query, so a password that was not
+    percent-encoded (``p@ss:w/rd``) is still found whole; :func:`urllib.parse.urlsplit` and
+    SQLAlchemy's ``make_url`` both cut such a password at its first ``@`` or ``/``. Nothing is
+    decoded: ``%40`` stays as written.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep or rest.startswith("/"):
+        return None
+    head = re.split(r"[?#]", rest, maxsplit=1)[0]
+    at = head.rfind("@")
+    if at < 0:
+        return None
+    user, colon, password = head[:at].partition(":")
+    return f"{scheme}://", user, (password if colon else None), rest[at:]
+
 
 def mask_url(url: str) -> str:
-    """Return *url* with its password replaced by ``***`` (also ``password=`` parameters).
+    """Return *url* with its whole password replaced by ``***`` (also ``password=`` parameters).
 
     Examples
     --------
     >>> mask_url("postgresql://ana:s3cret@db.example:5432/prod")
     'postgresql://ana:***@db.example:5432/prod'
+    >>> mask_url("postgresql://ana:p@ss:w/rd@db.example:5432/prod")
+    'postgresql://ana:***@db.example:5432/prod'
     """
     text = re.sub(r"(?i)(password=)[^&\s]*", r"\1***", url)
-    return re.sub(r"^([a-zA-Z][\w+.-]*://[^/@:\s]*):[^@/\s]*@", r"\1:***@", text)
+    split = _userinfo(text)
+    if split is None or split[2] is None:
+        return text
+    prefix, user, _password, rest = split
+    return f"{prefix}{user}:***{rest}"
+
+
+def url_password(url: str) -> str | None:
+    """The password of *url* as written (``p@ss`` in ``postgresql://ann:p@ss@host/db``)."""
+    split = _userinfo(url) if "://" in url else None
+    return split[2] if split else None
 
 
 def mask_text(text: str, url: str) -> str:
-    """Return *text* (an error message) with the password of *url* and the URL itself masked."""
-    password = urlsplit(url).password if "://" in url else None
+    """Return *text* (an error message) with the password of *url* and every URL in it masked."""
+    password = url_password(url)
+    if password and ("@" in password or "/" in password):
+        # Drivers cut such a password at its first '@' or '/' and may quote the rest (a "port"):
+        # no part of their message can be shown safely.
+        return "the password in the URL is not percent-encoded (write @ as %40, / as %2F)"
     text = text.replace(url, mask_url(url))
-    for secret in {password, unquote(password or "")} - {None, ""}:
-        text = text.replace(str(secret), "***")
-    return mask_url(text)
+    secrets = {s for s in (password, unquote(password or "")) if s}
+    for secret in sorted(secrets, key=len, reverse=True):  # the longer form first
+        text = text.replace(secret, "***")
+    return _URL.sub(lambda m: mask_url(m.group(0)), text)
 
 
 def strip_password(url: str) -> str:
     """Return *url* without its password (what the catalog stores)."""
+    split = _userinfo(url)
+    if split is not None and split[2] is not None and "/" in split[2] + split[1]:
+        return f"{split[0]}{split[1]}{split[3]}"  # a password urlsplit cannot read: cut it out
     parts = urlsplit(url)
     if parts.password is None:
         return re.sub(r"(?i)[?&]password=[^&]*", "", url)
@@ -110,8 +151,11 @@ def url_scheme(url: str) -> str:
 
 def host_port(url: str) -> str:
     """``host:port`` of *url* (a DuckDB URL: its file), for messages; never the password."""
-    parts = urlsplit(url)
+    parts = urlsplit(mask_url(url))  # a password with '@' or '/' would shift host and port
     if url_scheme(url) == "duckdb":
         return parts.path or parts.netloc or ":memory:"
-    port = parts.port or (5432 if url_scheme(url) in ("postgres", "postgresql") else None)
+    try:
+        port = parts.port or (5432 if url_scheme(url) in ("postgres", "postgresql") else None)
+    except ValueError:  # a port that is not a number
+        port = None
     return f"{parts.hostname or 'localhost'}:{port}" if port else (parts.hostname or "localhost")

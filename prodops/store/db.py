@@ -35,10 +35,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session
 
 from prodops import config
+from prodops.data.db_urls import mask_url, url_password
 from prodops.errors import BackendError
 
 BUSY_TIMEOUT_S = 30
@@ -54,6 +55,22 @@ def _normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def _parse(url: str) -> URL:
+    """``make_url(url)``; a URL it cannot read whole raises BackendError without the password."""
+    password = url_password(url)
+    try:
+        if password is not None and ("@" in password or "/" in password):
+            raise ValueError("password not percent-encoded")  # make_url would cut it
+        return make_url(url)
+    except (ValueError, sa.exc.ArgumentError):
+        raise BackendError(
+            "the store URL cannot be read",
+            where=mask_url(url),
+            fix="Correct PRODOPS_DATABASE_URL: percent-encode the password "
+            "(@ as %40, / as %2F, : as %3A).",
+        ) from None
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -76,7 +93,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 @functools.lru_cache(maxsize=16)
 def _engine_for(url: str) -> Engine:
-    parsed = make_url(url)
+    parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

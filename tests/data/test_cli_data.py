@@ -150,3 +150,17 @@ def test_open_source_maps_a_database_table(tmp_path: Path) -> None:
     )  # fmt: skip
     with open_source(args, "events") as table:
         assert table.order_by("user_id").user_id.execute().tolist() == ["u1", "u2"]
+
+
+def test_datasets_csv_has_no_formula_cells(
+    write_file: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 17, item 6: a dataset name or source a spreadsheet would run as a formula.
+    path = write_file("=cmd.csv", EVENTS)
+    assert main(["import", str(path), "--name", '=HYPERLINK("x")', "--time-col", "when"]) == 0
+    capsys.readouterr()
+    assert main(["datasets", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cells = [cell.strip('"') for line in lines for cell in line.split(",")]
+    assert '\'=HYPERLINK(""x"")' in lines[1]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
