@@ -1,16 +1,6 @@
-"""Roadmap critique rules (pure): scoring frameworks, aggregation across reviewers, flags.
+"""Roadmap critique rules (pure): aggregation across reviewers, ranks, flags, value vs effort.
 
-Frameworks
-----------
-- ``rubric``: weighted mean of each criterion normalised to 0-1, times 100 (0-100); 1-5 scales, a
-  "lower is better" criterion is inverted.
-- ``rice``: reach x impact x confidence / effort; reach >= 0 (people per quarter), impact 0-3
-  (0.25 minimal ... 3 massive), confidence 0-100 %, effort > 0 (person-months).
-- ``ice``: impact x confidence x ease, each 1-10.
-- ``wsjf``: (business value + time criticality + risk reduction) / job size, each 1-20.
-
-The default rubric: customer value, alignment to objectives, evidence strength, confidence (each
-1-5, higher is better) and effort (1-5, lower is better), all weighted 1.
+The scoring frameworks (rubric, RICE, ICE, WSJF) are in :mod:`prodops.critique.frameworks`.
 
 Aggregation
 -----------
