@@ -14,27 +14,13 @@ from typing import Any
 import pandas as pd
 
 from prodops.critique.rules import DECISION_LABELS, FLAG_LABELS, quadrant, value_effort
-from prodops.critique.summary import SessionSummary
+from prodops.critique.summary import TABLE_COLUMNS, SessionSummary
 from prodops.export import to_safe_csv
 from prodops.text import escape_markdown
 
 # Backslash-escapable ASCII punctuation that Markdown (CommonMark / GFM) gives a meaning to.
-CSV_COLUMNS = (
-    "rank",
-    "key",
-    "title",
-    "owner",
-    "team",
-    "effort",
-    "reviewers",
-    "overall_mean",
-    "overall_median",
-    "spread",
-    "flags",
-    "decision",
-    "rationale",
-    "decided_by",
-)
+# The session table as exported: every column but the internal item id.
+CSV_COLUMNS = tuple(c for c in TABLE_COLUMNS if c != "item_id")
 
 
 def _inline(text: Any) -> str:
