@@ -25,14 +25,15 @@ others = [d for d in datasets if d.kind != info.kind][:1]
 found = []
 for shown in [info, *others]:
     st.subheader(f"Key numbers: {shown.kind}")
-    st.text(f"{shown.name} · latest complete periods, change against the period before")
     with render.errors():
-        kpis, insights = cache.summary(shown)
-    if kpis:
-        render.kpi_tiles(kpis)
+        summary = cache.summary(shown)
+    st.text(shown.name)
+    st.caption(render.data_end_text(summary.data_end))
+    if summary.kpis:
+        render.kpi_tiles(summary.kpis)
     else:
         render.empty("Not enough data in this dataset for key numbers yet.")
-    found += [(insight, shown.name) for insight in insights]
+    found += [(insight, shown.name) for insight in summary.insights]
 
 st.subheader("Insights")
 render.insight_list(found)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from prodops import metrics
 from prodops.metrics import charts
+from prodops.metrics.retention import describe_range, in_progress_note, retention_range
 from prodops.ui import cache, controls, nav, render, state
 
 nav.setup_page("Retention")
@@ -27,8 +28,11 @@ st.caption(
     + render.definition_lines(metrics.retention, "cohort", params.cohort)
     + " Cell k is the share of the cohort that came back k periods later. "
     + render.doc_param(metrics.retention, how)
-    + " Blank cells lie after the end of the range: they cannot be observed yet."
+    + " Blank cells cannot be observed yet: their period lies after the data end."
 )
+span = retention_range(frame)
+if span is not None:
+    st.caption(describe_range(span, date_from=params.date_from))
 if frame.empty or int(frame.drop_duplicates(["breakdown", "cohort"])["size"].sum()) == 0:
     render.empty(
         "No user did the start event in this range with these filters. Widen the date range,"
@@ -37,10 +41,14 @@ if frame.empty or int(frame.drop_duplicates(["breakdown", "cohort"])["size"].sum
     st.stop()
 
 part, value = render.pick_breakdown(frame, params.breakdown)
-average = metrics.retention_average(part)
+running = controls.include_incomplete_toggle()
+average = metrics.retention_average(part, include_incomplete=running)
+note = None if span is None else in_progress_note(span, include_incomplete=running)
+if note:
+    st.caption(note)
 period, every = params.period, params.period_count
 name = render.stem(info, "retention" + (f"_{value}" if value else ""))
-key = render.view_key(info, params.as_kwargs(), {"value": value})
+key = render.view_key(info, params.as_kwargs(), {"value": value, "incomplete": running})
 render.chart(
     lambda: charts.build_retention_heatmap_chart(part, period=period, period_count=every),
     frame=part,
@@ -49,7 +57,9 @@ render.chart(
     view=key,
 )
 render.chart(
-    lambda: charts.build_retention_curves_chart(part, average, period=period, period_count=every),
+    lambda: charts.build_retention_curves_chart(
+        part, average, period=period, period_count=every, average_includes_incomplete=running
+    ),
     frame=average,
     key="curves",
     stem=f"{name}_curves",

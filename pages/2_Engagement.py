@@ -47,6 +47,7 @@ render.chart(
     stem=f"{name}_dau_mau",
     view=key,
 )
+render.in_progress_note(ratio, drawn="drawn dashed")
 
 st.subheader("Stickiness")
 sticky_params = controls.stickiness_controls()
@@ -66,7 +67,7 @@ st.subheader("Lifecycle")
 life_params = controls.lifecycle_controls()
 with render.errors():
     life = cache.load_metric(info, "lifecycle", **params, **life_params.as_kwargs())
-render.lifecycle_summary(life)
+render.lifecycle_summary(life, period=life_params.period)
 life_key = render.view_key(info, params, life_params.as_kwargs())
 render.chart(
     lambda: engagement_charts.build_lifecycle_chart(life, period=life_params.period),

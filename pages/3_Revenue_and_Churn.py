@@ -36,6 +36,7 @@ if info.kind == "events":
         stem=name,
         view=render.view_key(info, choice.as_kwargs()),
     )
+    render.in_progress_note(churn)
     render.table(churn, key="churn_table", stem=f"{name}_table", percent=["churn_rate"])
     st.stop()
 
@@ -48,7 +49,9 @@ if revenue.empty or revenue["customers_start"].sum() + revenue["customers_end"].
     st.stop()
 
 view = {"period": params.period}
-render.revenue_tiles(revenue, cache.revenue_formulas(), as_of=info.time_max, **view)
+formulas = cache.revenue_formulas()
+render.revenue_tiles(revenue, formulas, **view)
+render.in_progress_note(revenue, drawn="drawn lighter or dashed")
 name = render.stem(info, "revenue")
 key = render.view_key(info, params.as_kwargs())
 left, right = st.columns(2)
@@ -73,5 +76,6 @@ render.chart(
     stem=f"{name}_cohorts",
     view=key,
 )
+st.caption(f"Revenue retention = {formulas['revenue_retention']}.")
 st.subheader("Table")
 render.table(revenue, key="table", stem=f"{name}_table", percent=render.RATE_COLUMNS)

@@ -6,12 +6,23 @@
 | ``PRODOPS_DATABASE_URL`` | SQLite in ``PRODOPS_HOME`` | SQLAlchemy URL of the OKR/critique store |
 | ``PRODOPS_QUERY_TIMEOUT_S`` | ``30`` | timeout for queries on connected databases |
 | ``PRODOPS_PREVIEW_ROWS`` | ``200`` | row limit of previews |
+| ``PRODOPS_DUCKDB_MEMORY_LIMIT`` | 4GB, at most half the RAM | DuckDB's cap (then spills to disk) |
+| ``PRODOPS_ALLOW_FILE_DB_DIR`` | unset | the one folder of DuckDB/SQLite files URLs may open |
+| ``PRODOPS_MAX_IMPORT_ROWS`` | ``50000000`` | most rows one imported file may hold |
+| ``PRODOPS_MAX_IMPORT_BYTES`` | ``20000000000`` | most bytes of one imported file, decompressed |
+
+Temporary files (spooled uploads, transcoded copies) live in ``PRODOPS_HOME/tmp``
+(:func:`tmp_dir`), never in the system's temporary folder, so a crash leaves nothing elsewhere and
+the next import sweeps what a killed one left.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from prodops.errors import ParameterError
 
 
 def home() -> Path:
@@ -39,3 +50,100 @@ def query_timeout_s() -> float:
 def preview_rows() -> int:
     """Return the row limit of previews."""
     return int(os.environ.get("PRODOPS_PREVIEW_ROWS", "200"))
+
+
+def tmp_dir() -> Path:
+    """Return the data directory's own temporary folder, creating it if needed."""
+    path = home() / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _positive_int(variable: str, default: int) -> int:
+    text = os.environ.get(variable, "").strip().replace("_", "")
+    if not text:
+        return default
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ParameterError(
+            f"{variable}={os.environ[variable]!r} is not a positive whole number",
+            fix=f"Set it to a number such as {default} (or unset it for that default).",
+        )
+    return value
+
+
+def max_import_rows() -> int:
+    """Return the most rows one imported file may hold (``PRODOPS_MAX_IMPORT_ROWS``).
+
+    The default, 50 million, passes a 10-million-row export with room to spare.
+    """
+    return _positive_int("PRODOPS_MAX_IMPORT_ROWS", 50_000_000)
+
+
+def max_import_bytes() -> int:
+    """Return the most bytes one imported file may hold once decompressed
+    (``PRODOPS_MAX_IMPORT_BYTES``; default 20 GB, forty times a 10-million-row CSV)."""
+    return _positive_int("PRODOPS_MAX_IMPORT_BYTES", 20_000_000_000)
+
+
+DEFAULT_DUCKDB_MEMORY = "4GB"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KIB|MIB|GIB|TIB|%)\s*$", re.IGNORECASE)
+
+
+def _ram_bytes() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def duckdb_memory_limit() -> str:
+    """Return DuckDB's ``memory_limit`` (``PRODOPS_DUCKDB_MEMORY_LIMIT``; default 4 GB, at most
+    half the RAM). Sizes read like ``"4GB"``, ``"512MiB"`` or ``"50%"`` (of the RAM).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["PRODOPS_DUCKDB_MEMORY_LIMIT"] = "1.5GB"
+    >>> duckdb_memory_limit()
+    '1.5GB'
+    >>> os.environ["PRODOPS_DUCKDB_MEMORY_LIMIT"] = "lots"
+    >>> duckdb_memory_limit()
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: PRODOPS_DUCKDB_MEMORY_LIMIT='lots' is not a size. ...
+    >>> del os.environ["PRODOPS_DUCKDB_MEMORY_LIMIT"]
+    """
+    text = os.environ.get("PRODOPS_DUCKDB_MEMORY_LIMIT", "").strip()
+    ram = _ram_bytes()
+    if not text:
+        if ram is not None and ram // 2 < 4 * 1000**3:
+            return f"{max(ram // 2 // 1000**2, 256)}MB"
+        return DEFAULT_DUCKDB_MEMORY
+    match = _SIZE.match(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise ParameterError(
+            f"PRODOPS_DUCKDB_MEMORY_LIMIT={text!r} is not a size",
+            fix="Write it like 4GB, 512MB or 50% (of the RAM), or unset it for the default.",
+        )
+    number, unit = float(match.group(1)), match.group(2).upper()
+    if unit == "%":
+        if number > 100 or ram is None:
+            raise ParameterError(
+                f"PRODOPS_DUCKDB_MEMORY_LIMIT={text!r} is not a usable share of the RAM",
+                fix="Give a percentage up to 100%, or a size such as 4GB.",
+            )
+        return f"{max(int(ram * number / 100) // 1000**2, 64)}MB"
+    return f"{match.group(1)}{unit.replace('IB', 'iB')}"
+
+
+def allowed_file_db_dir() -> Path | None:
+    """Return the one directory whose DuckDB / SQLite files may be connected by URL, or None.
+
+    ``PRODOPS_ALLOW_FILE_DB_DIR`` is an administrator's setting: without it no file-based URL
+    (``duckdb:///...``, ``sqlite:///...``, ``file:///...``) is accepted.
+    """
+    text = os.environ.get("PRODOPS_ALLOW_FILE_DB_DIR", "").strip()
+    return Path(text).expanduser().resolve() if text else None

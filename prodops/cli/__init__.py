@@ -81,10 +81,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:  # a bug of ours: still one line, no traceback for the user
-        print(
-            f"prodops {args.command}: unexpected error ({type(error).__name__}: {error}). "
-            "Please report it with the command you ran.",
-            file=sys.stderr,
-        )
-        return 1
+    except Exception as error:
+        return _report_unexpected(args.command, error)
+
+
+def _report_unexpected(command: str, error: Exception) -> int:
+    """Print one line for an exception that is not a ProdOpsError; return the exit status.
+
+    A database's refusal or failure (SQLAlchemy, a DB-API driver, Ibis, DuckDB: permission
+    denied, unsupported operation, out of memory) is the user's to act on: status 2, the first
+    line of the database's message without the SQL statement. Anything else is a bug of ours:
+    status 1, still one line and no traceback.
+    """
+    from prodops.data.db_urls import mask_urls
+    from prodops.engine import database_error
+
+    translated = database_error(error)
+    if translated is not None:
+        print(f"prodops {command}: {translated}", file=sys.stderr)
+        return 2
+    text = str(error).strip().splitlines()
+    detail = mask_urls(text[0])[:200] if text else ""
+    print(
+        f"prodops {command}: unexpected error ({type(error).__name__}: {detail}). "
+        "Please report it with the command you ran.",
+        file=sys.stderr,
+    )
+    return 1

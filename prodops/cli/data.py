@@ -1,4 +1,5 @@
-"""``prodops import`` and ``prodops datasets``: getting files into the catalog, listing it."""
+"""``prodops import`` and ``prodops datasets``: getting files into the catalog, listing it,
+renaming and deleting datasets (a broken one too)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prodops.cli.output import add_format_option, write_frame, write_json
-from prodops.cli.sources import MAPPING_FLAGS, add_mapping_arguments
+from prodops.cli.output import FORMATS, add_format_option, write_frame, write_json
+from prodops.cli.sources import MAPPING_FLAGS, add_file_arguments, add_mapping_arguments
 from prodops.data.schema import KINDS, Kind
 
 if TYPE_CHECKING:
@@ -35,12 +36,28 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         metavar="CSV",
         help="write the rejected rows (row, column, value, reason) to this CSV file",
     )
+    add_file_arguments(imp)
     add_mapping_arguments(imp, None)
     imp.set_defaults(func=run_import)
 
-    ds = sub.add_parser("datasets", help="list the datasets of the catalog")
+    ds = sub.add_parser(
+        "datasets",
+        help="list, rename or delete the datasets of the catalog",
+        description="Without a sub-command: list the datasets (a broken one with its problem).",
+    )
     add_format_option(ds)
     ds.set_defaults(func=run_datasets)
+    actions = ds.add_subparsers(dest="action", metavar="{list,rename,delete}")
+    listing = actions.add_parser("list", help="list the datasets (the default)")
+    listing.add_argument("--format", choices=FORMATS, default=argparse.SUPPRESS)
+    listing.set_defaults(func=run_datasets)
+    rename = actions.add_parser("rename", help="rename a dataset")
+    rename.add_argument("name", metavar="OLD")
+    rename.add_argument("new_name", metavar="NEW")
+    rename.set_defaults(func=run_rename)
+    delete = actions.add_parser("delete", help="delete a dataset and its rows")
+    delete.add_argument("name", metavar="NAME")
+    delete.set_defaults(func=run_delete)
 
 
 def _kind_from_flags(args: argparse.Namespace) -> Kind | None:
@@ -62,7 +79,9 @@ def run_import(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     kind = _kind_from_flags(args)
-    inspection = inspect_file(path, kind=kind)
+    inspection = inspect_file(path, kind=kind, sheet=args.sheet)
+    for warning in inspection.warnings:
+        print(f"note: {warning}")
     plan_kind = inspection.plan.mapping.kind
     plan = apply_overrides(inspection, mapping_overrides(args, plan_kind), day_first=args.day_first)
     result = Catalog().import_file(path, name=args.name, plan=plan, append=args.append)
@@ -94,13 +113,14 @@ def datasets_frame() -> pd.DataFrame:
 
     from prodops.data.catalog import Catalog
 
-    infos = Catalog().list()
+    infos = Catalog().list(include_broken=True)
     columns = [
         "name", "kind", "rows", "entities", "time_min", "time_max", "source", "imported_at",
-        "version", "live",
+        "version", "live", "problem",
     ]  # fmt: skip
     rows = [{c: dataclasses.asdict(info)[c] for c in columns} for info in infos]
     frame = pd.DataFrame(rows, columns=columns)
+    frame["problem"] = frame["problem"].map(lambda text: text or None).astype(object)
     for col in ("time_min", "time_max", "imported_at"):
         frame[col] = pd.to_datetime(frame[col], utc=True)
     return frame
@@ -114,4 +134,23 @@ def run_datasets(args: argparse.Namespace) -> int:
         write_json({"datasets": frame.to_dict(orient="records")}, sys.stdout)
     else:
         write_frame(frame, args.format, sys.stdout)
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    """Rename dataset OLD to NEW."""
+    from prodops.data.catalog import Catalog
+
+    info = Catalog().rename(args.name, args.new_name)
+    print(f"renamed dataset {args.name!r} to {info.name!r}")
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    """Delete dataset NAME and its rows."""
+    from prodops.data.catalog import Catalog
+
+    info = Catalog().delete(args.name)
+    what = "live database table" if info.live else f"{info.kind}, {info.rows} rows"
+    print(f"deleted dataset {info.name!r} ({what})")
     return 0

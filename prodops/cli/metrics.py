@@ -9,6 +9,12 @@ metric, its adapter and the writers are imported when the command runs.
 Output goes to the *current* ``sys.stdout`` (passed explicitly: a default stream would be bound
 at import). Errors are raised as :class:`prodops.errors.ProdOpsError`; the dispatcher prints one
 line and exits 2.
+
+Completeness (DESIGN.md): every command takes ``--as-of`` (the data end) and
+``--include-incomplete`` (derived numbers such as the retention average count the periods in
+progress). JSON documents carry the top-level ``data_end`` the metric recorded; CSV keeps the
+``complete`` column; tables mark the values of periods in progress with a trailing ``*`` and end
+with one footer line saying so.
 """
 
 from __future__ import annotations
@@ -98,6 +104,11 @@ def metric_params(args: argparse.Namespace, metric: Metric) -> dict[str, Any]:
     return params
 
 
+def function_params(metric: Metric, params: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of the metric function: *params* minus the output-only options."""
+    return {k: v for k, v in params.items() if not metric.param(k).output_only}
+
+
 def run_metric(args: argparse.Namespace) -> int:
     """Compute the metric of the command on SOURCE and print it in ``--format``."""
     from prodops.cli.sources import open_source
@@ -105,26 +116,34 @@ def run_metric(args: argparse.Namespace) -> int:
     metric = registry.get(args.metric_name)
     params = metric_params(args, metric)
     with open_source(args, metric.kind) as table:
-        frame: pd.DataFrame = metric.load()(table, **params)
+        frame: pd.DataFrame = metric.load()(table, **function_params(metric, params))
     write_metric(metric, frame, params, args.format)
     return 0
 
 
 def write_metric(metric: Metric, frame: pd.DataFrame, params: dict[str, Any], fmt: str) -> None:
     """Print *frame* as a table, CSV, or the metric's JSON document, to the current stdout."""
+    from prodops.cli import metric_output
     from prodops.cli.output import write_frame, write_json
 
     if fmt == "json":
         to_json = metric.load_json()
         if to_json is None:
-            from prodops.cli.metric_output import rows_json
-
-            write_json(rows_json(frame, metric=metric.name), sys.stdout)
+            doc = metric_output.rows_json(frame, metric=metric.name)
         else:
-            write_json(to_json(frame, **params), sys.stdout)
+            doc = to_json(frame, **params)
+        write_json(metric_output.with_data_end(doc, frame), sys.stdout)
         return
+    shown = frame
     shape = SHOWN.get(metric.name)
     if shape is not None:
         module, _, name = shape.partition(":")
-        frame = getattr(importlib.import_module(module), name)(frame, fmt)
-    write_frame(frame, fmt, sys.stdout)
+        shown = getattr(importlib.import_module(module), name)(frame, fmt)
+    if fmt != "table":
+        write_frame(shown, fmt, sys.stdout)
+        return
+    shown = metric_output.mark_incomplete(shown)
+    write_frame(shown, fmt, sys.stdout)
+    footer = metric_output.in_progress_footer(shown, frame)
+    if footer:
+        sys.stdout.write(footer + "\n")

@@ -1,8 +1,9 @@
-"""``prodops revenue`` and ``prodops revenue-cohorts``: MRR movements and revenue retention.
+"""``prodops revenue``, ``revenue-cohorts`` and ``ltv``: MRR movements, revenue retention, LTV.
 
 One command per subscriptions metric of :mod:`prodops.metrics.registry`, built like the events
 metrics (:func:`prodops.cli.metrics.add_metric_command`); JSON as in DESIGN.md ("The command
-line").
+line"). ``prodops revenue --format json`` carries the one LTV of the range (``"ltv"``, with its
+formula); ``prodops ltv`` prints it alone, the same figure whatever ``--period`` a view uses.
 """
 
 from __future__ import annotations

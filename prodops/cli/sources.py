@@ -71,8 +71,18 @@ def add_mapping_arguments(parser: argparse.ArgumentParser, kind: Kind | None) ->
     )
 
 
+def add_file_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of how a file is read: ``--sheet`` of an Excel workbook."""
+    parser.add_argument(
+        "--sheet",
+        metavar="NAME",
+        help="the sheet of an Excel workbook to read (default: the first that holds data)",
+    )
+
+
 def add_source_arguments(parser: argparse.ArgumentParser, kind: Kind) -> None:
-    """Add SOURCE, ``--dataset``, ``--db-url``/``--table`` and the mapping flags of *kind*."""
+    """Add SOURCE, ``--dataset``, ``--db-url``/``--table``, ``--sheet`` and the mapping flags of
+    *kind*."""
     parser.add_argument(
         "source",
         nargs="?",
@@ -82,6 +92,7 @@ def add_source_arguments(parser: argparse.ArgumentParser, kind: Kind) -> None:
     parser.add_argument("--dataset", metavar="NAME", help="a dataset saved in the catalog")
     parser.add_argument("--db-url", metavar="URL", help="a database URL (Ibis), with --table")
     parser.add_argument("--table", metavar="NAME", help="table, view or one SELECT (with --db-url)")
+    add_file_arguments(parser)
     add_mapping_arguments(parser, kind)
 
 
@@ -110,6 +121,8 @@ def _one_source(args: argparse.Namespace) -> str:
         raise ParameterError("--db-url needs --table", fix="Add --table NAME (or one SELECT).")
     if args.table and given[0] != "db":
         raise ParameterError("--table only goes with --db-url", fix="Add --db-url URL.")
+    if getattr(args, "sheet", None) and given[0] != "file":
+        raise ParameterError("--sheet only goes with a file", fix="Pass an Excel FILE.")
     return given[0]
 
 
@@ -126,7 +139,11 @@ def open_source(args: argparse.Namespace, kind: Kind) -> Iterator[ir.Table]:
             yield table
     else:
         with open_file(
-            Path(args.source), kind, overrides, day_first=getattr(args, "day_first", None)
+            Path(args.source),
+            kind,
+            overrides,
+            day_first=getattr(args, "day_first", None),
+            sheet=getattr(args, "sheet", None),
         ) as table:
             yield table
 
@@ -154,13 +171,18 @@ def open_file(
     *,
     day_first: bool | None = None,
     report_to: Any = None,
+    sheet: str | None = None,
 ) -> Iterator[ir.Table]:
-    """Import *path* into a temporary in-memory DuckDB and yield its canonical table."""
+    """Import *path* into a temporary in-memory DuckDB and yield its canonical table.
+
+    Temporary files go to the data directory's temp folder and are removed afterwards.
+    """
     from prodops.data.catalog import canonical_types
-    from prodops.data.importer import apply_overrides, import_into, inspect_file, workspace
+    from prodops.data.importer import apply_overrides, import_into, inspect_file
+    from prodops.data.tempfiles import workspace
     from prodops.engine import duckdb_connect
 
-    inspection = inspect_file(path, kind=kind)
+    inspection = inspect_file(path, kind=kind, sheet=sheet)
     plan = apply_overrides(inspection, overrides, day_first=day_first)
     with workspace() as work:
         backend = duckdb_connect(allowed_directories=[path.resolve().parent, work])
@@ -179,7 +201,7 @@ def _open_database(
 ) -> Iterator[ir.Table]:
     from prodops.data import connect
 
-    relation = connect.check_relation(relation_text)
+    relation = connect.check_relation(relation_text, dialect=connect.dialect_for(url))
     with connect.connection(connect.with_password(url, None)) as backend:
         spec = connect.plan_live(backend, relation, url=url, kind=kind, overrides=overrides)
         yield connect.canonical_expr(connect.relation_table(backend, relation), spec)

@@ -9,6 +9,13 @@ The file is never held open between operations, so the app and the command line 
 reads open it read-only, writes open it read-write for the duration of one operation. When another
 process is writing, a clear :class:`~prodops.errors.BackendError` says which one.
 
+Every write is one transaction: an import that fails (bad rows, a size cap, a crash, a kill)
+leaves neither a dataset nor a table behind. Tables no dataset refers to (left by versions that
+wrote outside a transaction) are dropped by every write and by ``prodops setup`` (:meth:`sweep`).
+A dataset whose record or table cannot be used is listed as broken, with the reason, by
+``list(include_broken=True)`` (the Data page, ``prodops datasets``) and can be deleted; the other
+pages simply do not offer it.
+
 The records it returns and the checks and casts it applies are in :mod:`prodops.data.datasets`.
 """
 
@@ -32,22 +39,27 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 
 import prodops
 from prodops import config
+from prodops.data import tempfiles
 from prodops.data.datasets import (
     DatasetInfo,
     ImportResult,
+    broken_info,
     canonical_select,
     canonical_types,
     check_name,
     dataset_info,
+    table_problem,
     table_properties,
     table_stats,
 )
-from prodops.data.importer import ImportPlan, import_into, inspect_file, workspace
+from prodops.data.importer import ImportPlan, import_into, inspect_file
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
-from prodops.engine import duckdb_connect, quote_ident
+from prodops.data.validate import canonical_checks
+from prodops.engine import database_errors, duckdb_connect, quote_ident
 from prodops.errors import BackendError, ColumnError, InputError, NotFoundError, did_you_mean
 
 META = "prodops_datasets"
+TABLE_PREFIX = "ds_"
 DEMO_DATASETS: tuple[tuple[str, str, Kind], ...] = (
     ("demo-events", "demo-events.csv.gz", "events"),
     ("demo-subscriptions", "demo-subscriptions.csv.gz", "subscriptions"),
@@ -103,20 +115,32 @@ class Catalog:
 
     def __init__(self, home: Path | None = None) -> None:
         self.path = (Path(home) / "catalog.duckdb") if home is not None else config.catalog_path()
+        self.tmp = self.path.parent / "tmp"
 
     # --- connections ------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _connect(self, *, read_only: bool, allowed: Sequence[Path] = ()) -> Iterator[DuckDBBackend]:
+        """Open the file; a read-write connection is one transaction (rolled back on error)."""
         with _process_lock(self.path):
             if read_only and not self.path.exists():
                 with self._connect(read_only=False):
                     pass
             backend = self._open(read_only=read_only, allowed=allowed)
             try:
-                if not read_only:
-                    self._ensure_meta(backend.con)
-                yield backend
+                if read_only:
+                    yield backend
+                    return
+                self._ensure_meta(backend.con)
+                self._drop_orphans(backend.con)
+                backend.con.execute("BEGIN TRANSACTION")
+                try:
+                    yield backend
+                except BaseException:
+                    with contextlib.suppress(duckdb.Error):
+                        backend.con.execute("ROLLBACK")
+                    raise
+                backend.con.execute("COMMIT")
             finally:
                 backend.disconnect()
 
@@ -152,6 +176,41 @@ class Catalog:
             "live BOOLEAN, property_columns VARCHAR, live_spec VARCHAR)"
         )
 
+    @staticmethod
+    def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+        found = con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall()
+        return {str(r[0]) for r in found}
+
+    def _drop_orphans(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Drop the dataset tables no dataset refers to; return how many."""
+        used = {r[0] for r in con.execute(f"SELECT table_name FROM {META}").fetchall()}
+        orphans = [t for t in self._tables(con) if t.startswith(TABLE_PREFIX) and t not in used]
+        for table in orphans:
+            con.execute(f"DROP TABLE {quote_ident(table)}")
+        if orphans:
+            con.execute("CHECKPOINT")  # give their blocks back to the file's free list
+        return len(orphans)
+
+    def sweep(self) -> tuple[int, int]:
+        """Remove what crashed imports left: (orphan tables dropped, temporary folders removed).
+
+        Run by ``prodops setup``; every write drops orphan tables and every import sweeps the
+        temporary folders too.
+        """
+        with _process_lock(self.path):
+            tables = 0
+            if self.path.exists():
+                backend = self._open(read_only=False, allowed=())
+                try:
+                    self._ensure_meta(backend.con)
+                    tables = self._drop_orphans(backend.con)
+                finally:
+                    backend.disconnect()
+        return tables, tempfiles.sweep(self.tmp)
+
     # --- reading ----------------------------------------------------------------------------
 
     def _rows(
@@ -161,14 +220,45 @@ class Catalog:
         names = [d[0] for d in cur.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def list(self) -> list[DatasetInfo]:
-        """Return every dataset, sorted by name."""
+    def list(self, *, include_broken: bool = False) -> list[DatasetInfo]:
+        """Return every usable dataset, sorted by name.
+
+        Parameters
+        ----------
+        include_broken : bool
+            Also return the datasets that cannot be used (``info.problem`` says why), so that
+            they can be shown and deleted.
+        """
         if not self.path.exists():
             return []
         with self._connect(read_only=True) as backend:
             if not self._has_meta(backend.con):
                 return []
-            return [dataset_info(r) for r in self._rows(backend.con)]
+            tables = self._tables(backend.con)
+            infos = [self._info(r, tables) for r in self._rows(backend.con)]
+        return infos if include_broken else [i for i in infos if not i.problem]
+
+    @staticmethod
+    def _info(row: dict[str, Any], tables: set[str]) -> DatasetInfo:
+        """The record of *row*, or a broken one saying what is wrong (never raises)."""
+        try:
+            info = dataset_info(row)
+        except Exception as error:  # any unreadable value: the listing must survive it
+            return broken_info(row, f"its record cannot be read ({type(error).__name__})")
+        problem = table_problem(info, table=row["table_name"], tables=tables)
+        return broken_info(row, problem) if problem else info
+
+    def _usable(self, con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
+        """The row of dataset *name*; :class:`InputError` if it is broken."""
+        row = self._row(con, name)
+        info = self._info(row, self._tables(con))
+        if info.problem:
+            raise InputError(
+                f"dataset {name!r} cannot be used: {info.problem}",
+                fix=f"Delete it (`prodops datasets delete {name!r}` or the Data page) and "
+                "import its file again.",
+            )
+        return row
 
     @staticmethod
     def _has_meta(con: duckdb.DuckDBPyConnection) -> bool:
@@ -190,12 +280,14 @@ class Catalog:
         return rows[0]
 
     def get(self, name: str) -> DatasetInfo:
-        """Return the dataset called *name* (:class:`NotFoundError` with a suggestion if absent)."""
+        """Return the dataset called *name* (:class:`NotFoundError` with a suggestion if absent,
+        :class:`InputError` if it is broken)."""
         with self._connect(read_only=True) as backend:
-            return dataset_info(self._row(backend.con, name))
+            return dataset_info(self._usable(backend.con, name))
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and any(info.name == name for info in self.list())
+        listed = self.list(include_broken=True)
+        return isinstance(name, str) and any(info.name == name for info in listed)
 
     @contextlib.contextmanager
     def open(self, name: str) -> Iterator[ir.Table]:
@@ -205,9 +297,10 @@ class Catalog:
         there (:mod:`prodops.data.connect`).
         """
         with self._connect(read_only=True) as backend:
-            row = self._row(backend.con, name)
+            row = self._usable(backend.con, name)
             if not row["live"]:
-                yield canonical_types(backend.table(row["table_name"]), row["kind"])
+                with database_errors("computing on the dataset"):  # out of memory, ...
+                    yield canonical_types(backend.table(row["table_name"]), row["kind"])
                 return
         from prodops.data.connect import open_live
 
@@ -249,9 +342,9 @@ class Catalog:
         name = check_name(name)
         if plan is None:
             plan = inspect_file(path, label=label, kind=kind).plan
-        table = f"ds_{uuid.uuid4().hex[:16]}"
+        table = f"{TABLE_PREFIX}{uuid.uuid4().hex[:16]}"
         with (
-            workspace() as work,
+            tempfiles.workspace(self.tmp) as work,
             self._connect(read_only=False, allowed=[path.resolve().parent, work]) as backend,
         ):
             con = backend.con
@@ -282,17 +375,24 @@ class Catalog:
                 raise BackendError(
                     f"saving {name!r} failed ({str(error).splitlines()[0][:200]})"
                 ) from error
-        return ImportResult(
-            info=dataset_info(row),
-            report=report,
-            added=added,
-            duplicates=report.rows_accepted - added,
-        )
+            # built before the commit: a record that cannot be read is never saved
+            return ImportResult(
+                info=dataset_info(row),
+                report=report,
+                added=added,
+                duplicates=report.rows_accepted - added,
+            )
 
     def save(
         self, name: str, data: ir.Table | pd.DataFrame, *, kind: Kind, source: str = "python"
     ) -> DatasetInfo:
-        """Save canonical *data* (an Ibis table or a pandas frame) as the new dataset *name*."""
+        """Save canonical *data* (an Ibis table or a pandas frame) as the new dataset *name*.
+
+        The rows are checked as an import checks them (:func:`prodops.data.validate.
+        canonical_checks`): missing ids or times, times outside the supported range, an end
+        before its start, an mrr that is not a finite amount in [0, 1e12]. Any failing row refuses
+        the whole frame with an :class:`InputError` naming the first one; nothing is saved.
+        """
         name = check_name(name)
         frame = data.to_pyarrow() if isinstance(data, ir.Table) else data
         columns = list(frame.column_names if hasattr(frame, "column_names") else frame.columns)
@@ -303,7 +403,7 @@ class Catalog:
                 fix=f"Give the {kind} columns {', '.join(REQUIRED_COLUMNS[kind])}. "
                 + did_you_mean(missing[0], columns),
             )
-        table = f"ds_{uuid.uuid4().hex[:16]}"
+        table = f"{TABLE_PREFIX}{uuid.uuid4().hex[:16]}"
         with self._connect(read_only=False) as backend:
             con = backend.con
             if self._rows(con, "WHERE name = ?", [name]):
@@ -312,10 +412,19 @@ class Catalog:
                 )
             con.register("prodops_incoming", frame)
             select = canonical_select(kind, columns)
-            con.execute(
-                f"CREATE TABLE {quote_ident(table)} AS SELECT {select} FROM prodops_incoming"
-            )
-            con.unregister("prodops_incoming")
+            try:
+                con.execute(
+                    f"CREATE TABLE {quote_ident(table)} AS SELECT {select} FROM prodops_incoming"
+                )
+            except duckdb.Error as error:
+                raise InputError(
+                    f"the data cannot be read as {kind} ({str(error).splitlines()[0][:200]})",
+                    where=name,
+                    fix="Give text ids, UTC timestamps and a numeric mrr.",
+                ) from error
+            finally:
+                con.unregister("prodops_incoming")
+            _refuse_bad_rows(con, table, kind, name)
             return dataset_info(self._insert(con, name=name, kind=kind, table=table, source=source))
 
     def rename(self, name: str, new_name: str) -> DatasetInfo:
@@ -328,15 +437,20 @@ class Catalog:
                     f"a dataset named {new_name!r} already exists", fix="Choose another name."
                 )
             backend.con.execute(f"UPDATE {META} SET name = ? WHERE id = ?", [new_name, row["id"]])
-            return dataset_info({**row, "name": new_name})
+            return self._info({**row, "name": new_name}, self._tables(backend.con))
 
-    def delete(self, name: str) -> None:
-        """Delete dataset *name* and its rows (a live dataset's database is not touched)."""
+    def delete(self, name: str) -> DatasetInfo:
+        """Delete dataset *name* and its rows (a live dataset's database is not touched).
+
+        A broken dataset can be deleted too. Returns what was deleted.
+        """
         with self._connect(read_only=False) as backend:
             row = self._row(backend.con, name)
+            info = self._info(row, self._tables(backend.con))
             if row["table_name"]:
                 backend.con.execute(f"DROP TABLE IF EXISTS {quote_ident(row['table_name'])}")
             backend.con.execute(f"DELETE FROM {META} WHERE id = ?", [row["id"]])
+            return info
 
     def register_live(
         self,
@@ -423,6 +537,36 @@ class Catalog:
         return int(after[0]) - int(before[0])
 
 
+def _refuse_bad_rows(con: duckdb.DuckDBPyConnection, table: str, kind: Kind, name: str) -> None:
+    """Raise :class:`InputError` naming the first row of *table* that an import would reject."""
+    checks = canonical_checks(kind)
+    reason = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _, _) in enumerate(checks)) + " END"
+    t = quote_ident(table)
+    found = con.execute(
+        f"SELECT count(*) FILTER (WHERE failed IS NOT NULL), "
+        f"arg_min(failed, rowid) FILTER (WHERE failed IS NOT NULL), "
+        f"min(rowid) FILTER (WHERE failed IS NOT NULL) - min(rowid) + 1, count(*) "
+        f"FROM (SELECT rowid, {reason} AS failed FROM {t})"
+    ).fetchone()
+    assert found is not None
+    bad, check, row, total = found
+    if not bad:
+        return
+    _, column, why = checks[int(check)]
+    value = con.execute(
+        f"SELECT CAST({quote_ident(column)} AS VARCHAR) FROM {t} "
+        f"ORDER BY rowid LIMIT 1 OFFSET {int(row) - 1}"
+    ).fetchone()
+    shown = value[0] if value else None
+    raise InputError(
+        f"{bad} of {total} rows cannot be saved; the first is row {row}, column {column!r}: "
+        f"{why} ({shown!r})",
+        where=name,
+        fix="Correct or drop those rows, or import the data as a file: the import rejects such "
+        "rows one by one and keeps the others.",
+    )
+
+
 def demo_dir() -> Path:
     """The repository's ``data/`` folder, where the demo files ship."""
     return Path(prodops.__file__).resolve().parent.parent / "data"
@@ -434,7 +578,7 @@ def ensure_demo_datasets(catalog: Catalog, *, directory: Path | None = None) -> 
     A demo file that is not there (a checkout without ``data/``) is skipped.
     """
     directory = directory or demo_dir()
-    present = {info.name for info in catalog.list()}
+    present = {info.name for info in catalog.list(include_broken=True)}
     added = []
     for name, filename, kind in DEMO_DATASETS:
         path = directory / filename

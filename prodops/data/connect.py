@@ -3,11 +3,19 @@
 Metrics on a live dataset run inside that database: :func:`open_live` returns the remote Ibis
 expression with its columns renamed and cast to the canonical model.
 
-Safety rules:
-- only a table/view name or exactly one ``SELECT`` is accepted (parsed with sqlglot);
-- PostgreSQL sessions are read-only with a ``statement_timeout``
-  (:func:`prodops.config.query_timeout_s`); previews are limited
-  (:func:`prodops.config.preview_rows`);
+Safety rules (docs: issue 17, items 2 and 3):
+- connections are for database servers the team runs: file databases (``duckdb://``,
+  ``sqlite://``) only inside the one folder an administrator allows
+  (``PRODOPS_ALLOW_FILE_DB_DIR``), opened read-only, never created, never ProdOps' own stores;
+  engines that run inside ProdOps (``file://``, DataFusion, Polars, Spark) never
+  (:func:`prodops.data.db_urls.file_database_path`);
+- only a table/view name or exactly one ``SELECT`` is accepted (parsed with sqlglot), and the
+  SELECT may not call functions with side effects or that read server files
+  (``set_config``, ``setval``, ``lo_*``, ``pg_read_file``, ``dblink``, ... :func:`check_relation`);
+- on PostgreSQL every query runs in its own ``BEGIN READ ONLY`` transaction that is always rolled
+  back, so nothing a SELECT does (``set_config(..., false)`` included) outlives it, and the session
+  has a ``statement_timeout`` (:func:`prodops.config.query_timeout_s`); previews are limited
+  (:func:`prodops.config.preview_rows`); :func:`login_risks` says when the login could write;
 - the password is never shown back, logged or stored: the catalog keeps the URL without it, every
   message goes through :func:`mask_url`, and the password is looked up again when needed in
   ``.streamlit/secrets.toml`` (``[connections.NAME] url = "..."``) or in the environment variable
@@ -19,25 +27,35 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
+import psycopg
 import sqlglot
+from ibis.backends.postgres import Backend as PostgresBackend
 from sqlglot import exp
 
 from prodops import config
 from prodops.data.db_urls import (
+    FILE_SCHEMES,
+    IN_PROCESS_SCHEMES,
+    check_parameters,
+    check_url,
+    file_database_path,
     host_port,
     mask_text,
     mask_url,
+    mask_urls,
     secret_connections,
     strip_password,
+    url_password,
     url_scheme,
     with_password,
 )
@@ -53,16 +71,122 @@ from prodops.data.schema import (
     USER_COL,
     Kind,
 )
+from prodops.engine import database_error, duckdb_connect, quote_ident
 from prodops.errors import BackendError, InputError, ParameterError
 
 _IDENT = re.compile(r'^("?[A-Za-z_][\w$]*"?)(\.("?[A-Za-z_][\w$]*"?))?$')
 _FORBIDDEN = (
     exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.Command,
     exp.Merge, exp.Into, exp.Copy, exp.Set, exp.Transaction, exp.Commit, exp.Rollback,
+    exp.Lock,
 )  # fmt: skip
-_DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "duckdb": "duckdb"}
+_DIALECTS = {
+    "postgres": "postgres", "postgresql": "postgres", "duckdb": "duckdb", "sqlite": "sqlite",
+    "mysql": "mysql", "clickhouse": "clickhouse", "bigquery": "bigquery", "trino": "trino",
+    "snowflake": "snowflake", "mssql": "tsql", "oracle": "oracle", "databricks": "databricks",
+}  # fmt: skip
+# Functions a SELECT may not call: they change the session or the database in ways a read-only
+# transaction does not stop (sequences, large objects, settings, locks, other sessions), read or
+# list server files, reach other servers, or run SQL given as text (which no parser can check).
+SIDE_EFFECT_FUNCTIONS = frozenset(
+    {
+        "set_config", "setval", "nextval", "loread", "lowrite", "pg_notify", "pg_stat_file",
+        "pg_current_logfile", "pg_reload_conf", "pg_rotate_logfile", "pg_promote",
+        "pg_switch_wal", "pg_start_backup", "pg_stop_backup", "pg_terminate_backend",
+        "pg_cancel_backend", "query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+        # the same jobs on other engines: MySQL, ClickHouse's table functions, DuckDB's readers
+        "load_file", "sleep", "benchmark", "get_lock", "release_lock", "sys_exec", "sys_eval",
+        "file", "url", "s3", "hdfs", "remote", "remotesecure", "executable", "glob",
+    }
+)  # fmt: skip
+SIDE_EFFECT_PREFIXES = (
+    "lo_", "pg_read_", "pg_ls_", "pg_file_", "pg_logdir_", "pg_stat_reset", "pg_advisory_",
+    "pg_try_advisory_", "dblink", "pg_sleep", "pg_logical_", "pg_replication_", "pg_create_",
+    "pg_drop_", "pg_backup_", "pg_wal_", "pg_log_", "pg_import_", "read_",
+)  # fmt: skip
 
 # --- connecting -----------------------------------------------------------------------------
+
+
+class _RollbackConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose every transaction block ends in ROLLBACK.
+
+    Ibis runs each query in ``with con.transaction():``; rolling those back (and starting them
+    ``BEGIN READ ONLY`` through ``read_only``) means a SELECT cannot keep any change, not even a
+    session setting made with ``set_config(..., false)``. Only :meth:`own_temp_table` commits.
+    """
+
+    _commit_own = False
+
+    def transaction(self, savepoint_name: str | None = None, force_rollback: bool = False) -> Any:
+        return super().transaction(savepoint_name, force_rollback=not self._commit_own)
+
+    @contextlib.contextmanager
+    def own_temp_table(self) -> Iterator[None]:
+        """One committed read-write transaction for a temporary table of ProdOps' own data."""
+        self._commit_own, self.read_only = True, False
+        try:
+            yield
+        finally:
+            self._commit_own, self.read_only = False, True
+
+
+class _ReadOnlyPostgres(PostgresBackend):  # type: ignore[misc]
+    """Ibis's PostgreSQL backend over a :class:`_RollbackConnection`.
+
+    Metrics join small tables of their own (a revenue calendar's period boundaries, built with
+    ``ibis.memtable``), which Ibis uploads as a temporary table. That upload holds only
+    ProdOps' data and statements, so it alone runs read-write, and is kept for the session.
+    """
+
+    def _register_in_memory_table(self, op: Any) -> None:
+        with self.con.own_temp_table():
+            super()._register_in_memory_table(op)
+
+
+def _connect_postgres(url: str) -> Any:
+    """Ibis over a psycopg session where every query is its own read-only, rolled-back transaction.
+
+    Session settings (time zone, statement timeout, read-only default, search path) are set
+    outside any transaction, before the first query, so they stay for the whole session.
+    """
+    parts = check_url(url)
+    params = check_parameters(url)
+    database, _, schema = parts.path[1:].partition("/")
+    password = url_password(url)
+    kwargs: dict[str, Any] = {
+        "host": parts.hostname,
+        "port": parts.port,
+        "user": unquote(parts.username) if parts.username else None,
+        "password": unquote(password) if password else None,
+        "dbname": database or None,
+        "connect_timeout": 5,
+        **params,
+    }
+    con = _RollbackConnection.connect(
+        autocommit=True, **{k: v for k, v in kwargs.items() if v is not None}
+    )
+    try:
+        timeout_ms = int(config.query_timeout_s() * 1000)
+        con.execute("SET TIME ZONE 'UTC'")
+        con.execute(f"SET statement_timeout = {timeout_ms}")
+        con.execute("SET default_transaction_read_only = on")
+        if schema:
+            con.execute("SELECT set_config('search_path', %s, false)", [schema])
+        con.read_only = True  # every transaction block starts BEGIN READ ONLY
+        return _ReadOnlyPostgres.from_connection(con)
+    except Exception:
+        con.close()
+        raise
+
+
+def _connect_file(url: str) -> Any:
+    """A DuckDB or SQLite file inside the allowed folder, opened read-only (never created)."""
+    path = file_database_path(url)
+    if url_scheme(url) == "duckdb":
+        return duckdb_connect(path, read_only=True)  # no file access, configuration locked
+    raw = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False)
+    return ibis.sqlite.from_connection(raw)
 
 
 def connect(url: str) -> Any:
@@ -70,23 +194,23 @@ def connect(url: str) -> Any:
 
     Raises
     ------
+    ParameterError
+        The URL is malformed (IPv6 host, port), names a file on the server, or a file database
+        that is not allowed (:func:`prodops.data.db_urls.file_database_path`).
     BackendError
         The database is down or refuses the login; the message names host and port, never the
         password.
     """
+    check_url(url)
     scheme = url_scheme(url)
-    if not scheme or "://" not in url:
-        raise ParameterError(
-            f"{mask_url(url)!r} is not a database URL",
-            fix="Write it like postgresql://user@host:5432/dbname or duckdb:///path/file.duckdb.",
-        )
-    kwargs: dict[str, Any] = {}
-    target = url
-    if scheme in ("postgres", "postgresql"):
-        kwargs["connect_timeout"] = 5
-        target = url.replace(f"{urlsplit(url).scheme}://", "postgres://", 1)
     try:
-        backend = ibis.connect(target, **kwargs)
+        if scheme in FILE_SCHEMES or scheme in IN_PROCESS_SCHEMES:
+            return _connect_file(url)
+        if scheme in ("postgres", "postgresql"):
+            return _connect_postgres(url)
+        return ibis.connect(url)
+    except (ParameterError, InputError):
+        raise
     except Exception as error:  # drivers raise their own types; all mean "cannot connect"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise BackendError(
@@ -95,22 +219,23 @@ def connect(url: str) -> Any:
             fix="Check that the database is running and reachable, and the URL, user and password "
             "(password: .streamlit/secrets.toml or PRODOPS_DB_PASSWORD_<NAME>).",
         ) from error
-    if scheme == "duckdb":  # SQL may not read or write other files (DESIGN.md, pitfalls)
-        backend.raw_sql("SET enable_external_access = false")
-        backend.raw_sql("SET lock_configuration = true")
-    if scheme in ("postgres", "postgresql"):
-        timeout_ms = int(config.query_timeout_s() * 1000)
-        backend.raw_sql(f"SET statement_timeout = {timeout_ms}")
-        backend.raw_sql("SET default_transaction_read_only = on")
-    return backend
 
 
 @contextlib.contextmanager
 def connection(url: str) -> Iterator[Any]:
-    """Context manager around :func:`connect` that always disconnects."""
+    """Context manager around :func:`connect` that always disconnects.
+
+    A database error raised inside the block (a query refused or failed) becomes a one-line
+    :class:`BackendError` without the SQL statement (:func:`prodops.engine.database_error`).
+    """
     backend = connect(url)
     try:
         yield backend
+    except Exception as error:
+        translated = database_error(error)
+        if translated is None:
+            raise
+        raise translated from error
     finally:
         with contextlib.suppress(Exception):
             backend.disconnect()
@@ -138,7 +263,93 @@ def _query_error(error: Exception, what: str) -> BackendError:
             f"the database stopped the query after {config.query_timeout_s():g} s while {what}",
             fix="Pick a smaller table, add a WHERE clause, or raise PRODOPS_QUERY_TIMEOUT_S.",
         )
-    return BackendError(f"the database failed while {what} ({text[:200]})")
+    return database_error(error, what=what) or BackendError(
+        f"the database failed while {what} ({mask_urls(text)[:200]})"
+    )
+
+
+# --- who is logged in -----------------------------------------------------------------------
+
+_RISKS_SQL = r"""
+SELECT current_user, current_database(), current_schema(),
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+       ARRAY(
+         SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+           AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+           AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(c.oid, 'UPDATE')
+                    ELSE has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') END
+         ORDER BY 1 LIMIT 4),
+       has_database_privilege(current_database(), 'CREATE')
+         OR EXISTS (SELECT 1 FROM pg_namespace n
+                    WHERE n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+                      AND has_schema_privilege(n.oid, 'CREATE'))
+"""
+
+
+@dataclass(frozen=True)
+class LoginRisks:
+    """What the login of a PostgreSQL connection could do beyond reading."""
+
+    user: str
+    database: str
+    schema: str
+    superuser: bool
+    writable: tuple[str, ...] = ()  # a few relations it may change (at most 4)
+    can_create: bool = False
+
+    @property
+    def warning(self) -> str | None:
+        """One paragraph for the Data page, or None for a login that can only read."""
+        if self.superuser:
+            what = "is a superuser: it can change anything and read the server's files"
+        elif self.writable:
+            more = ", ..." if len(self.writable) > 3 else ""
+            what = f"can change data ({', '.join(self.writable[:3])}{more})"
+        elif self.can_create:
+            what = "can create tables"
+        else:
+            return None
+        return (
+            f"The login {self.user!r} {what}. ProdOps only reads and refuses queries that write, "
+            "but a login that cannot write is the safe choice: ask the database owner to create "
+            "a read-only role, for example with the SQL below, and connect with it."
+        )
+
+    def read_only_role_sql(self, role: str = "prodops_reader") -> str:
+        """The SQL that creates a role which can only read the current schema."""
+        who, db, schema = quote_ident(role), quote_ident(self.database), quote_ident(self.schema)
+        return "\n".join(
+            [
+                f"CREATE ROLE {who} LOGIN PASSWORD 'choose-a-password';",
+                f"ALTER ROLE {who} SET default_transaction_read_only = on;",
+                f"GRANT CONNECT ON DATABASE {db} TO {who};",
+                f"GRANT USAGE ON SCHEMA {schema} TO {who};",
+                f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {who};",
+                f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {who};",
+            ]
+        )
+
+
+def login_risks(backend: Any) -> LoginRisks | None:
+    """What the login of *backend* could do beyond reading (PostgreSQL), else None."""
+    if not _is_postgres(backend):
+        return None
+    try:
+        with backend.con.cursor() as cursor, backend.con.transaction():
+            row = cursor.execute(_RISKS_SQL).fetchone()
+    except Exception as error:
+        raise _query_error(error, "checking the login's privileges") from error
+    user, database, schema, superuser, writable, can_create = row
+    return LoginRisks(
+        user=str(user),
+        database=str(database),
+        schema=str(schema or "public"),
+        superuser=bool(superuser),
+        writable=tuple(writable or ()),
+        can_create=bool(can_create),
+    )
 
 
 # --- what may be queried --------------------------------------------------------------------
@@ -156,13 +367,38 @@ class Relation:
         return self.table or "query"
 
 
+def _function_name(node: exp.Func) -> str:
+    name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+    return str(name).lower()
+
+
+def side_effect_function(tree: exp.Expr) -> str | None:
+    """The first function in *tree* that a read-only query may not call, or None.
+
+    Examples
+    --------
+    >>> side_effect_function(sqlglot.parse_one("SELECT pg_catalog.set_config('a', 'b', false)"))
+    'set_config'
+    >>> side_effect_function(sqlglot.parse_one("SELECT count(*), max(ts) FROM events")) is None
+    True
+    """
+    for node in tree.walk():
+        if isinstance(node, exp.Func):
+            name = _function_name(node)
+            if name in SIDE_EFFECT_FUNCTIONS or name.startswith(SIDE_EFFECT_PREFIXES):
+                return name
+    return None
+
+
 def check_relation(text: str, *, dialect: str = "postgres") -> Relation:
     """Accept a table/view name (``events`` or ``schema.events``) or exactly one SELECT.
 
     Raises
     ------
     InputError
-        Anything else (several statements, INSERT/UPDATE/DELETE/DDL, SELECT ... INTO, SET).
+        Anything else (several statements, INSERT/UPDATE/DELETE/DDL, SELECT ... INTO, SET,
+        SELECT ... FOR UPDATE), or a SELECT that calls a function with side effects or one that
+        reads server files (:data:`SIDE_EFFECT_FUNCTIONS`, :data:`SIDE_EFFECT_PREFIXES`).
 
     Examples
     --------
@@ -171,6 +407,10 @@ def check_relation(text: str, *, dialect: str = "postgres") -> Relation:
     >>> check_relation("DROP TABLE events")
     Traceback (most recent call last):
     prodops.errors.InputError: only a table or view name, or one SELECT statement, is accepted. ...
+    >>> check_relation("SELECT pg_read_file('/etc/passwd')")
+    Traceback (most recent call last):
+    prodops.errors.InputError: the query calls pg_read_file(), which connected databases may not \
+run. ...
     """
     query = text.strip().rstrip(";").strip()
     refuse = InputError(
@@ -181,6 +421,11 @@ def check_relation(text: str, *, dialect: str = "postgres") -> Relation:
         raise refuse
     if _IDENT.match(query):
         return Relation(table=query.replace('"', ""))
+    if re.search(r"(?i)\bU&[\"']", query):  # escaped names could hide a function's name
+        raise InputError(
+            'Unicode-escaped names (U&"...") are not accepted in a query',
+            fix="Write names plainly.",
+        )
     try:
         statements = [s for s in sqlglot.parse(query, read=dialect) if s is not None]
     except sqlglot.errors.SqlglotError as error:
@@ -195,11 +440,49 @@ def check_relation(text: str, *, dialect: str = "postgres") -> Relation:
         raise refuse
     if any(isinstance(node, _FORBIDDEN) for node in tree.walk()):
         raise refuse
+    name = side_effect_function(tree)
+    if name is not None:
+        raise InputError(
+            f"the query calls {name}(), which connected databases may not run",
+            fix="Remove it: a connection only reads tables (functions that change settings, "
+            "sequences or large objects, read server files, sleep or reach other servers are "
+            "refused).",
+        )
     return Relation(sql=query)
+
+
+def dialect_for(url: str) -> str:
+    """The sqlglot dialect :func:`check_relation` reads queries for *url* with (default postgres).
+
+    Examples
+    --------
+    >>> dialect_for("clickhouse://db/x"), dialect_for("postgresql+psycopg://db/x")
+    ('clickhouse', 'postgres')
+    """
+    return _DIALECTS.get(url_scheme(url), "postgres")
 
 
 def _is_postgres(backend: Any) -> bool:
     return str(getattr(backend, "name", "")) == "postgres"
+
+
+def _postgres_query_schema(backend: Any, sql: str) -> Any:
+    """The Ibis schema of *sql*, read from a ``LIMIT 0`` run in a read-only transaction.
+
+    Ibis would create a temporary view to learn it, which a read-only transaction (and a login
+    without the TEMP privilege) cannot do.
+    """
+    with backend.con.cursor() as cursor, backend.con.transaction():
+        cursor.execute(f"SELECT * FROM ({sql}) AS prodops_probe LIMIT 0")
+        columns = [(c.name, c.type_code) for c in cursor.description or ()]
+        names = dict(
+            cursor.execute(
+                "SELECT oid::int, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(%s)",
+                [[int(code) for _, code in columns]],
+            ).fetchall()
+        )
+    mapper = backend.compiler.type_mapper
+    return ibis.schema({name: mapper.from_string(names[int(code)]) for name, code in columns})
 
 
 def relation_table(backend: Any, relation: Relation) -> ir.Table:
@@ -208,15 +491,10 @@ def relation_table(backend: Any, relation: Relation) -> ir.Table:
         if relation.table:
             schema, _, name = relation.table.rpartition(".")
             return backend.table(name, database=schema or None)
+        sql = str(relation.sql)
         if not _is_postgres(backend):
-            return backend.sql(relation.sql)
-        # Ibis learns the schema through a temporary view; PostgreSQL refuses data-modifying
-        # statements inside a view, and the session is read-only again for everything else.
-        backend.raw_sql("SET default_transaction_read_only = off")
-        try:
-            return backend.sql(relation.sql)
-        finally:
-            backend.raw_sql("SET default_transaction_read_only = on")
+            return backend.sql(sql)
+        return backend.sql(sql, schema=_postgres_query_schema(backend, sql))
     except Exception as error:
         raise _query_error(error, f"opening {relation.label}") from error
 
@@ -399,7 +677,7 @@ def register_database(
     Returns the :class:`prodops.data.catalog.DatasetInfo`. The stored URL has no password.
     """
     full_url = with_password(url, connection_name or name)
-    relation = check_relation(relation_text, dialect=_DIALECTS.get(url_scheme(url), "postgres"))
+    relation = check_relation(relation_text, dialect=dialect_for(url))
     with connection(full_url) as backend:
         spec = plan_live(
             backend, relation, url=url, kind=kind, overrides=overrides, connection=connection_name
@@ -428,13 +706,16 @@ def open_live(spec_json: Mapping[str, Any], *, name: str) -> Iterator[ir.Table]:
 
 __all__ = [
     "LiveSpec",
+    "LoginRisks",
     "Relation",
     "canonical_expr",
     "check_relation",
     "connect",
     "connection",
+    "dialect_for",
     "list_relations",
     "live_stats",
+    "login_risks",
     "mask_text",
     "mask_url",
     "open_live",

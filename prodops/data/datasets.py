@@ -2,7 +2,7 @@
 
 The helpers :class:`prodops.data.catalog.Catalog` builds on: the records it returns
 (:class:`DatasetInfo`, :class:`ImportResult`), the check of a dataset name, the casts to the
-canonical types, and the statistics stored for a dataset's table.
+canonical types, the statistics stored for a dataset's table, and what makes a dataset broken.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -21,20 +21,28 @@ import pandas as pd
 from prodops.data.schema import (
     CUSTOMER_COL,
     END_COL,
+    KINDS,
     REQUIRED_COLUMNS,
     START_COL,
     TIME_COL,
+    TIME_MAX,
+    TIME_MIN,
     USER_COL,
     Kind,
 )
-from prodops.data.validate import ValidationReport
+from prodops.data.validate import OUTSIDE_RANGE, ValidationReport, open_end_sql
 from prodops.engine import quote_ident
 from prodops.errors import InputError
 
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """One dataset of the catalog (see docs/CONTRACTS.md)."""
+    """One dataset of the catalog (see docs/CONTRACTS.md).
+
+    ``problem`` is empty for a usable dataset; for a broken one (a record that cannot be read, a
+    missing table, times outside the supported range) it says what is wrong, and the other
+    fields hold what could be read.
+    """
 
     id: str
     name: str
@@ -48,6 +56,7 @@ class DatasetInfo:
     version: int
     live: bool
     property_columns: tuple[str, ...]
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,8 +104,56 @@ def dataset_info(row: dict[str, Any]) -> DatasetInfo:
     )
 
 
+def broken_info(row: dict[str, Any], problem: str) -> DatasetInfo:
+    """The record of a broken dataset: *problem*, and every field of *row* that can be read."""
+
+    def read(convert: Any, value: Any, default: Any) -> Any:
+        try:
+            return default if value is None else convert(value)
+        except Exception:  # whatever the stored value is, the listing goes on
+            return default
+
+    def utc(value: Any) -> datetime:
+        return pd.Timestamp(value).tz_convert("UTC").to_pydatetime()
+
+    def props(value: Any) -> tuple[str, ...]:
+        return tuple(str(c) for c in json.loads(value))
+
+    kind = row.get("kind")
+    return DatasetInfo(
+        id=str(row.get("id") or ""),
+        name=str(row.get("name") or ""),
+        kind=kind if kind in KINDS else "events",
+        rows=read(int, row.get("rows"), 0),
+        entities=read(int, row.get("entities"), 0),
+        time_min=None,
+        time_max=None,
+        source=str(row.get("source") or ""),
+        imported_at=read(utc, row.get("imported_at"), datetime(1970, 1, 1, tzinfo=UTC)),
+        version=read(int, row.get("version"), 0),
+        live=bool(row.get("live")),
+        property_columns=read(props, row.get("property_columns"), ()),
+        problem=problem,
+    )
+
+
+def table_problem(info: DatasetInfo, *, table: str | None, tables: set[str]) -> str:
+    """What makes the dataset *info* unusable ("" if nothing): its table is missing, or its times
+    lie outside the supported range (datasets imported before the range was checked)."""
+    if not info.live and (not table or table not in tables):
+        return "its table is missing from the catalog"
+    low, high = pd.Timestamp(TIME_MIN, tz="UTC"), pd.Timestamp(TIME_MAX, tz="UTC")
+    for value in (info.time_min, info.time_max):
+        if value is not None and not low <= pd.Timestamp(value) < high:
+            return f"it holds times {OUTSIDE_RANGE}"
+    return ""
+
+
 def canonical_select(kind: Kind, columns: Sequence[str]) -> str:
-    """SQL select list casting canonical columns to their types and properties to text."""
+    """SQL select list casting canonical columns to their types and properties to text.
+
+    An end at or after :data:`prodops.data.schema.TIME_MAX` is read as open (null), as at import.
+    """
     casts = {
         USER_COL: "VARCHAR", "event": "VARCHAR", TIME_COL: "TIMESTAMPTZ",
         CUSTOMER_COL: "VARCHAR", START_COL: "TIMESTAMPTZ", END_COL: "TIMESTAMPTZ", "mrr": "DOUBLE",
@@ -104,6 +161,8 @@ def canonical_select(kind: Kind, columns: Sequence[str]) -> str:
     required = REQUIRED_COLUMNS[kind]
     items = [
         f"CAST({quote_ident(c)} AS {casts[c]}) AS {quote_ident(c)}"
+        if c != END_COL
+        else f"{open_end_sql(f'CAST({quote_ident(c)} AS TIMESTAMPTZ)')} AS {quote_ident(c)}"
         for c in required
         if c in columns
     ]

@@ -10,8 +10,6 @@ it in SQL.
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,18 +19,29 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from prodops import config
+from prodops.data.caps import check_bytes, may_pass_row_cap, parquet_rows, too_many_rows
 from prodops.data.presets import (
     ColumnMapping,
     check_mapping,
     detect_mapping,
 )
-from prodops.data.reader import RawSource, backend_error, open_raw, preview
+from prodops.data.reader import (
+    RawSource,
+    backend_error,
+    default_sheet,
+    excel_sheets,
+    no_such_sheet,
+    open_raw,
+    preview,
+)
 from prodops.data.schema import END_COL, START_COL, TIME_COL, Kind
-from prodops.data.sniff import FileGuess, sniff_file
+from prodops.data.sniff import FileGuess, open_head, sniff_file
+from prodops.data.tempfiles import workspace as workspace  # re-exported (tests use it)
 from prodops.data.timeparse import TimeGuess, detect_time_format
 from prodops.data.validate import ENCODING_REASON, ValidationReport, load_canonical
 from prodops.engine import quote_ident
-from prodops.errors import InputError, UnreadableFileError
+from prodops.errors import InputError, ParameterError, UnreadableFileError
 
 SAMPLE_ROWS = 2000
 TIME_COLUMNS = (TIME_COL, START_COL, END_COL)
@@ -79,6 +88,8 @@ class Inspection:
     sample: pd.DataFrame = field(repr=False)
     plan: ImportPlan
     warnings: tuple[str, ...] = ()
+    sheets: tuple[str, ...] = ()
+    """The worksheets of an Excel workbook (``plan.file.sheet`` is the one read)."""
 
     def remap(self, canonical: str, source: str | None) -> Inspection:
         """Return the inspection with *canonical* mapped to *source* (time format re-guessed)."""
@@ -93,21 +104,11 @@ class Inspection:
 
 
 @contextmanager
-def workspace() -> Iterator[Path]:
-    """A temporary directory for transcoded files, removed afterwards."""
-    path = Path(tempfile.mkdtemp(prefix="prodops-import-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@contextmanager
 def scratch_connection(*paths: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB allowed to read only files under the directories of *paths*."""
     from prodops.engine import duckdb_connect
 
-    dirs = {p.resolve().parent for p in paths} | {Path(tempfile.gettempdir())}
+    dirs = {p.resolve().parent for p in paths} | {config.tmp_dir()}
     backend = duckdb_connect(allowed_directories=sorted(dirs), memory_limit="2GB")
     try:
         yield backend.con
@@ -216,6 +217,7 @@ def inspect_file(
     kind: Kind | None = None,
     preview_rows: int = 20,
     file_guess: FileGuess | None = None,
+    sheet: str | None = None,
 ) -> Inspection:
     """Sniff the file at *path* and guess how to import it.
 
@@ -231,6 +233,9 @@ def inspect_file(
         Rows in ``Inspection.preview``.
     file_guess : FileGuess, optional
         File options corrected by the user (skips sniffing).
+    sheet : str, optional
+        The sheet of an Excel workbook to read (default: ``file_guess.sheet``, else the first
+        sheet that holds data). ``Inspection.sheets`` lists them all.
 
     Raises
     ------
@@ -251,9 +256,29 @@ def inspect_file(
     path = Path(path)
     label = label or path.name
     guess = file_guess or sniff_file(path, label=label)
+    sheets: tuple[str, ...] = ()
+    notes: list[str] = []
+    if sheet is not None and guess.format != "xlsx":
+        raise ParameterError(
+            f"a sheet ({sheet!r}) was chosen but the file is not an Excel workbook",
+            where=label,
+            fix="Leave out --sheet for this file.",
+        )
+    if guess.format == "xlsx":
+        sheets = excel_sheets(path, label=label)
+        chosen = sheet or guess.sheet
+        guess = replace(guess, sheet=chosen or default_sheet(path, label=label))
+        if guess.sheet not in sheets:
+            raise no_such_sheet(str(guess.sheet), sheets, label)
+        if len(sheets) > 1 and chosen is None:
+            notes.append(
+                f"the workbook has {len(sheets)} sheets ({', '.join(map(repr, sheets))}); "
+                f"reading {guess.sheet!r}: choose another with the Sheet picker (--sheet NAME)"
+            )
     with workspace() as work, scratch_connection(path, work) as con:
         raw = open_raw(con, path, guess, workdir=work, label=label)
-        return inspect_raw(con, raw, guess, kind=kind, preview_rows=preview_rows)
+        found = inspect_raw(con, raw, guess, kind=kind, preview_rows=preview_rows)
+    return replace(found, sheets=sheets, warnings=(*notes, *found.warnings))
 
 
 def apply_overrides(
@@ -283,28 +308,59 @@ def import_into(
     Raises
     ------
     InputError
-        An ambiguous day/month order left unresolved, a mapping that does not fit the file.
+        An ambiguous day/month order left unresolved, a mapping that does not fit the file, a
+        file above the size caps (:mod:`prodops.data.caps`).
     """
     path = Path(path)
     label = label or path.name
+    guess = plan.file
+    size = check_bytes(path, file_format=guess.format, compression=guess.compression, label=label)
+    max_rows = config.max_import_rows()
+    if guess.format == "parquet" and parquet_rows(path) > max_rows:
+        raise too_many_rows(label, max_rows)
+    stop_early = guess.format in ("csv", "jsonl", "json") and may_pass_row_cap(
+        open_head(path, guess.compression), size, max_rows
+    )
+    return _read_validated(
+        con, path, plan, table=table, workdir=workdir, label=label, stop_early=stop_early
+    )
+
+
+def _read_validated(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    plan: ImportPlan,
+    *,
+    table: str,
+    workdir: Path,
+    label: str,
+    stop_early: bool,
+) -> ValidationReport:
     raw = open_raw(con, path, plan.file, workdir=workdir, label=label)
     mapping = plan.mapping
     times = dict(plan.times)
     if mapping.preset == "stripe":
         raw, mapping, times = _stripe_source(con, raw)
-    check_mapping(mapping, raw.columns, label=label)
+    try:
+        check_mapping(mapping, raw.columns, label=label)
+    except InputError as error:
+        raise _with_sheet_hint(error, path, plan.file, label) from error
     for canonical in TIME_COLUMNS:
         if mapping.columns.get(canonical) and canonical not in times:
             sample = preview(con, raw, rows=SAMPLE_ROWS)
             times[canonical] = guess_time(sample, str(mapping.columns[canonical]))
         if canonical in times and times[canonical].ambiguous and mapping.columns.get(canonical):
             raise ambiguous_error(str(mapping.columns[canonical]), times[canonical])
-    report = load_canonical(con, raw, mapping, times, table=table, decimal=plan.file.decimal)
+    report = load_canonical(
+        con, raw, mapping, times, table=table, decimal=plan.file.decimal, stop_early=stop_early
+    )
     if plan.file.encoding == "utf-8" and (report.rejected["reason"] == ENCODING_REASON).any():
         # the head was UTF-8 but later bytes are not: read the whole file as cp1252 instead
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
         retry = replace(plan, file=replace(plan.file, encoding="cp1252"))
-        return import_into(con, path, retry, table=table, workdir=workdir, label=label)
+        return _read_validated(
+            con, path, retry, table=table, workdir=workdir, label=label, stop_early=stop_early
+        )
     if report.rows_read == 0:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
         raise UnreadableFileError(
@@ -313,6 +369,20 @@ def import_into(
             fix="Export the data again with its rows.",
         )
     return report
+
+
+def _with_sheet_hint(error: InputError, path: Path, guess: FileGuess, label: str) -> InputError:
+    """*error*, pointing at the workbook's other sheets when the one read does not fit."""
+    if guess.format != "xlsx":
+        return error
+    others = [s for s in excel_sheets(path, label=label) if s != guess.sheet]
+    if not others:
+        return error
+    hint = (
+        f"The sheet read was {guess.sheet!r}; the workbook also has "
+        f"{', '.join(map(repr, others))}: choose one with --sheet NAME (or the Sheet picker)."
+    )
+    return type(error)(error.what, where=error.where, fix=f"{error.fix or ''} {hint}".strip())
 
 
 def _stripe_source(
@@ -327,7 +397,10 @@ def _stripe_source(
     name = f"prodops_stripe_{uuid.uuid4().hex[:12]}"
     relation, rejects = raw.fresh()
     try:
-        con.execute(f"CREATE TEMP TABLE {quote_ident(name)} AS SELECT * FROM {relation}")
+        con.execute(
+            f"CREATE TEMP TABLE {quote_ident(name)} AS SELECT * FROM {relation} "
+            f"LIMIT {config.max_import_rows() + 1}"  # load_canonical refuses the extra row
+        )
         # an unbound table with the temp table's schema: compiled to SQL, run on *con*
         schema = {c: DuckDBType.from_string(t) for c, t in zip(raw.columns, raw.types, strict=True)}
         canonical = stripe_to_canonical(ibis.table(schema, name=name))

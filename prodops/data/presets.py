@@ -272,6 +272,35 @@ def property_name(source: str, canonical: Sequence[str]) -> str:
     return f"{source}_src" if source.lower() in {c.lower() for c in canonical} else source
 
 
+def property_names(properties: Sequence[str], canonical: Sequence[str]) -> dict[str, str]:
+    """Return the stored name of each property column, all distinct (case-insensitively).
+
+    A property named like a canonical column gets ``_src`` (as :func:`property_name`), and a
+    suffix ``_2``, ``_3``... when that name is taken by another column too.
+
+    Examples
+    --------
+    >>> property_names(["timestamp", "timestamp_src", "plan"], ["user_id", "event", "timestamp"])
+    {'timestamp': 'timestamp_src_2', 'timestamp_src': 'timestamp_src', 'plan': 'plan'}
+    """
+    taken = {c.lower() for c in canonical}
+    keep = [p for p in properties if p.lower() not in taken]
+    taken |= {p.lower() for p in keep}
+    names: dict[str, str] = {}
+    for prop in properties:
+        if prop in keep:
+            names[prop] = prop
+            continue
+        name = base = f"{prop}_src"
+        suffix = 2
+        while name.lower() in taken:
+            name = f"{base}_{suffix}"
+            suffix += 1
+        taken.add(name.lower())
+        names[prop] = name
+    return names
+
+
 def describe_mapping(mapping: ColumnMapping) -> str:
     """Return a one-line summary such as ``posthog events: user_id<-distinct_id, ...``."""
     pairs = ", ".join(f"{k}<-{v}" for k, v in mapping.columns.items() if v)

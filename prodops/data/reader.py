@@ -4,12 +4,15 @@ Delimited text is read by DuckDB's ``read_csv`` from the file path (never throug
 every column as VARCHAR, so that converting and validating values happens in SQL afterwards
 (:mod:`prodops.data.validate`) and a bad value rejects its row instead of failing the file. Rows
 with too few or too many fields are kept in a rejects table with their line number.
-Excel workbooks (small by nature) go through pandas/openpyxl into a Parquet temporary file.
+Excel workbooks (small by nature) go through pandas/openpyxl into a Parquet temporary file; the
+sheet read is ``FileGuess.sheet`` (by default the first one that holds data). Empty header names
+become ``column<N>`` wherever they come from (:func:`prodops.data.sniff.name_blank_columns`).
 """
 
 from __future__ import annotations
 
 import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,17 +20,20 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from prodops import config
+from prodops.data.caps import excel_size, too_big, too_many_rows
 from prodops.data.sniff import (
     FileGuess,
     check_unique_columns,
     decode_head,
     header_of,
+    name_blank_columns,
     open_head,
     transcode_to_utf8,
 )
 from prodops.data.timeparse import sql_literal
 from prodops.engine import quote_ident
-from prodops.errors import BackendError, InputError, UnreadableFileError
+from prodops.errors import BackendError, InputError, UnreadableFileError, did_you_mean
 
 _DUCKDB_ERRORS = (duckdb.Error,)
 
@@ -99,25 +105,87 @@ def csv_relation(path: Path, guess: FileGuess, columns: tuple[str, ...], rejects
     return f"read_csv({sql_literal(str(path))}, {', '.join(options)})"
 
 
-def _excel_to_parquet(path: Path, workdir: Path, label: str) -> Path:
+def _damaged_workbook(error: Exception, label: str) -> UnreadableFileError:
+    return UnreadableFileError(
+        f"the Excel workbook could not be read ({type(error).__name__}: {error})",
+        where=label,
+        fix="Open it in Excel, save it again as .xlsx (or CSV) and upload that.",
+    )
+
+
+def _check_workbook_size(path: Path, label: str) -> None:
+    limit = config.max_import_bytes()
+    if excel_size(path) > limit:  # a zip bomb is refused before openpyxl inflates it
+        raise too_big(label, limit)
+
+
+def excel_sheets(path: Path, *, label: str | None = None) -> tuple[str, ...]:
+    """Return the names of the worksheets of the workbook at *path*, in workbook order."""
+    label = label or path.name
+    _check_workbook_size(path, label)
     try:
-        sheet = pd.read_excel(path, dtype=str, engine="openpyxl", header=None)
+        with pd.ExcelFile(path, engine="openpyxl") as workbook:
+            return tuple(str(name) for name in workbook.sheet_names)
     except Exception as error:  # openpyxl raises many types for damaged workbooks
+        raise _damaged_workbook(error, label) from error
+
+
+def _read_sheet(path: Path, sheet: str | int, label: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl", header=None)
+    except ValueError as error:
+        if isinstance(sheet, str) and sheet not in excel_sheets(path, label=label):
+            raise no_such_sheet(sheet, excel_sheets(path, label=label), label) from error
+        raise _damaged_workbook(error, label) from error
+    except Exception as error:  # openpyxl raises many types for damaged workbooks
+        raise _damaged_workbook(error, label) from error
+    return frame
+
+
+def no_such_sheet(sheet: str, sheets: tuple[str, ...], label: str) -> InputError:
+    """The error for a sheet name the workbook does not have (with a suggestion)."""
+    return InputError(
+        f"the workbook has no sheet named {sheet!r} (it has {', '.join(map(repr, sheets))})",
+        where=label,
+        fix=did_you_mean(sheet, sheets) or "Pick one of its sheets (--sheet NAME).",
+    )
+
+
+def default_sheet(path: Path, *, label: str | None = None) -> str:
+    """Return the first worksheet of the workbook at *path* with a header and a row below it
+    (else the first that holds any value)."""
+    label = label or path.name
+    sheets = excel_sheets(path, label=label)
+    filled: dict[str, int] = {}
+    for name in sheets:  # in order, reading no further than the first sheet with data rows
+        filled[name] = len(_read_sheet(path, name, label).dropna(how="all"))
+        if filled[name] >= 2:
+            return name
+    for name, rows in filled.items():
+        if rows:
+            return name  # a header alone: the import says there are no data rows
+    raise UnreadableFileError(
+        "every sheet of the workbook is empty",
+        where=label,
+        fix="Put the data with a header row in a sheet.",
+    )
+
+
+def _excel_to_parquet(path: Path, workdir: Path, label: str, sheet: str | None) -> Path:
+    name = sheet if sheet is not None else default_sheet(path, label=label)
+    _check_workbook_size(path, label)
+    frame = _read_sheet(path, name, label)
+    if frame.dropna(how="all").empty:
         raise UnreadableFileError(
-            f"the Excel workbook could not be read ({type(error).__name__}: {error})",
+            f"the sheet {name!r} is empty",
             where=label,
-            fix="Open it in Excel, save it again as .xlsx (or CSV) and upload that.",
-        ) from error
-    if sheet.empty:
-        raise UnreadableFileError(
-            "the first sheet is empty",
-            where=label,
-            fix="Put the data with a header row in the first sheet.",
+            fix="Pick the sheet that holds the data with a header row (--sheet NAME).",
         )
-    header = ["" if pd.isna(c) else str(c).strip() for c in sheet.iloc[0]]
-    check_unique_columns([h for h in header if h], label)
-    header = [h or f"column{i}" for i, h in enumerate(header)]
-    frame = sheet.iloc[1:].reset_index(drop=True)
+    if len(frame) - 1 > config.max_import_rows():
+        raise too_many_rows(label, config.max_import_rows())
+    header = name_blank_columns(["" if pd.isna(c) else str(c).strip() for c in frame.iloc[0]])
+    check_unique_columns(header, label)
+    frame = frame.iloc[1:].reset_index(drop=True)
     frame.columns = header
     out = workdir / f"{uuid.uuid4().hex}.parquet"
     frame.astype("string").to_parquet(out, index=False)
@@ -147,30 +215,32 @@ def open_raw(
     rejects: str | None = None
     csv_file: tuple[Path, FileGuess] | None = None
     if guess.format == "xlsx":
-        relation = f"read_parquet({sql_literal(str(_excel_to_parquet(path, workdir, label)))})"
+        parquet = _excel_to_parquet(path, workdir, label, guess.sheet)
+        relation = f"read_parquet({sql_literal(str(parquet))})"
     elif guess.format == "parquet":
         relation = f"read_parquet({sql_literal(str(path))})"
     else:
         source = path
         if guess.encoding not in ("utf-8", "utf-8-sig"):
-            source = transcode_to_utf8(path, guess, workdir / f"{uuid.uuid4().hex}.txt")
+            source = _transcode(path, guess, workdir, label)
             guess = FileGuess(**{**guess.__dict__, "compression": "none", "encoding": "utf-8"})
-        if guess.format == "jsonl":
+        if guess.format in ("jsonl", "json"):
             comp = "gzip" if guess.compression == "gzip" else "none"
+            layout = "newline_delimited" if guess.format == "jsonl" else "auto"
             relation = (
-                f"read_json({sql_literal(str(source))}, format='newline_delimited', "
+                f"read_json({sql_literal(str(source))}, format={sql_literal(layout)}, "
                 f"compression={sql_literal(comp)}, sample_size=-1, maximum_object_size=16777216)"
             )
         else:
             head = decode_head(open_head(source, guess.compression), "utf-8")
             header = tuple(header_of(head, guess.delimiter, label))
-            header = tuple(h or f"column{i}" for i, h in enumerate(header))
             rejects = f"prodops_rejects_{uuid.uuid4().hex[:12]}"
             relation = csv_relation(source, guess, header, rejects)
             csv_file = (source, guess)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-        if guess.format == "jsonl":
+        if guess.format in ("jsonl", "json"):
+            _check_json_records(described, label)
             relation, described = _flatten_properties(con, relation, described)
     except _DUCKDB_ERRORS as error:
         raise friendly_duckdb_error(error, label) from error
@@ -186,6 +256,37 @@ def open_raw(
         label=label,
         csv_file=csv_file,
     )
+
+
+def _transcode(path: Path, guess: FileGuess, workdir: Path, label: str) -> Path:
+    """Transcode to UTF-8 in *workdir*, refusing more than the byte cap as it goes."""
+    limit = config.max_import_bytes()
+    out = workdir / f"{uuid.uuid4().hex}.txt"
+    try:
+        return transcode_to_utf8(path, guess, out, max_bytes=limit)
+    except OverflowError as error:
+        out.unlink(missing_ok=True)
+        raise too_big(label, limit) from error
+    except (OSError, EOFError, zlib.error) as error:  # a damaged gzip stream
+        out.unlink(missing_ok=True)
+        raise UnreadableFileError(
+            f"the gzip data is damaged ({error})",
+            where=label,
+            fix="Compress the file again or upload it uncompressed.",
+        ) from error
+
+
+def _check_json_records(described: list[Any], label: str) -> None:
+    """DuckDB reads JSON that is not one record per object (an empty key, a line that is not an
+    object, an array of numbers) as one column named ``json``: say so instead of a mapping error."""
+    if len(described) == 1 and str(described[0][0]) == "json":
+        raise UnreadableFileError(
+            "the JSON values are not records with named fields (a key is empty, or some values "
+            "are not objects)",
+            where=label,
+            fix="Write one JSON object per line (or an array of objects) whose keys are all "
+            "non-empty names.",
+        )
 
 
 def _flatten_properties(
@@ -220,7 +321,9 @@ def text_expr(source: RawSource, column: str) -> str:
     ident = quote_ident(column)
     if kind == "VARCHAR":
         return ident
-    if kind.startswith(("STRUCT", "MAP")) or kind.endswith("[]") or kind == "JSON":
+    if kind == "JSON":  # values of mixed types: strings unquoted, the rest as JSON text
+        return f"json_extract_string({ident}, '$')"
+    if kind.startswith(("STRUCT", "MAP")) or kind.endswith("[]"):
         return f"CAST(to_json({ident}) AS VARCHAR)"
     return f"CAST({ident} AS VARCHAR)"
 

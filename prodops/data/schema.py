@@ -3,6 +3,7 @@
 Events: ``user_id`` (string), ``event`` (string), ``timestamp`` (timestamp, UTC), plus property
 columns. Subscriptions: ``customer_id`` (string), ``start`` (timestamp UTC, inclusive), ``end``
 (timestamp UTC, exclusive, null = still active), ``mrr`` (float64, monthly amount), plus properties.
+Timestamps lie in [:data:`TIME_MIN`, :data:`TIME_MAX`) and amounts in [0, :data:`MRR_MAX`].
 """
 
 from __future__ import annotations
@@ -27,3 +28,10 @@ REQUIRED_COLUMNS: dict[Kind, tuple[str, ...]] = {
     "events": EVENT_COLUMNS,
     "subscriptions": SUBSCRIPTION_COLUMNS,
 }
+
+# Supported values (issue 17): every metric, pandas and Python's datetime handle these safely.
+# Rows outside are rejected at import with a reason; a subscription end at or after TIME_MAX is an
+# open end (exports write 9999-12-31 for "still active").
+TIME_MIN = "1900-01-01"
+TIME_MAX = "2200-01-01"
+MRR_MAX = 1e12

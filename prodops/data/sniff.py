@@ -19,7 +19,7 @@ from pathlib import Path
 
 from prodops.errors import ColumnError, UnreadableFileError
 
-FORMATS = ("csv", "parquet", "jsonl", "xlsx")
+FORMATS = ("csv", "parquet", "jsonl", "json", "xlsx")
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1")
 DELIMITERS = (",", ";", "\t", "|")
 HEAD_BYTES = 1 << 20
@@ -32,8 +32,9 @@ class FileGuess:
 
     Attributes
     ----------
-    format : {"csv", "parquet", "jsonl", "xlsx"}
-        ``csv`` covers TSV and any delimited text.
+    format : {"csv", "parquet", "jsonl", "json", "xlsx"}
+        ``csv`` covers TSV and any delimited text; ``jsonl`` is one JSON object per line, ``json``
+        a JSON array of objects (or objects spread over several lines).
     compression : {"none", "gzip"}
     encoding : {"utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"}
         Text that is not UTF-8 is transcoded to a UTF-8 temporary file before DuckDB reads it.
@@ -41,6 +42,8 @@ class FileGuess:
         Field delimiter and quote character of delimited text.
     decimal : {".", ","}
         Decimal mark of numbers (amounts).
+    sheet : str or None
+        The worksheet of an Excel workbook to read (None: the first sheet that holds data).
     """
 
     format: str = "csv"
@@ -49,6 +52,7 @@ class FileGuess:
     delimiter: str = ","
     quote: str = '"'
     decimal: str = "."
+    sheet: str | None = None
 
 
 def open_head(path: Path, compression: str) -> bytes:
@@ -191,15 +195,50 @@ def sniff_decimal(rows: list[list[str]], delimiter: str) -> str:
 
 
 def header_of(text: str, delimiter: str, label: str) -> list[str]:
-    """Return the header fields of delimited *text*; raise on an empty file or duplicate names."""
+    """Return the header fields of delimited *text*; raise on an empty file or duplicate names.
+
+    Empty header cells are named ``column<N>`` (:func:`name_blank_columns`).
+    """
     rows = _records(text, delimiter, limit=1)
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise UnreadableFileError(
             "the file is empty", where=label, fix="Export the data again with a header row."
         )
-    header = [cell.strip() for cell in rows[0]]
+    header = name_blank_columns([cell.strip() for cell in rows[0]])
     check_unique_columns(header, label)
     return header
+
+
+def _json_format(text: str) -> str:
+    """``jsonl`` for one object per line, ``json`` for an array or objects over several lines."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        return "json"
+    first = stripped.split("\n", 1)[0].rstrip()
+    return "jsonl" if first.endswith("}") else "json"
+
+
+def name_blank_columns(header: list[str]) -> list[str]:
+    """Name the columns whose header cell is empty ``column<N>`` (N counts from 1), unique.
+
+    Examples
+    --------
+    >>> name_blank_columns(["user_id", "", "column2", " "])
+    ['user_id', 'column2_2', 'column2', 'column4']
+    """
+    taken = {h.strip().lower() for h in header if h.strip()}
+    named = []
+    for index, cell in enumerate(header, start=1):
+        name = cell.strip()
+        if not name:
+            name = candidate = f"column{index}"
+            suffix = 2
+            while name.lower() in taken:
+                name = f"{candidate}_{suffix}"
+                suffix += 1
+            taken.add(name.lower())
+        named.append(name)
+    return named
 
 
 def check_unique_columns(columns: list[str], label: str) -> None:
@@ -265,10 +304,13 @@ def sniff_file(path: str | Path, *, label: str | None = None) -> FileGuess:
             where=label,
             fix="Upload a CSV, TSV, CSV.gz, Parquet, JSON lines or .xlsx export.",
         )
-    if fmt == "text" and text.lstrip().startswith("{"):
-        fmt = "jsonl"
-    if fmt == "jsonl":
-        return FileGuess(format="jsonl", compression=compression, encoding=encoding)
+    named_json = label.lower().endswith((".json", ".jsonl", ".ndjson"))
+    if fmt == "text" and (named_json or re.match(r"\s*(\{|\[\s*[\[{\]])", text)):
+        fmt = _json_format(text)
+    if fmt == "jsonl" and compression == "gzip":
+        fmt = _json_format(text)
+    if fmt in ("jsonl", "json"):
+        return FileGuess(format=fmt, compression=compression, encoding=encoding)
     delimiter = sniff_delimiter(text, prefer_tab=label.lower().endswith((".tsv", ".tsv.gz")))
     header_of(text, delimiter, label)
     decimal = sniff_decimal(_records(text, delimiter), delimiter)
@@ -281,14 +323,26 @@ def sniff_file(path: str | Path, *, label: str | None = None) -> FileGuess:
     )
 
 
-def transcode_to_utf8(path: Path, guess: FileGuess, out: Path) -> Path:
-    """Write the text of *path* (in ``guess.encoding``, maybe gzip'd) to *out* as plain UTF-8."""
+def transcode_to_utf8(
+    path: Path, guess: FileGuess, out: Path, *, max_bytes: int | None = None
+) -> Path:
+    """Write the text of *path* (in ``guess.encoding``, maybe gzip'd) to *out* as plain UTF-8.
+
+    Raises
+    ------
+    OverflowError
+        More than *max_bytes* bytes were read (decompressed); *out* is left partly written.
+    """
     opener = gzip.open if guess.compression == "gzip" else open
     encoding = guess.encoding
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    read = 0
     with opener(path, "rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
         first = True
         while chunk := src.read(1 << 22):
+            read += len(chunk)
+            if max_bytes is not None and read > max_bytes:
+                raise OverflowError(f"more than {max_bytes} bytes")
             text = decoder.decode(chunk)
             if first:
                 text, first = text.lstrip("\ufeff"), False

@@ -2,6 +2,8 @@
 
 Reducing events to these pairs inside the query (DESIGN.md, speed hint) is what keeps the
 metrics fast: the raw events are scanned once and every later step works on far fewer rows.
+The completeness of a metric's periods (DESIGN.md, "Completeness") is judged here too, once for
+lifecycle, stickiness, active users and churn.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from collections.abc import Mapping
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
+from prodops.metrics.completeness import complete_flags, events_data_end, instant
 from prodops.metrics.filters import event_predicate, predicate
-from prodops.metrics.periods import Calendar, bound_rows
+from prodops.metrics.periods import Calendar, DateLike, bound_rows, check_timezone
 
 
 def active_pairs(
@@ -46,3 +50,29 @@ def active_pairs(
     if lo is not None:
         keep = keep & (pairs.idx >= lo)
     return pairs.filter(keep)
+
+
+def range_end(date_to: DateLike, as_of: DateLike, timezone: str) -> DateLike:
+    """The range's end: ``date_to``, else ``as_of`` (the data end the caller declared), else None.
+
+    None lets the calendar default to the last event. A bad ``as_of`` is refused here, by name.
+    """
+    if as_of is not None:
+        instant(as_of, check_timezone(timezone))
+    return date_to if date_to is not None else as_of
+
+
+def period_completeness(
+    table: ir.Table, cal: Calendar, *, as_of: DateLike
+) -> tuple[list[bool], pd.Timestamp | None]:
+    """Whether each period of *cal* is complete, and the data end it was judged against.
+
+    The data end is ``as_of`` when given (naive values in the analysis zone, a date alone meaning
+    the end of that day), else the dataset's last event, whatever the filters
+    (:mod:`prodops.metrics.completeness`).
+    """
+    data_end = events_data_end(table, as_of=instant(as_of, cal.timezone))
+    flags = complete_flags(
+        cal.starts(), period=cal.period, data_end=data_end, period_count=cal.count
+    )
+    return flags, data_end

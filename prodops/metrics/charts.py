@@ -9,6 +9,10 @@ error rather than embedded in the page.
 Time labels are formatted here as text in the analysis time zone (the metric frames carry
 zone-aware timestamps), so a browser in another zone never shifts a day or a cohort.
 
+Periods in progress (DESIGN.md, "Completeness": the period ends after the data end) are drawn
+distinctly: lighter heatmap cells with a dashed outline and "in progress" in their tooltip, dashed
+curve segments, and a subtitle or legend that says so.
+
 The engagement charts (active users, stickiness, lifecycle, churn) are in
 :mod:`prodops.metrics.engagement_charts`, the revenue charts in
 :mod:`prodops.metrics.revenue_charts`; both build on the helpers here.
@@ -31,6 +35,10 @@ HEATMAP_SCHEME: Final = (
 ROW_HEIGHT_PX = 24
 # A mid grey that reads on white and on Streamlit's dark background (text drawn outside cells).
 NEUTRAL_TEXT = "#808495"
+IN_PROGRESS_OPACITY = 0.4  # cells and points of periods in progress
+IN_PROGRESS_DASH = [4, 3]
+COMPLETE = "complete"
+IN_PROGRESS = "in progress"
 
 _UNIT = {"hour": "Hour", "day": "Day", "week": "Week", "month": "Month", "quarter": "Quarter"}
 _TIME_FORMAT = {
@@ -88,6 +96,30 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> N
         raise ParameterError(f"the {what} chart needs the column(s) {', '.join(missing)}")
 
 
+def status_labels(complete: pd.Series) -> pd.Series:
+    """``complete`` flags as the words a tooltip or legend shows ("complete", "in progress").
+
+    >>> status_labels(pd.Series([True, False])).tolist()
+    ['complete', 'in progress']
+    """
+    return complete.astype(bool).map({True: COMPLETE, False: IN_PROGRESS})
+
+
+def in_progress_subtitle(frame: pd.DataFrame, drawn: str = "lighter") -> str | None:
+    """The note under a chart whose frame has periods in progress (None when all are complete).
+
+    >>> frame = pd.DataFrame({"complete": [True, False]})
+    >>> frame.attrs["data_end"] = pd.Timestamp("2026-11-02 04:46", tz="UTC")
+    >>> in_progress_subtitle(frame)
+    'Lighter: in progress (the period ends after the data end, 2026-11-02 04:46)'
+    """
+    if "complete" not in frame.columns or frame["complete"].astype(bool).all():
+        return None
+    end = frame.attrs.get("data_end")
+    when = end.strftime("%Y-%m-%d %H:%M") if isinstance(end, pd.Timestamp) else "none: no data"
+    return f"{drawn.capitalize()}: in progress (the period ends after the data end, {when})"
+
+
 def as_floats(series: pd.Series) -> pd.Series:
     """Nullable numbers as float64 with NaN (Altair writes NaN as JSON null)."""
     return pd.to_numeric(series, errors="coerce").astype("float64")
@@ -125,11 +157,17 @@ def cohort_heatmap(
     title: str,
     count_title: str,
     count_format: str,
+    subtitle: str | None = None,
 ) -> alt.LayerChart:
     """Heatmap of ``data`` (cohort_label, column, rate, count, size): cells, text and sizes.
 
     Unobservable cells (``rate`` null) are not drawn at all, so they read as blank, not 0 %.
+    With a ``complete`` column, cells in progress are lighter, outlined with dashes and say "in
+    progress" in their tooltip; *subtitle* explains it under the title.
     """
+    if "complete" not in data.columns:
+        data = data.assign(complete=True)
+    data = data.assign(status=status_labels(data["complete"]))
     columns = ["size", *sorted({c for c in data["column"] if c != "size"}, key=_offset_key)]
     cohorts = list(dict.fromkeys(data["cohort_label"]))
     observed = data.loc[data["column"] != "size", "rate"].dropna()
@@ -153,12 +191,15 @@ def cohort_heatmap(
         alt.Tooltip("rate:Q", title=value_title, format=".1%"),
         alt.Tooltip("count:Q", title=count_title, format=count_format),
         alt.Tooltip("size:Q", title=size_title, format=size_format),
+        alt.Tooltip("status:N", title="Status"),
     ]
     cells = "datum.column != 'size' && isValid(datum.rate)"
+    done = "datum.complete"
+    opacity = alt.condition(done, alt.value(1.0), alt.value(IN_PROGRESS_OPACITY))
     base = alt.Chart(data).encode(x=x, y=y)
     rect = (
         base.transform_filter(cells)
-        .mark_rect(stroke="white", strokeWidth=0.5)
+        .mark_rect(strokeWidth=1)
         .encode(
             color=alt.Color(
                 "rate:Q",
@@ -166,6 +207,9 @@ def cohort_heatmap(
                 scale=alt.Scale(scheme=HEATMAP_SCHEME, domain=[0, top], clamp=True),
                 legend=alt.Legend(format=".0%", orient="bottom", direction="horizontal"),
             ),
+            opacity=opacity,
+            stroke=alt.condition(done, alt.value("white"), alt.value(NEUTRAL_TEXT)),
+            strokeDash=alt.condition(done, alt.value([1, 0]), alt.value(IN_PROGRESS_DASH)),
             tooltip=tooltip,
         )
     )
@@ -174,9 +218,13 @@ def cohort_heatmap(
         .mark_text(fontSize=11)
         .encode(
             text=alt.Text("rate:Q", format=".0%"),
+            # on a lighter cell the background shows through: dark text reads on it
             color=alt.condition(
-                f"datum.rate >= {0.6 * top:.6g}", alt.value("black"), alt.value("white")
+                f"datum.rate >= {0.6 * top:.6g} || !datum.complete",
+                alt.value("black"),
+                alt.value("white"),
             ),
+            opacity=opacity,
             tooltip=tooltip,
         )
     )
@@ -187,7 +235,7 @@ def cohort_heatmap(
     )
     return alt.LayerChart(
         layer=[rect, text, sizes],
-        title=title,
+        title=alt.Title(title, subtitle=subtitle) if subtitle else title,
         height=alt.Step(ROW_HEIGHT_PX),
         width="container",
     )
@@ -202,12 +250,14 @@ def retention_heatmap_frame(
 ) -> pd.DataFrame:
     """Reshape a :func:`prodops.metrics.retention` frame (one breakdown value) for the heatmap.
 
-    Returns ``cohort_label, column, offset, rate, count, size``: one row per observable or
-    unobservable cell (``column`` "Week 0", "Week 1", ...) plus one ``column == "size"`` row per
-    cohort that carries the cohort size drawn beside the row.
+    Returns ``cohort_label, column, offset, rate, count, size, complete``: one row per
+    observable or unobservable cell (``column`` "Week 0", "Week 1", ...) plus one
+    ``column == "size"`` row per cohort that carries the cohort size drawn beside the row (its
+    ``complete`` is the cohort's own period's). A frame without ``complete`` counts as complete.
     """
     require_columns(frame, ["cohort", "offset", "size", "count", "rate"], "retention heatmap")
     unit = "Period" if period_count > 1 else period_unit(period)
+    flags = frame["complete"] if "complete" in frame.columns else pd.Series(True, frame.index)
     data = pd.DataFrame(
         {
             "cohort_label": time_labels(frame["cohort"], period),
@@ -216,6 +266,7 @@ def retention_heatmap_frame(
             "rate": as_floats(frame["rate"]),
             "count": as_floats(frame["count"]),
             "size": frame["size"].astype("int64"),
+            "complete": flags.astype(bool),
         }
     ).sort_values(["cohort_label", "offset"], kind="stable")
     sizes = data.drop_duplicates("cohort_label").assign(column="size", offset=-1)
@@ -233,6 +284,9 @@ def build_retention_heatmap_chart(
 ) -> alt.LayerChart:
     """Cohort heatmap: % retained in each cell, cohort sizes beside the rows, blank = unobservable.
 
+    Cells of periods in progress are lighter with a dashed outline; the subtitle says so and
+    names the data end (``frame.attrs["data_end"]``).
+
     Parameters
     ----------
     frame : DataFrame
@@ -243,6 +297,7 @@ def build_retention_heatmap_chart(
     """
     data = retention_heatmap_frame(frame, period=period, period_count=period_count)
     unit = period_unit(period, period_count)
+    observable = frame[frame["count"].notna()] if "count" in frame.columns else frame
     return cohort_heatmap(
         data,
         value_title="Retained",
@@ -252,6 +307,7 @@ def build_retention_heatmap_chart(
         title=title,
         count_title="Users retained",
         count_format=",d",
+        subtitle=in_progress_subtitle(observable, "lighter, dashed cells"),
     )
 
 
@@ -261,28 +317,48 @@ def build_retention_heatmap_chart(
 def retention_curves_frame(
     frame: pd.DataFrame, average: pd.DataFrame, *, period: str = "week"
 ) -> pd.DataFrame:
-    """Long frame ``series, offset, rate, is_average`` of each cohort's curve and the average."""
+    """Long frame ``series, offset, rate, is_average, status`` of each cohort's curve and the
+    average, one row per drawn point.
+
+    ``status`` is "complete" or "in progress" (the cell's period ends after the data end). A
+    cohort's in-progress points form their own segment, which also repeats the last complete
+    point so the dashed part joins the solid one. The average's points are all "complete": the
+    caller passes :func:`prodops.metrics.retention_average` output, which leaves cells in progress
+    out unless asked to count them.
+    """
     require_columns(frame, ["cohort", "offset", "rate"], "retention curves")
     require_columns(average, ["offset", "rate"], "retention curves")
+    flags = frame["complete"] if "complete" in frame.columns else pd.Series(True, frame.index)
     cohorts = pd.DataFrame(
         {
             "series": time_labels(frame["cohort"], period),
             "offset": frame["offset"].astype(int),
             "rate": as_floats(frame["rate"]),
             "is_average": False,
+            "status": status_labels(flags).to_numpy(),
         }
-    )
+    ).dropna(subset=["rate"])
     avg = pd.DataFrame(
         {
             "series": "Weighted average",
             "offset": average["offset"].astype(int),
             "rate": as_floats(average["rate"]),
             "is_average": True,
+            "status": COMPLETE,
         }
-    )
-    out = pd.concat([cohorts, avg], ignore_index=True).dropna(subset=["rate"])
+    ).dropna(subset=["rate"])
+    out = pd.concat([cohorts, _joints(cohorts), avg], ignore_index=True)
+    out = out.sort_values(["is_average", "series", "status", "offset"], kind="stable")
     check_rows(out, "retention curves")
-    return out
+    return out.reset_index(drop=True)
+
+
+def _joints(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """Each cohort's last complete point, again, as the first point of its in-progress segment."""
+    late = set(cohorts.loc[cohorts["status"] == IN_PROGRESS, "series"])
+    done = cohorts[(cohorts["status"] == COMPLETE) & cohorts["series"].isin(late)]
+    last = done.sort_values("offset").groupby("series", sort=False).tail(1)
+    return last.assign(status=IN_PROGRESS)
 
 
 def build_retention_curves_chart(
@@ -292,8 +368,14 @@ def build_retention_curves_chart(
     period: str = "week",
     period_count: int = 1,
     title: str = "Retention curves",
+    average_includes_incomplete: bool = False,
 ) -> alt.LayerChart:
-    """One thin line per cohort and a thick line for the size-weighted average."""
+    """One thin line per cohort (dashed where its periods are in progress) and a thick line for
+    the size-weighted average.
+
+    *average* is :func:`prodops.metrics.retention_average` output; say whether it counted the
+    cells in progress (*average_includes_incomplete*) so the subtitle states it.
+    """
     data = retention_curves_frame(frame, average, period=period)
     unit = period_unit(period, period_count)
     x = alt.X("offset:Q", title=f"{unit}s since the start event", axis=alt.Axis(tickMinStep=1))
@@ -302,12 +384,24 @@ def build_retention_curves_chart(
         alt.Tooltip("series:N", title="Cohort"),
         alt.Tooltip("offset:Q", title=unit),
         alt.Tooltip("rate:Q", title="Retained", format=".1%"),
+        alt.Tooltip("status:N", title="Status"),
     ]
     cohorts = (
         alt.Chart(data)
         .transform_filter("!datum.is_average")
         .mark_line(strokeWidth=1.2, opacity=0.45, point=False)
-        .encode(x=x, y=y, color=alt.Color("series:N", title="Cohort"), tooltip=tooltip)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color("series:N", title="Cohort"),
+            strokeDash=alt.StrokeDash(
+                "status:N",
+                title="Period",
+                scale=alt.Scale(domain=[COMPLETE, IN_PROGRESS], range=[[1, 0], IN_PROGRESS_DASH]),
+            ),
+            detail="series:N",
+            tooltip=tooltip,
+        )
     )
     avg = (
         alt.Chart(data)
@@ -315,9 +409,13 @@ def build_retention_curves_chart(
         .mark_line(strokeWidth=4, color="#e45756", point=alt.OverlayMarkDef(size=50))
         .encode(x=x, y=y, tooltip=tooltip)
     )
+    counted = "periods in progress included" if average_includes_incomplete else "complete periods"
+    subtitle = [f"Thick red line: average weighted by cohort size ({counted})"]
+    if (data["status"] == IN_PROGRESS).any():
+        subtitle.append("Dashed: in progress (the period ends after the data end)")
     return alt.LayerChart(
         layer=[cohorts, avg],
-        title=alt.Title(title, subtitle="Thick red line: average weighted by cohort size"),
+        title=alt.Title(title, subtitle=subtitle),
         height=320,
         width="container",
     )

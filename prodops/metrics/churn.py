@@ -1,4 +1,8 @@
-"""Churn from events: users active in the previous period who are not active in this one."""
+"""Churn from events: users active in the previous period who are not active in this one.
+
+A period still in progress at the data end shows too much churn (users have not come back *yet*),
+so every period carries ``complete`` (DESIGN.md, "Completeness").
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from prodops.metrics.activity import active_pairs
+from prodops.metrics import completeness
+from prodops.metrics.activity import active_pairs, period_completeness, range_end
 from prodops.metrics.filters import check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
 from prodops.metrics.periods import DateLike, build_calendar
 from prodops.metrics.registry import Period, WeekStart
 
-CHURN_COLUMNS = ["period", "active_start", "churned", "churn_rate"]
+CHURN_COLUMNS = ["period", "active_start", "churned", "churn_rate", "complete"]
 
 
 def churn(
@@ -28,6 +33,7 @@ def churn(
     date_to: DateLike = None,
     timezone: str = "UTC",
     week_start: WeekStart = "monday",
+    as_of: DateLike = None,
 ) -> pd.DataFrame:
     """Churn per period: ``churned / active_start``.
 
@@ -42,15 +48,18 @@ def churn(
     event : str, optional
     where : dict, optional
     date_from, date_to : str, date or datetime, optional
-        The range; defaults: the first and the last event.
+        The range; defaults: the first event and the data end.
     timezone : str
     week_start : {"monday", "sunday"}
+    as_of : str, date or datetime, optional
+        The data end (a date alone: the end of that day); default: the last event.
 
     Returns
     -------
     pandas.DataFrame
         ``period`` (tz-aware start), ``active_start``, ``churned`` (int64), ``churn_rate``
-        (Float64, ``<NA>`` when no one was active in the previous period).
+        (Float64, ``<NA>`` when no one was active in the previous period), ``complete`` (bool:
+        the period ends at or before the data end); ``attrs["data_end"]``.
 
     Examples
     --------
@@ -61,10 +70,10 @@ def churn(
     ...     "user_id": ["a", "b", "c", "a", "b"], "event": ["x"] * 5,
     ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-01-09", "2024-01-20",
     ...                                  "2024-02-01", "2024-02-28"], utc=True)})
-    >>> churn(ev, period="month")[["active_start", "churned", "churn_rate"]]
-       active_start  churned  churn_rate
-    0             0        0        <NA>
-    1             3        1    0.333333
+    >>> churn(ev, period="month", as_of="2024-02-29")
+                         period  active_start  churned  churn_rate  complete
+    0 2024-01-01 00:00:00+00:00             0        0        <NA>      True
+    1 2024-02-01 00:00:00+00:00             3        1    0.333333      True
     """
     table = events_table(events)
     predicate(table, where, role="where")
@@ -72,11 +81,12 @@ def churn(
         table,
         period=period,
         date_from=date_from,
-        date_to=date_to,
+        date_to=range_end(date_to, as_of, timezone),
         timezone=timezone,
         week_start=week_start,
     )
     check_event_names(table, [event])
+    flags, data_end = period_completeness(table, cal, as_of=as_of)
     pairs = active_pairs(table, cal, event=event, where=where, lo=-1)
     marked = pairs.mutate(
         nxt=pairs.idx.lead().over(ibis.window(group_by="user_id", order_by="idx"))
@@ -96,4 +106,5 @@ def churn(
     frame = pd.DataFrame(grid, columns=["active_start", "churned"])
     frame.insert(0, "period", cal.starts())
     frame["churn_rate"] = ratio(frame["churned"], frame["active_start"])
-    return frame[CHURN_COLUMNS]
+    frame["complete"] = flags
+    return completeness.attach(frame[CHURN_COLUMNS], data_end, timezone)

@@ -151,3 +151,38 @@ def complete_only(frame: pd.DataFrame) -> pd.DataFrame:
     if "complete" not in frame.columns:
         return frame
     return frame[frame["complete"].astype(bool)]
+
+
+def instant(value: Any, timezone: str = "UTC", *, name: str = "as_of") -> pd.Timestamp | None:
+    """A metric's ``as_of`` (or ``date_to``) as a UTC instant.
+
+    Naive values are wall-clock time in *timezone* (DESIGN.md); a date alone (a ``date`` or
+    ``"YYYY-MM-DD"``) means the end of that local day, so ``as_of="2024-11-02"`` covers the 2nd.
+
+    >>> instant("2024-11-02", "Europe/Berlin")
+    Timestamp('2024-11-02 23:00:00+0000', tz='UTC')
+    >>> instant("2024-11-02T04:46")
+    Timestamp('2024-11-02 04:46:00+0000', tz='UTC')
+    """
+    from prodops.errors import ParameterError
+
+    if value is None:
+        return None
+    whole_day = (isinstance(value, _dt.date) and not isinstance(value, _dt.datetime)) or (
+        isinstance(value, str) and len(value.strip()) == 10 and value.strip()[4] == "-"
+    )
+    bad = ParameterError(
+        f"{name} {value!r} is not a date or time",
+        fix="Write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM, or leave it out.",
+    )
+    try:
+        stamp = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError):
+        raise bad from None
+    if pd.isna(stamp):
+        raise bad
+    if whole_day:
+        stamp = stamp.normalize() + pd.Timedelta(days=1)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward")
+    return stamp.tz_convert("UTC")

@@ -1,4 +1,8 @@
-"""Engagement: stickiness, active users over a rolling window of days, and DAU/MAU."""
+"""Engagement: stickiness, active users over a rolling window of days, and DAU/MAU.
+
+Completeness (DESIGN.md): a day of active users is complete when it ends at or before the data
+end; stickiness counts the complete periods of the range only, unless ``include_incomplete``.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from prodops.metrics.activity import active_pairs
+from prodops.metrics import completeness
+from prodops.metrics.activity import active_pairs, period_completeness, range_end
 from prodops.metrics.filters import check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
 from prodops.metrics.periods import DateLike, build_calendar, check_positive
 from prodops.metrics.registry import Period, WeekStart
 
-STICKINESS_COLUMNS = ["active_periods", "users", "buckets_total"]
+STICKINESS_COLUMNS = ["active_periods", "users", "buckets_total", "buckets_complete", "complete"]
 
 
 def stickiness(
@@ -31,12 +36,17 @@ def stickiness(
     date_to: DateLike = None,
     timezone: str = "UTC",
     week_start: WeekStart = "monday",
+    as_of: DateLike = None,
+    include_incomplete: bool = False,
 ) -> pd.DataFrame:
     """How many periods of the range users were active in.
 
-    For each n from 1 to the number of periods in the range (``buckets_total``), the users
-    active in exactly n periods (or, with ``cumulative``, in at least n). A user is active in a
-    period with at least ``min_events`` matching events there; users never active are left out.
+    The histogram counts the *complete* periods of the range (``buckets_complete``, those ending
+    at or before the data end): a period still in progress would make everyone look less sticky.
+    With ``include_incomplete`` it counts all ``buckets_total`` periods, the one in progress too.
+    For each n from 1 to the number of periods counted, the users active in exactly n of them
+    (or, with ``cumulative``, in at least n). A user is active in a period with at least
+    ``min_events`` matching events there; users never active are left out.
 
     Parameters
     ----------
@@ -52,18 +62,26 @@ def stickiness(
     cumulative : bool
         "At least n" instead of "exactly n".
     date_from, date_to : str, date or datetime, optional
-        The range; defaults: the first and the last event.
+        The range; defaults: the first event and the data end.
     timezone : str
     week_start : {"monday", "sunday"}
+    as_of : str, date or datetime, optional
+        The data end (a date alone: the end of that day); default: the last event.
+    include_incomplete : bool
+        Count the periods in progress too.
 
     Returns
     -------
     pandas.DataFrame
-        ``active_periods`` (1..buckets_total), ``users``, ``buckets_total`` (int64).
+        One row per n (1 .. periods counted): ``active_periods``, ``users``, ``buckets_total``
+        (periods in the range), ``buckets_complete`` (int64), ``complete`` (bool: True when only
+        complete periods were counted). ``attrs`` holds ``data_end``, ``buckets_total`` and
+        ``buckets_complete`` (also when no period is complete yet and there are no rows).
 
     Examples
     --------
-    Over three days, ``a`` is active on two of them and ``b`` on one:
+    Over three days, ``a`` is active on two of them and ``b`` on one; the last event is at
+    midnight on day 3, so day 3 is in progress and left out unless asked for:
 
     >>> import pandas as pd
     >>> ev = pd.DataFrame({
@@ -71,12 +89,13 @@ def stickiness(
     ...     "timestamp": pd.to_datetime(["2024-01-01 08:00", "2024-01-01 09:00",
     ...                                  "2024-01-03 00:00", "2024-01-02 00:00"], utc=True)})
     >>> stickiness(ev, period="day")
-       active_periods  users  buckets_total
-    0               1      1              3
-    1               2      1              3
-    2               3      0              3
-    >>> stickiness(ev, period="day", min_events=2)["users"].tolist()
-    [1, 0, 0]
+       active_periods  users  buckets_total  buckets_complete  complete
+    0               1      2              3                 2      True
+    1               2      0              3                 2      True
+    >>> stickiness(ev, period="day", include_incomplete=True)["users"].tolist()
+    [1, 1, 0]
+    >>> stickiness(ev, period="day", as_of="2024-01-03")["users"].tolist()
+    [1, 1, 0]
     """
     table = events_table(events)
     predicate(table, where, role="where")
@@ -86,27 +105,37 @@ def stickiness(
         period=period,
         period_count=period_count,
         date_from=date_from,
-        date_to=date_to,
+        date_to=range_end(date_to, as_of, timezone),
         timezone=timezone,
         week_start=week_start,
     )
     check_event_names(table, [event])
-    pairs = active_pairs(table, cal, event=event, where=where, lo=0, min_events=least)
-    per_user = pairs.group_by("user_id").aggregate(a=ibis._.count())
-    counted = per_user.group_by("a").aggregate(users=ibis._.count()).to_pandas()
-    hist = np.zeros(cal.n + 1, dtype=np.int64)
-    for a, users in counted[["a", "users"]].itertuples(index=False):
-        hist[int(a)] += int(users)
+    flags, data_end = period_completeness(table, cal, as_of=as_of)
+    done = sum(flags)  # complete periods come first: their ends only grow
+    counted_n = cal.n if include_incomplete else done
+    hist = np.zeros(counted_n + 1, dtype=np.int64)
+    if counted_n:
+        pairs = active_pairs(
+            table, cal, event=event, where=where, lo=0, hi=counted_n, min_events=least
+        )
+        per_user = pairs.group_by("user_id").aggregate(a=ibis._.count())
+        counted = per_user.group_by("a").aggregate(users=ibis._.count()).to_pandas()
+        for a, users in counted[["a", "users"]].itertuples(index=False):
+            hist[int(a)] += int(users)
     hist = hist[1:]
     if cumulative:
         hist = np.flip(np.cumsum(np.flip(hist)))
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
-            "active_periods": np.arange(1, cal.n + 1, dtype=np.int64),
+            "active_periods": np.arange(1, counted_n + 1, dtype=np.int64),
             "users": hist,
-            "buckets_total": np.full(cal.n, cal.n, dtype=np.int64),
+            "buckets_total": np.full(counted_n, cal.n, dtype=np.int64),
+            "buckets_complete": np.full(counted_n, done, dtype=np.int64),
+            "complete": np.full(counted_n, counted_n <= done, dtype=bool),
         }
     )
+    frame.attrs.update(buckets_total=cal.n, buckets_complete=done)
+    return completeness.attach(frame, data_end, timezone)
 
 
 def active_users(
@@ -118,6 +147,7 @@ def active_users(
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
+    as_of: DateLike = None,
 ) -> pd.DataFrame:
     """Users active in the ``window_days`` local calendar days ending on each day.
 
@@ -132,30 +162,43 @@ def active_users(
     event : str, optional
     where : dict, optional
     date_from, date_to : str, date or datetime, optional
-        Defaults: the first and the last event.
+        Defaults: the first event and the data end.
     timezone : str
+    as_of : str, date or datetime, optional
+        The data end (a date alone: the end of that day); default: the last event.
 
     Returns
     -------
     pandas.DataFrame
-        ``date`` (the local day, as a naive midnight Timestamp), ``users`` (int64).
+        ``date`` (the local day, as a naive midnight Timestamp), ``users`` (int64),
+        ``complete`` (bool: the day ends at or before the data end); ``attrs["data_end"]``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> ev = pd.DataFrame({
     ...     "user_id": ["a", "b", "a"], "event": ["x"] * 3,
-    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04"], utc=True)})
-    >>> active_users(ev, window_days=2)["users"].tolist()
-    [1, 2, 1, 1]
+    ...     "timestamp": pd.to_datetime(["2024-01-01 00:00", "2024-01-02 00:00",
+    ...                                  "2024-01-04 09:00"], utc=True)})
+    >>> active_users(ev, window_days=2)
+            date  users  complete
+    0 2024-01-01      1      True
+    1 2024-01-02      2      True
+    2 2024-01-03      1      True
+    3 2024-01-04      1     False
     """
     table = events_table(events)
     predicate(table, where, role="where")
     window = check_positive("window_days", window_days)
     cal = build_calendar(
-        table, period="day", date_from=date_from, date_to=date_to, timezone=timezone
+        table,
+        period="day",
+        date_from=date_from,
+        date_to=range_end(date_to, as_of, timezone),
+        timezone=timezone,
     )
     check_event_names(table, [event])
+    flags, data_end = period_completeness(table, cal, as_of=as_of)
     # A user is counted on day d through their latest active day x <= d, if d - x < window: so
     # each active day x starts a run [x, min(next active day, x + window)) and the runs of one
     # user never overlap. The database counts runs by (start, length); Python adds +1 at each
@@ -173,8 +216,8 @@ def active_users(
         }
     )
     users = _running_total(deltas, cal.n)
-    days = cal.days()
-    return pd.DataFrame({"date": days, "users": users})
+    frame = pd.DataFrame({"date": cal.days(), "users": users, "complete": flags})
+    return completeness.attach(frame, data_end, timezone)
 
 
 def _running_total(deltas: pd.DataFrame, n: int) -> np.ndarray:
@@ -198,13 +241,15 @@ def dau_mau(
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
+    as_of: DateLike = None,
 ) -> pd.DataFrame:
     """Daily active users over 30-day active users, per local day.
 
     Returns
     -------
     pandas.DataFrame
-        ``date``, ``dau``, ``mau`` (int64), ``ratio`` (Float64, ``<NA>`` when mau is 0).
+        ``date``, ``dau``, ``mau`` (int64), ``ratio`` (Float64, ``<NA>`` when mau is 0),
+        ``complete`` (bool, as in :func:`active_users`); ``attrs["data_end"]``.
 
     Examples
     --------
@@ -212,11 +257,11 @@ def dau_mau(
     >>> ev = pd.DataFrame({
     ...     "user_id": ["a", "b", "a"], "event": ["x"] * 3,
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True)})
-    >>> dau_mau(ev)[["dau", "mau", "ratio"]]
-       dau  mau  ratio
-    0    1    1    1.0
-    1    1    2    0.5
-    2    1    2    0.5
+    >>> dau_mau(ev, as_of="2024-01-03")[["dau", "mau", "ratio", "complete"]]
+       dau  mau  ratio  complete
+    0    1    1    1.0      True
+    1    1    2    0.5      True
+    2    1    2    0.5      True
     """
     options = {
         "event": event,
@@ -224,10 +269,19 @@ def dau_mau(
         "date_from": date_from,
         "date_to": date_to,
         "timezone": timezone,
+        "as_of": as_of,
     }
     daily = active_users(events, window_days=1, **options)  # type: ignore[arg-type]
     monthly = active_users(events, window_days=30, **options)  # type: ignore[arg-type]
     rates = ratio(daily["users"], monthly["users"])
-    return pd.DataFrame(
-        {"date": daily["date"], "dau": daily["users"], "mau": monthly["users"], "ratio": rates}
+    frame = pd.DataFrame(
+        {
+            "date": daily["date"],
+            "dau": daily["users"],
+            "mau": monthly["users"],
+            "ratio": rates,
+            "complete": daily["complete"],
+        }
     )
+    frame.attrs.update(daily.attrs)
+    return frame

@@ -3,20 +3,35 @@
 Each ``build_*_chart`` takes the frame of its :mod:`prodops.metrics` function (``*_frame`` reshapes
 it where the chart needs a long format); labels, axes and row checks come from
 :mod:`prodops.metrics.charts`.
+
+Periods in progress (their ``complete`` flag is false: they end after the data end) are drawn
+distinctly: lighter bars, dashed line segments, "in progress" in the tooltip and a subtitle that
+names the data end. A frame without ``complete`` is drawn as complete. The helpers that do it
+(:func:`progress`, :func:`joined_segments`, :func:`progress_opacity`, :func:`progress_dash`) are
+shared with :mod:`prodops.metrics.revenue_charts`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import altair as alt
 import pandas as pd
 
 from prodops.metrics.charts import (
+    COMPLETE,
+    IN_PROGRESS,
+    IN_PROGRESS_DASH,
+    IN_PROGRESS_OPACITY,
     as_floats,
     check_rows,
     day_axis,
+    in_progress_subtitle,
     period_axis,
     period_unit,
     require_columns,
+    status_labels,
     time_labels,
 )
 
@@ -26,61 +41,157 @@ LIFECYCLE_COLOURS: dict[str, str] = {
     "resurrecting": "#ff7f0e",
     "dormant": "#d62728",
 }
+PROGRESS_TOOLTIP = alt.Tooltip("progress:N", title="Period")
+
+
+# --- periods in progress -------------------------------------------------------------------------
+
+
+def progress(frame: pd.DataFrame) -> pd.Series:
+    """ "complete" or "in progress" for each row of a metric frame (all complete without a flag).
+
+    >>> progress(pd.DataFrame({"complete": [True, False]})).tolist()
+    ['complete', 'in progress']
+    """
+    if "complete" not in frame.columns:
+        return pd.Series(COMPLETE, index=frame.index)
+    return status_labels(frame["complete"])
+
+
+def joined_segments(data: pd.DataFrame, *, by: Sequence[str], order: str) -> pd.DataFrame:
+    """*data* plus, per line (*by*), its last complete point again as "in progress".
+
+    A line whose ``progress`` changes is drawn as two segments (solid, then dashed); repeating
+    the last complete point in the dashed one joins them. Only the chart sees these rows: the
+    frame behind a download keeps one row per point.
+
+    >>> data = pd.DataFrame({"day": ["01", "02", "03"], "s": "DAU",
+    ...                      "progress": ["complete", "complete", "in progress"]})
+    >>> joined_segments(data, by=["s"], order="day")["day"].tolist()
+    ['01', '02', '03', '02']
+    """
+    late = data["progress"] == IN_PROGRESS
+    if not late.any():
+        return data
+    keys = data.loc[late, list(by)].drop_duplicates()
+    done = data[~late].merge(keys, on=list(by))
+    last = done.sort_values(order).groupby(list(by), sort=False).tail(1)
+    return pd.concat([data, last.assign(progress=IN_PROGRESS)], ignore_index=True)
+
+
+def _any_late(data: pd.DataFrame) -> bool:
+    return bool((data["progress"] == IN_PROGRESS).any())
+
+
+def progress_opacity(data: pd.DataFrame, *, full: float = 1.0) -> Any:
+    """Opacity by ``progress``: lighter in progress (with a legend entry only when there is one)."""
+    return alt.Opacity(
+        "progress:N",
+        title="Period",
+        scale=alt.Scale(domain=[COMPLETE, IN_PROGRESS], range=[full, full * IN_PROGRESS_OPACITY]),
+        # beside the plot, with the other legends: a legend below would take the plot's height
+        legend=alt.Legend() if _any_late(data) else None,
+    )
+
+
+# Streamlit's chart theme draws no "stroke" legend symbols: the labels draw the dash instead.
+_DASH_LEGEND: dict[str, Any] = {
+    "symbolOpacity": 0,
+    "symbolSize": 1,
+    "labelExpr": f"datum.label == '{IN_PROGRESS}' ? '╌╌╌  {IN_PROGRESS}' : '───  {COMPLETE}'",
+}
+
+
+def progress_dash(data: pd.DataFrame) -> Any:
+    """Stroke dash by ``progress``: solid when complete, dashed in progress."""
+    return alt.StrokeDash(
+        "progress:N",
+        title="Period",
+        scale=alt.Scale(domain=[COMPLETE, IN_PROGRESS], range=[[1, 0], IN_PROGRESS_DASH]),
+        # a stroke symbol shows the dash even on lines drawn with points
+        legend=alt.Legend(**_DASH_LEGEND) if _any_late(data) else None,
+    )
+
+
+def titled(title: str, *notes: str | None) -> alt.Title | str:
+    """*title* with the notes that are set as its subtitle lines."""
+    lines = [n for n in notes if n]
+    return alt.Title(title, subtitle=lines) if lines else title
+
+
+def _note(frame: pd.DataFrame, drawn: str) -> str | None:
+    """The "in progress" subtitle of *frame* (its ``complete`` column and data end)."""
+    return in_progress_subtitle(frame, drawn) if "complete" in frame.columns else None
 
 
 def active_users_frame(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Long frame ``date, label, series, users`` from ``{"DAU": frame, "WAU": ..., "MAU": ...}``.
+    """Long frame ``date, series, users, complete`` from ``{"DAU": frame, "WAU": ..., ...}``.
 
-    Each frame is :func:`prodops.metrics.active_users` output (``date, users``).
+    Each frame is :func:`prodops.metrics.active_users` output (``date, users, complete``); the
+    data end recorded on them is kept in ``attrs``.
     """
     parts = []
     for name, part in series.items():
         require_columns(part, ["date", "users"], "active users")
+        flags = part["complete"] if "complete" in part.columns else pd.Series(True, part.index)
         parts.append(
             pd.DataFrame(
                 {
                     "date": time_labels(part["date"], "day"),
                     "series": name,
                     "users": part["users"].astype("int64"),
+                    "complete": flags.astype(bool),
                 }
             )
         )
     out = (
         pd.concat(parts, ignore_index=True)
         if parts
-        else pd.DataFrame({"date": [], "series": [], "users": []})
+        else pd.DataFrame({"date": [], "series": [], "users": [], "complete": []})
     )
     check_rows(out, "active users")
+    for part in series.values():
+        out.attrs.update(part.attrs)
     return out
 
 
 def build_active_users_chart(
     frame: pd.DataFrame, *, title: str = "Active users (DAU, WAU, MAU)"
 ) -> alt.Chart:
-    """Lines of daily, weekly and monthly active users (``active_users_frame`` output)."""
+    """Lines of daily, weekly and monthly active users (``active_users_frame`` output).
+
+    Days in progress are the dashed end of each line.
+    """
     require_columns(frame, ["date", "series", "users"], "active users")
     order = [s for s in ("DAU", "WAU", "MAU") if s in set(frame["series"])]
     order += sorted(set(frame["series"]) - set(order))
+    data = frame[["date", "series", "users"]].assign(progress=progress(frame))
+    data = joined_segments(data, by=["series"], order="date")
     result: alt.Chart = (
-        alt.Chart(frame)
+        alt.Chart(data)
         .mark_line(strokeWidth=2)
         .encode(
             x=day_axis(),
             y=alt.Y("users:Q", title="Active users", axis=alt.Axis(format=",d")),
             color=alt.Color("series:N", title="Window", sort=order),
+            strokeDash=progress_dash(data),
             tooltip=[
                 alt.Tooltip("date:N", title="Date"),
                 alt.Tooltip("series:N", title="Window"),
                 alt.Tooltip("users:Q", title="Active users", format=",d"),
+                PROGRESS_TOOLTIP,
             ],
         )
-        .properties(title=title, height=300, width="container")
+        .properties(title=titled(title, _note(frame, "dashed")), height=300, width="container")
     )
     return result
 
 
 def build_dau_mau_chart(frame: pd.DataFrame, *, title: str = "DAU/MAU (stickiness)") -> alt.Chart:
-    """DAU/MAU ratio per day (:func:`prodops.metrics.dau_mau` output: ``date, dau, mau, ratio``)."""
+    """DAU/MAU ratio per day (:func:`prodops.metrics.dau_mau` output: ``date, dau, mau, ratio``).
+
+    The day in progress is the dashed end of the line.
+    """
     require_columns(frame, ["date", "dau", "mau", "ratio"], "DAU/MAU")
     data = pd.DataFrame(
         {
@@ -88,25 +199,46 @@ def build_dau_mau_chart(frame: pd.DataFrame, *, title: str = "DAU/MAU (stickines
             "dau": frame["dau"].astype("int64"),
             "mau": frame["mau"].astype("int64"),
             "ratio": as_floats(frame["ratio"]),
+            "progress": progress(frame),
         }
     )
     check_rows(data, "DAU/MAU")
+    data = joined_segments(data.assign(line="DAU/MAU"), by=["line"], order="date")
     result: alt.Chart = (
-        alt.Chart(data)
+        alt.Chart(data.drop(columns="line"))
         .mark_line(strokeWidth=2, color="#9467bd")
         .encode(
             x=day_axis(),
             y=alt.Y("ratio:Q", title="DAU / MAU", axis=alt.Axis(format=".0%")),
+            strokeDash=progress_dash(data),
             tooltip=[
                 alt.Tooltip("date:N", title="Date"),
                 alt.Tooltip("ratio:Q", title="DAU/MAU", format=".1%"),
                 alt.Tooltip("dau:Q", title="DAU", format=",d"),
                 alt.Tooltip("mau:Q", title="MAU", format=",d"),
+                PROGRESS_TOOLTIP,
             ],
         )
-        .properties(title=title, height=260, width="container")
+        .properties(title=titled(title, _note(frame, "dashed")), height=260, width="container")
     )
     return result
+
+
+def _stickiness_note(frame: pd.DataFrame, unit: str, counted: int, total: int) -> str | None:
+    """Which periods the histogram counts, when that is not simply all of them."""
+    done = (
+        int(frame["buckets_complete"].iloc[0])
+        if "buckets_complete" in frame and len(frame)
+        else counted
+    )
+    late = total - done
+    some = f"the {unit} in progress" if late == 1 else f"the {late} {unit}s in progress"
+    if "complete" in frame.columns and len(frame) and not bool(frame["complete"].iloc[0]):
+        return f"Counts all {total} {unit}s, {some} too"
+    if counted == total:
+        return None
+    verb = "is" if late == 1 else "are"
+    return f"Counts the {counted} complete {unit}s of {total}: {some} {verb} left out"
 
 
 def build_stickiness_chart(
@@ -117,7 +249,12 @@ def build_stickiness_chart(
     cumulative: bool = False,
     title: str = "Stickiness",
 ) -> alt.Chart:
-    """Histogram: users active in exactly (or at least) n periods of the range."""
+    """Histogram: users active in exactly (or at least) n of the periods counted.
+
+    :func:`prodops.metrics.stickiness` counts the complete periods of the range unless asked to
+    count the one in progress too; the subtitle says which (from ``buckets_total`` and
+    ``buckets_complete``).
+    """
     require_columns(frame, ["active_periods", "users", "buckets_total"], "stickiness")
     total = int(frame["users"].max() if cumulative else frame["users"].sum()) if len(frame) else 0
     data = pd.DataFrame(
@@ -128,7 +265,11 @@ def build_stickiness_chart(
         }
     )
     check_rows(data, "stickiness")
-    buckets = int(frame["buckets_total"].iloc[0]) if len(frame) else 0
+    buckets = int(
+        frame.attrs.get("buckets_total", frame["buckets_total"].max() if len(frame) else 0)
+    )
+    # New frames hold one row per period counted; older ones counted every period of the range.
+    counted = len(frame) if "buckets_complete" in frame.columns else buckets
     unit = period_unit(period, period_count).lower()
     how = "at least" if cumulative else "exactly"
     result: alt.Chart = (
@@ -137,7 +278,7 @@ def build_stickiness_chart(
         .encode(
             x=alt.X(
                 "active_periods:O",
-                title=f"Active in {how} n {unit}s (of {buckets})",
+                title=f"Active in {how} n {unit}s (of {counted})",
                 axis=alt.Axis(labelAngle=0, labelOverlap=True),
             ),
             y=alt.Y("users:Q", title="Users", axis=alt.Axis(format=",d")),
@@ -147,17 +288,23 @@ def build_stickiness_chart(
                 alt.Tooltip("share:Q", title="Share of users", format=".1%"),
             ],
         )
-        .properties(title=title, height=280, width="container")
+        .properties(
+            title=titled(title, _stickiness_note(frame, unit, counted, buckets)),
+            height=280,
+            width="container",
+        )
     )
     return result
 
 
 def lifecycle_frame(frame: pd.DataFrame, *, period: str = "week") -> pd.DataFrame:
-    """Long frame ``start, status, users, pulse_ratio``; ``dormant`` negative (drawn below zero)."""
+    """Long frame ``start, status, users, pulse_ratio, complete``; ``dormant`` negative (drawn
+    below zero)."""
     require_columns(
         frame, ["start", "new", "returning", "resurrecting", "dormant", "pulse_ratio"], "lifecycle"
     )
     labels = time_labels(frame["start"], period)
+    flags = frame["complete"] if "complete" in frame.columns else pd.Series(True, frame.index)
     parts = []
     for status in LIFECYCLE_COLOURS:
         sign = -1 if status == "dormant" else 1
@@ -168,19 +315,25 @@ def lifecycle_frame(frame: pd.DataFrame, *, period: str = "week") -> pd.DataFram
                     "status": status,
                     "users": sign * frame[status].astype("int64"),
                     "pulse_ratio": as_floats(frame["pulse_ratio"]),
+                    "complete": flags.astype(bool),
                 }
             )
         )
     out = pd.concat(parts, ignore_index=True)
     check_rows(out, "lifecycle")
+    out.attrs.update(frame.attrs)
     return out
 
 
 def build_lifecycle_chart(
     frame: pd.DataFrame, *, period: str = "week", title: str = "Lifecycle"
 ) -> alt.Chart:
-    """Stacked bars of new / returning / resurrecting users, dormant users below zero."""
+    """Stacked bars of new / returning / resurrecting users, dormant users below zero.
+
+    The bars of a period in progress are lighter (its dormant count is still growing).
+    """
     data = lifecycle_frame(frame, period=period)
+    data = data.assign(progress=progress(data))
     result: alt.Chart = (
         alt.Chart(data)
         .mark_bar()
@@ -194,20 +347,27 @@ def build_lifecycle_chart(
                     domain=list(LIFECYCLE_COLOURS), range=list(LIFECYCLE_COLOURS.values())
                 ),
             ),
+            opacity=progress_opacity(data),
             order=alt.Order("status_order:Q"),
             tooltip=[
                 alt.Tooltip("start:N", title=period_unit(period)),
                 alt.Tooltip("status:N", title="Status"),
                 alt.Tooltip("users:Q", title="Users", format=",d"),
                 alt.Tooltip("pulse_ratio:Q", title="Pulse ratio", format=".2f"),
+                PROGRESS_TOOLTIP,
             ],
         )
         .transform_calculate(
             status_order="indexof(['new','resurrecting','returning','dormant'], datum.status)"
         )
         .properties(
-            title=alt.Title(title, subtitle="Dormant: active in the previous period, not in this"),
-            height=320,
+            title=titled(
+                title,
+                "Dormant: active in the previous period, not in this",
+                _note(data, "lighter bars"),
+            ),
+            # tall enough for the rotated y title under two subtitle lines (else it is clipped)
+            height=360,
             width="container",
         )
     )
@@ -217,30 +377,39 @@ def build_lifecycle_chart(
 def build_pulse_chart(
     frame: pd.DataFrame, *, period: str = "week", title: str = "Pulse ratio"
 ) -> alt.Chart:
-    """Line of the pulse ratio (new + resurrecting) / dormant per period; 1 = break-even."""
+    """Line of the pulse ratio (new + resurrecting) / dormant per period; 1 = break-even.
+
+    The period in progress is the dashed end of the line.
+    """
     require_columns(frame, ["start", "pulse_ratio"], "pulse ratio")
     data = pd.DataFrame(
         {
             "start": time_labels(frame["start"], period),
             "pulse_ratio": as_floats(frame["pulse_ratio"]),
+            "progress": progress(frame),
         }
     )
     check_rows(data, "pulse ratio")
+    data = joined_segments(data.assign(line="pulse"), by=["line"], order="start")
     # One plain chart: Streamlit squashed the layered version (line + rule at 1) to a sliver.
     result: alt.Chart = (
-        alt.Chart(data)
-        .mark_line(point=True, color="#ff7f0e")
+        alt.Chart(data.drop(columns="line"))
+        .mark_line(point=alt.OverlayMarkDef(color="#ff7f0e"), color="#ff7f0e")
         .encode(
             x=period_axis("start", period),
             y=alt.Y("pulse_ratio:Q", title="Pulse ratio", scale=alt.Scale(zero=False)),
+            strokeDash=progress_dash(data),
             tooltip=[
                 alt.Tooltip("start:N", title=period_unit(period)),
                 alt.Tooltip("pulse_ratio:Q", title="Pulse ratio", format=".2f"),
+                PROGRESS_TOOLTIP,
             ],
         )
         .properties(
-            title=alt.Title(
-                title, subtitle="(new + resurrecting) / dormant; above 1 the active base grows"
+            title=titled(
+                title,
+                "(new + resurrecting) / dormant; above 1 the active base grows",
+                _note(frame, "dashed"),
             ),
             height=300,
             width="container",
@@ -252,7 +421,10 @@ def build_pulse_chart(
 def build_churn_chart(
     frame: pd.DataFrame, *, period: str = "month", title: str = "User churn"
 ) -> alt.Chart:
-    """Bars of user churn per period (:func:`prodops.metrics.churn` output)."""
+    """Bars of user churn per period (:func:`prodops.metrics.churn` output).
+
+    The bar of a period in progress is lighter (users may still come back in it).
+    """
     require_columns(frame, ["period", "active_start", "churned", "churn_rate"], "churn")
     data = pd.DataFrame(
         {
@@ -260,6 +432,7 @@ def build_churn_chart(
             "active_start": frame["active_start"].astype("int64"),
             "churned": frame["churned"].astype("int64"),
             "churn_rate": as_floats(frame["churn_rate"]),
+            "progress": progress(frame),
         }
     )
     check_rows(data, "churn")
@@ -269,16 +442,20 @@ def build_churn_chart(
         .encode(
             x=period_axis("period", period),
             y=alt.Y("churn_rate:Q", title="Churn rate", axis=alt.Axis(format=".0%")),
+            opacity=progress_opacity(data),
             tooltip=[
                 alt.Tooltip("period:N", title=period_unit(period)),
                 alt.Tooltip("churn_rate:Q", title="Churn rate", format=".1%"),
                 alt.Tooltip("churned:Q", title="Users churned", format=",d"),
                 alt.Tooltip("active_start:Q", title="Active in the previous period", format=",d"),
+                PROGRESS_TOOLTIP,
             ],
         )
         .properties(
-            title=alt.Title(
-                title, subtitle="Active in the previous period, not in this one / active before"
+            title=titled(
+                title,
+                "Active in the previous period, not in this one / active before",
+                _note(frame, "lighter bars"),
             ),
             height=280,
             width="container",

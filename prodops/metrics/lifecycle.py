@@ -1,4 +1,8 @@
-"""Lifecycle: new, returning, resurrecting and dormant users per period, and the pulse ratio."""
+"""Lifecycle: new, returning, resurrecting and dormant users per period, and the pulse ratio.
+
+A period that ends after the data end is still filling up (its dormant count is too high), so
+every bucket carries ``complete`` and the frame the data end (DESIGN.md, "Completeness").
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,22 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from prodops.metrics.activity import active_pairs
+from prodops.metrics import completeness
+from prodops.metrics.activity import active_pairs, period_completeness, range_end
 from prodops.metrics.filters import check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
 from prodops.metrics.periods import DateLike, build_calendar
 from prodops.metrics.registry import Period, WeekStart
 
-LIFECYCLE_COLUMNS = ["start", "new", "returning", "resurrecting", "dormant", "pulse_ratio"]
+LIFECYCLE_COLUMNS = [
+    "start",
+    "new",
+    "returning",
+    "resurrecting",
+    "dormant",
+    "pulse_ratio",
+    "complete",
+]
 _KINDS = ("new", "returning", "resurrecting", "dormant")
 
 
@@ -29,6 +42,7 @@ def lifecycle(
     date_to: DateLike = None,
     timezone: str = "UTC",
     week_start: WeekStart = "monday",
+    as_of: DateLike = None,
 ) -> pd.DataFrame:
     """Users per period by lifecycle state, with history before ``date_from`` counted.
 
@@ -49,15 +63,18 @@ def lifecycle(
     where : dict, optional
         ``column -> value`` filters on the events.
     date_from, date_to : str, date or datetime, optional
-        The range (naive values in ``timezone``); defaults: the first and the last event.
+        The range (naive values in ``timezone``); defaults: the first event and the data end.
     timezone : str
     week_start : {"monday", "sunday"}
+    as_of : str, date or datetime, optional
+        The data end (a date alone: the end of that day); default: the last event.
 
     Returns
     -------
     pandas.DataFrame
         ``start`` (tz-aware period start), ``new``, ``returning``, ``resurrecting``,
-        ``dormant`` (int64), ``pulse_ratio`` (Float64).
+        ``dormant`` (int64), ``pulse_ratio`` (Float64), ``complete`` (bool: the period ends at or
+        before the data end). ``attrs["data_end"]`` holds the data end.
 
     Examples
     --------
@@ -68,11 +85,13 @@ def lifecycle(
     ...     "user_id": ["a", "b", "b", "a", "c"], "event": ["x"] * 5,
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02",
     ...                                  "2024-01-03", "2024-01-03"], utc=True)})
-    >>> lifecycle(ev, period="day")[["new", "returning", "resurrecting", "dormant"]]
-       new  returning  resurrecting  dormant
-    0    2          0             0        0
-    1    0          1             0        1
-    2    1          0             1        1
+    >>> lifecycle(ev, period="day")[["new", "returning", "resurrecting", "dormant", "complete"]]
+       new  returning  resurrecting  dormant  complete
+    0    2          0             0        0      True
+    1    0          1             0        1      True
+    2    1          0             1        1     False
+
+    The last event is at midnight on day 3, so day 3 is still in progress.
     """
     table = events_table(events)
     predicate(table, where, role="where")
@@ -80,11 +99,12 @@ def lifecycle(
         table,
         period=period,
         date_from=date_from,
-        date_to=date_to,
+        date_to=range_end(date_to, as_of, timezone),
         timezone=timezone,
         week_start=week_start,
     )
     check_event_names(table, [event])
+    flags, data_end = period_completeness(table, cal, as_of=as_of)
     pairs = active_pairs(table, cal, event=event, where=where)
     win = ibis.window(group_by="user_id", order_by="idx")
     marked = pairs.mutate(prev=pairs.idx.lag().over(win), nxt=pairs.idx.lead().over(win))
@@ -113,4 +133,5 @@ def lifecycle(
     frame = pd.DataFrame(grid, columns=list(_KINDS))
     frame.insert(0, "start", cal.starts())
     frame["pulse_ratio"] = ratio(frame["new"] + frame["resurrecting"], frame["dormant"])
-    return frame[LIFECYCLE_COLUMNS]
+    frame["complete"] = flags
+    return completeness.attach(frame[LIFECYCLE_COLUMNS], data_end, timezone)

@@ -11,13 +11,21 @@ integers; Python turns indices back into tz-aware period starts with :meth:`Cale
 
 Anchoring (DESIGN.md): with ``date_from`` the periods start at the truncated ``date_from`` and step
 by ``count`` units; without it they are counted back from the truncated ``date_to``. The last
-period always counts in full, even past ``date_to``.
+period always counts in full, even past ``date_to``, and a date-only ``date_to`` includes that
+whole day (an hourly range "ending on 2026-10-31" ends at 24:00). ``date_to`` defaults to the last
+event (a metric given ``as_of`` passes it as ``date_to``).
+
+Two resolvers: :func:`build_calendar` gives the buckets of a series metric (``periods`` = number
+of buckets); :func:`cohort_calendar` gives a retention matrix, whose range chooses the cohort rows
+and whose ``periods`` chooses the columns. Both refuse an oversized request before querying
+(:mod:`prodops.metrics.limits`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 import zoneinfo
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +37,7 @@ import pandas as pd
 
 from prodops.engine import local_time
 from prodops.errors import InputError, ParameterError, did_you_mean
+from prodops.metrics.limits import check_cells, check_periods
 
 # The vocabulary is declared once, in the registry (re-exported here for the metrics).
 from prodops.metrics.registry import PERIODS as PERIODS
@@ -143,6 +152,19 @@ class Calendar:
         """Naive local start of every period (the local calendar dates for day periods)."""
         return pd.DatetimeIndex(self.naive_starts()[: self.n]).as_unit("us")
 
+    def index_of(self, stamp: pd.Timestamp) -> int:
+        """The period index of naive local wall-clock time *stamp* (Python twin of :meth:`index`).
+
+        >>> cal = Calendar("week", 2, pd.Timestamp("2024-01-01"), 3, "UTC")
+        >>> cal.index_of(pd.Timestamp("2024-01-14 23:00")), cal.index_of(pd.Timestamp("2023-12-31"))
+        (0, -1)
+        """
+        if self.period == "month":
+            months = (stamp.year - self.first.year) * 12 + stamp.month - self.first.month
+            return months // self.count
+        step = pd.Timedelta(seconds=_UNIT_SECONDS[self.period] * self.count)
+        return int((stamp - self.first) // step)
+
     def index(self, ts: ir.TimestampValue) -> ir.IntegerValue:
         """Ibis expression: the period index of UTC timestamp column *ts* (0 = first period).
 
@@ -245,6 +267,128 @@ def data_bounds(table: ir.Table) -> tuple[pd.Timestamp | None, pd.Timestamp | No
     return utc(lo), utc(hi)
 
 
+# --- reading the range ----------------------------------------------------------------------------
+
+_DATE_ONLY = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*")
+_DAY = pd.Timedelta(days=1)
+_TICK = pd.Timedelta(microseconds=1)  # the resolution of every timestamp here
+
+
+def is_date_only(value: DateLike) -> bool:
+    """Whether *value* names a whole day (a date, or text like ``2026-10-31``), not an instant.
+
+    >>> is_date_only("2026-10-31"), is_date_only("2026-10-31 00:00"), is_date_only(_dt.date.min)
+    (True, False, True)
+    """
+    if isinstance(value, _dt.datetime):  # pandas Timestamps included
+        return False
+    if isinstance(value, _dt.date):
+        return True
+    return isinstance(value, str) and _DATE_ONLY.fullmatch(value) is not None
+
+
+def to_local_end(value: DateLike, timezone: str, *, name: str) -> pd.Timestamp | None:
+    """The last local instant *value* covers: a date-only value covers that whole day.
+
+    So an hourly range "ending on 2026-10-31" ends with the hour 23:00-24:00 of that day, not
+    at its first hour.
+
+    >>> to_local_end("2026-10-31", "UTC", name="date_to")
+    Timestamp('2026-10-31 23:59:59.999999')
+    >>> to_local_end("2026-10-31T12:30", "UTC", name="date_to")
+    Timestamp('2026-10-31 12:30:00')
+    """
+    stamp = to_local(value, timezone, name=name)
+    if stamp is not None and is_date_only(value):
+        return stamp.normalize() + _DAY - _TICK
+    return stamp
+
+
+def _check_options(period: str, period_count: int, week_start: str, timezone: str) -> int:
+    check_choice("period", period, PERIODS)
+    check_choice("week_start", week_start, WEEK_STARTS)
+    check_timezone(timezone)
+    return check_positive("period_count", period_count)
+
+
+def _no_events() -> InputError:
+    return InputError("there are no events", fix="Load a dataset with at least one event.")
+
+
+def _range(
+    table: ir.Table, date_from: DateLike, date_to: DateLike, timezone: str
+) -> tuple[pd.Timestamp | None, pd.Timestamp, pd.Timestamp | None]:
+    """``(start, end, first event)``: the naive local ends of the range, *end* defaulting to the
+    last event (a date-only ``date_to`` covers that whole day). The first event (UTC) comes back
+    when it was read on the way, else None."""
+    start = to_local(date_from, timezone, name="date_from")
+    end = to_local_end(date_to, timezone, name="date_to")
+    if start is not None and end is not None and start > end:
+        raise ParameterError(
+            f"date_from {date_from} is after date_to {date_to}", fix="Swap them or widen the range."
+        )
+    if end is not None:
+        return start, end, None
+    lo, hi = data_bounds(table)
+    if hi is None:
+        raise _no_events()
+    end = hi.tz_convert(timezone).tz_localize(None)
+    if start is not None and start > end:
+        raise ParameterError(
+            f"date_from {date_from} is after the last event ({end})",
+            fix="Pick an earlier date_from or pass date_to.",
+        )
+    return start, end, lo
+
+
+@dataclass(frozen=True)
+class _Span:
+    """The options that place periods: *period* x *count*, weeks from *week_start*."""
+
+    period: str
+    count: int
+    timezone: str
+    week_start: str
+
+    def calendar(self, first: pd.Timestamp, n: int) -> Calendar:
+        return Calendar(self.period, self.count, first, n, self.timezone, self.week_start)
+
+    def ending_at(self, last: pd.Timestamp, n: int) -> Calendar:
+        """The *n* periods whose last one starts at *last*."""
+        return self.calendar(shift(last, self.period, -(n - 1) * self.count), n)
+
+
+def _count_rows(
+    table: ir.Table,
+    span: _Span,
+    *,
+    periods: int | None,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp,
+    lo: pd.Timestamp | None,
+) -> tuple[pd.Timestamp, int]:
+    """``(first or last period start, n)``: from truncated *start* to truncated *end*; without
+    *start*, *periods* (or as many as reach back to the first event) ending at truncated *end*.
+
+    Returns the first period's start with *start*, else the last one's: the caller checks *n*
+    before stepping back (a huge *n* would overflow the timestamps).
+    """
+    last = truncate(end, span.period, span.week_start)
+    if start is not None:
+        first = truncate(start, span.period, span.week_start)
+        return first, units_between(first, last, span.period) // span.count + 1
+    if periods is not None:
+        return last, periods
+    if lo is None:
+        lo, _ = data_bounds(table)
+        if lo is None:
+            raise _no_events()
+    first_local = lo.tz_convert(span.timezone).tz_localize(None)
+    first_unit = truncate(min(first_local, end), span.period, span.week_start)
+    back = units_between(first_unit, last, span.period)
+    return last, math.ceil(back / span.count) + 1
+
+
 def build_calendar(
     table: ir.Table,
     *,
@@ -256,56 +400,76 @@ def build_calendar(
     timezone: str = "UTC",
     week_start: str = "monday",
 ) -> Calendar:
-    """Resolve a metric's range into a :class:`Calendar` (validating every option).
+    """Resolve the buckets of a series metric (lifecycle, stickiness, churn, active users).
 
-    ``date_to`` defaults to the last event. Without ``date_from``, the range is the ``periods``
-    periods ending at the truncated ``date_to`` or, without ``periods``, as many as reach back to
-    the first event. With ``date_from`` and ``periods`` (and no ``date_to``), ``periods`` periods
-    from ``date_from``.
+    ``date_to`` defaults to the last event; a date-only ``date_to`` includes that whole day
+    (:func:`to_local_end`). Without ``date_from``, the range is the ``periods``
+    periods ending with the one holding ``date_to`` or, without ``periods``, as many as reach
+    back to the first event. With ``date_from`` and ``periods`` (and no ``date_to``), ``periods``
+    periods from ``date_from``. More than :func:`prodops.metrics.limits.max_periods` buckets
+    are refused before anything is queried.
     """
-    check_choice("period", period, PERIODS)
-    check_choice("week_start", week_start, WEEK_STARTS)
-    check_timezone(timezone)
-    count = check_positive("period_count", period_count)
+    span = _Span(
+        period, _check_options(period, period_count, week_start, timezone), timezone, week_start
+    )
     if periods is not None:
         periods = check_positive("periods", periods)
-    start = to_local(date_from, timezone, name="date_from")
-    end = to_local(date_to, timezone, name="date_to")
-    if start is not None and end is not None and start > end:
-        raise ParameterError(
-            f"date_from {date_from} is after date_to {date_to}", fix="Swap them or widen the range."
-        )
-    if start is not None and periods is not None:
-        if end is not None:
+    if date_from is not None and periods is not None:
+        if date_to is not None:
             raise ParameterError(
                 "date_from, date_to and periods were all given",
                 fix="Give date_from with date_to, date_from with periods, or date_to with periods.",
             )
-        first = truncate(start, period, week_start)
-        return Calendar(period, count, first, periods, timezone, week_start)
-    if end is None or (start is None and periods is None):
-        lo, hi = data_bounds(table)
-        if hi is None or lo is None:
-            raise InputError("there are no events", fix="Load a dataset with at least one event.")
-        if end is None:
-            end = hi.tz_convert(timezone).tz_localize(None)
-            if start is not None and start > end:
-                raise ParameterError(
-                    f"date_from {date_from} is after the last event ({end})",
-                    fix="Pick an earlier date_from or pass date_to.",
-                )
-        if start is None and periods is None:
-            first_local = lo.tz_convert(timezone).tz_localize(None)
-            last_unit = truncate(end, period, week_start)
-            back = units_between(
-                truncate(min(first_local, end), period, week_start), last_unit, period
-            )
-            periods = math.ceil(back / count) + 1
-    last = truncate(end, period, week_start)
-    if start is not None:
-        first = truncate(start, period, week_start)
-        n = units_between(first, last, period) // count + 1
-        return Calendar(period, count, first, n, timezone, week_start)
-    assert periods is not None
-    first = shift(last, period, -(periods - 1) * count)
-    return Calendar(period, count, first, periods, timezone, week_start)
+        check_periods(periods, period=period)
+        start = to_local(date_from, timezone, name="date_from")
+        assert start is not None
+        return span.calendar(truncate(start, period, week_start), periods)
+    start, end, lo = _range(table, date_from, date_to, timezone)
+    anchor, n = _count_rows(table, span, periods=periods, start=start, end=end, lo=lo)
+    check_periods(n, period=period)
+    return span.calendar(anchor, n) if start is not None else span.ending_at(anchor, n)
+
+
+def cohort_calendar(
+    table: ir.Table,
+    *,
+    period: str,
+    period_count: int = 1,
+    periods: int | None = None,
+    date_from: DateLike = None,
+    date_to: DateLike = None,
+    timezone: str = "UTC",
+    week_start: str = "monday",
+) -> tuple[Calendar, int]:
+    """Resolve a retention matrix: ``(calendar of the cohort rows, number of columns)``.
+
+    Rows and columns are separate (DESIGN.md, "Retention"). ``date_to`` defaults to the last
+    event and a date-only ``date_to`` includes that whole day. Rows: with
+    ``date_from``, every period from the truncated ``date_from`` to the truncated ``date_to``;
+    without it, the ``periods`` periods ending at ``date_to`` (without ``periods``: back to the
+    first event). Columns (offsets 0..N-1): ``periods`` when given, else as many as the rows.
+    A matrix of more than :func:`prodops.metrics.limits.max_cells` cells is refused before the
+    events are queried (at most their first and last timestamps are read to place the range).
+
+    Examples
+    --------
+    Weekly cohorts of the first quarter of 2024, each followed for 8 weeks (no data is read when
+    both ends are given):
+
+    >>> import ibis
+    >>> t = ibis.table({"timestamp": "timestamp('UTC')"}, name="events")
+    >>> cal, columns = cohort_calendar(t, period="week", periods=8,
+    ...                                date_from="2024-01-01", date_to="2024-03-31")
+    >>> cal.n, columns, str(cal.first.date()), str(cal.naive_starts()[-2].date())
+    (13, 8, '2024-01-01', '2024-03-25')
+    """
+    span = _Span(
+        period, _check_options(period, period_count, week_start, timezone), timezone, week_start
+    )
+    wanted = None if periods is None else check_positive("periods", periods)
+    start, end, lo = _range(table, date_from, date_to, timezone)
+    anchor, rows = _count_rows(table, span, periods=wanted, start=start, end=end, lo=lo)
+    columns = wanted or rows
+    check_cells(rows=rows, columns=columns, period=period)
+    cal = span.calendar(anchor, rows) if start is not None else span.ending_at(anchor, rows)
+    return cal, columns

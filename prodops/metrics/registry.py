@@ -51,7 +51,9 @@ class Param:
     """One option of a metric: CLI flag, page control and binding parameter at once.
 
     ``type`` is ``str``, ``int``, ``bool`` (a switch), ``date`` (ISO day) or ``where`` (repeatable
-    ``COL=VAL`` filters). ``choices`` is set for closed vocabularies.
+    ``COL=VAL`` filters). ``choices`` is set for closed vocabularies. An ``output_only`` option
+    is read by the output (derived numbers such as the retention average), not passed to the
+    metric function.
     """
 
     name: str
@@ -60,6 +62,7 @@ class Param:
     help: str = ""
     choices: tuple[str, ...] | None = None
     metavar: str | None = None
+    output_only: bool = False
 
     @property
     def flag(self) -> str:
@@ -83,6 +86,11 @@ class Metric:
     to_json: str | None = None  # "module:attribute" of the JSON adapter
     chart: str | None = None  # "module:attribute" of the chart builder
     cli_name: str = field(default="")
+    units: tuple[tuple[str, Unit], ...] = ()  # columns whose unit is not ``unit`` (bindings)
+
+    def unit_of(self, column: str | None = None) -> Unit:
+        """The unit of *column* (default: the headline ``value``): ratio, count or money."""
+        return dict(self.units).get(column or self.value, self.unit)
 
     @property
     def command(self) -> str:
@@ -123,6 +131,16 @@ _TO = Param("date_to", "date", None, "last day (default: the data end)", metavar
 _WHERE = Param("where", "where", None, "keep events with COL=VAL (repeatable)", metavar="COL=VAL")
 _EVENT = Param("event", "str", None, "the event that counts (default: any)", metavar="NAME")
 _COUNT = Param("period_count", "int", 1, "units per period", metavar="N")
+_AS_OF = Param(
+    "as_of",
+    "date",
+    None,
+    "the data end: periods ending after it are in progress (default: the last event)",
+    metavar="DATE",
+)
+_INCOMPLETE_HELP = "count the periods in progress in derived numbers (averages)"
+_INCOMPLETE = Param("include_incomplete", "bool", False, _INCOMPLETE_HELP)
+_INCOMPLETE_OUTPUT = Param("include_incomplete", "bool", False, _INCOMPLETE_HELP, output_only=True)
 
 
 def _period(default: Period) -> Param:
@@ -142,7 +160,14 @@ METRICS: tuple[Metric, ...] = (
         params=(
             _period("week"),
             _COUNT,
-            Param("periods", "int", None, "number of cohorts ending at --date-to", metavar="N"),
+            Param(
+                "periods",
+                "int",
+                None,
+                "number of columns (offsets 0..N-1); without --date-from, also the number of"
+                " cohorts ending at --date-to",
+                metavar="N",
+            ),
             Param("cohort", "str", "first_time", "who enters a cohort", choices=COHORTS),
             Param("cumulative", "bool", False, "count returns on or after"),
             Param("min_occurrences", "int", 1, "return events needed in a period", metavar="N"),
@@ -156,6 +181,8 @@ METRICS: tuple[Metric, ...] = (
             _TZ,
             _WEEK,
             Param("breakdown", "str", None, "one matrix per value of this column", metavar="COL"),
+            _AS_OF,
+            _INCOMPLETE_OUTPUT,
         ),
         to_json="prodops.cli.metric_output:retention_json",
         chart="prodops.metrics.charts:build_retention_heatmap_chart",
@@ -168,7 +195,17 @@ METRICS: tuple[Metric, ...] = (
         kind="events",
         unit="count",
         value="pulse_ratio",
-        params=(_period("week"), _EVENT, _WHERE, _FROM, _TO, _TZ, _WEEK),
+        params=(
+            _period("week"),
+            _EVENT,
+            _WHERE,
+            _FROM,
+            _TO,
+            _TZ,
+            _WEEK,
+            _AS_OF,
+            _INCOMPLETE_OUTPUT,
+        ),
         to_json="prodops.cli.metric_output:lifecycle_json",
         chart="prodops.metrics.engagement_charts:build_lifecycle_chart",
     ),
@@ -191,6 +228,8 @@ METRICS: tuple[Metric, ...] = (
             _TO,
             _TZ,
             _WEEK,
+            _AS_OF,
+            _INCOMPLETE,
         ),
         to_json="prodops.cli.metric_output:stickiness_json",
         chart="prodops.metrics.engagement_charts:build_stickiness_chart",
@@ -213,6 +252,8 @@ METRICS: tuple[Metric, ...] = (
             _FROM,
             _TO,
             _TZ,
+            _AS_OF,
+            _INCOMPLETE_OUTPUT,
         ),
         to_json="prodops.cli.metric_output:active_users_json",
         chart="prodops.metrics.engagement_charts:build_active_users_chart",
@@ -226,7 +267,17 @@ METRICS: tuple[Metric, ...] = (
         unit="ratio",
         value="churn_rate",
         bindable=True,
-        params=(_period("month"), _EVENT, _WHERE, _FROM, _TO, _TZ, _WEEK),
+        params=(
+            _period("month"),
+            _EVENT,
+            _WHERE,
+            _FROM,
+            _TO,
+            _TZ,
+            _WEEK,
+            _AS_OF,
+            _INCOMPLETE_OUTPUT,
+        ),
         to_json="prodops.cli.metric_output:churn_json",
         chart="prodops.metrics.engagement_charts:build_churn_chart",
     ),
@@ -238,12 +289,27 @@ METRICS: tuple[Metric, ...] = (
         kind="subscriptions",
         unit="money",
         value="mrr_end",
+        units=(
+            *((c, "money") for c in ("mrr_start", "new", "expansion", "contraction", "churn")),
+            *((c, "money") for c in ("reactivation", "arpa", "ltv")),
+            ("customers_start", "count"),
+            ("customers_end", "count"),
+            ("customers_churned", "count"),
+            ("logo_churn_rate", "ratio"),
+            ("gross_mrr_churn_rate", "ratio"),
+            ("net_mrr_churn_rate", "ratio"),
+            ("grr", "ratio"),
+            ("nrr", "ratio"),
+            ("quick_ratio", "ratio"),
+        ),
         bindable=True,
         params=(
             Param("period", "str", "month", "(default month)", choices=REVENUE_PERIODS),
             _FROM,
             _TO,
             _TZ,
+            _AS_OF,
+            _INCOMPLETE_OUTPUT,
         ),
         to_json="prodops.cli.metric_output:revenue_json",
         chart="prodops.metrics.revenue_charts:build_mrr_movements_chart",
@@ -261,9 +327,25 @@ METRICS: tuple[Metric, ...] = (
             _FROM,
             _TO,
             _TZ,
+            _AS_OF,
+            _INCOMPLETE_OUTPUT,
         ),
         to_json="prodops.cli.metric_output:revenue_cohorts_json",
         chart="prodops.metrics.revenue_charts:build_revenue_retention_heatmap_chart",
+    ),
+    Metric(
+        name="ltv",
+        title="LTV",
+        help=(
+            "Lifetime value: monthly ARPA / mean monthly logo churn of the last 6 complete months,"
+            " one figure whatever the display period."
+        ),
+        function="prodops.metrics.revenue:ltv",
+        kind="subscriptions",
+        unit="money",
+        value="ltv",
+        params=(_TO, _TZ, _AS_OF, _INCOMPLETE_OUTPUT),
+        to_json="prodops.cli.metric_output:ltv_json",
     ),
 )
 

@@ -5,14 +5,24 @@ Invariants of the query (DESIGN.md, "Metric semantics"):
 - events are first reduced to distinct (user, period index) *pairs* carrying "did a start event"
   and "number of return events" (global filters applied), so nothing scans raw events twice;
 - period indices come from :class:`prodops.metrics.periods.Calendar` (local wall-clock time);
-  cohorts are indices ``0..n-1`` and events after the range (index ``>= n``) are dropped early;
-- cell ``(i, k)`` exists only when ``i + k <= n - 1``; later cells cannot be observed and are
-  null (``<NA>``), never 0.
+  the range chooses the cohort rows (indices ``0..n-1``), ``periods`` the columns (offsets
+  ``0..m-1``; :func:`prodops.metrics.periods.cohort_calendar`);
+- each cohort is followed up to the *last observed period* ``s``: the later of the last row
+  (``n - 1``) and the period holding the data end. So "weekly cohorts of Q1, each followed for 8
+  weeks" follows the March cohorts into May when the data goes there. Cell ``(i, k)`` exists
+  only when ``i + k <= s``; later cells cannot be observed and are null (``<NA>``), never 0.
+  Events after period ``s`` are dropped early;
+- a cell is *complete* when its period ``i + k`` ends at or before the data end (the last event,
+  or ``as_of``); averages use observable, complete cells only, so the curve never drops at its
+  end because the last periods are still filling up;
+- the size of the matrix (rows x columns x breakdown values) is checked before the heavy query
+  (:func:`prodops.metrics.limits.check_cells`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -20,6 +30,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from prodops.metrics.completeness import attach, complete_flags, events_data_end, instant
 from prodops.metrics.filters import (
     check_event_names,
     event_predicate,
@@ -28,19 +39,46 @@ from prodops.metrics.filters import (
     require_columns,
 )
 from prodops.metrics.frames import ratio
+from prodops.metrics.limits import check_cells
 from prodops.metrics.periods import (
     WEEK_STARTS,
     Calendar,
     DateLike,
     bound_rows,
-    build_calendar,
     check_choice,
     check_positive,
+    check_timezone,
+    cohort_calendar,
+    localize,
+    shift,
+    to_local,
 )
 from prodops.metrics.registry import COHORTS as COHORTS  # declared once, in the registry
 from prodops.metrics.registry import Cohort, Period, WeekStart
 
-RETENTION_COLUMNS = ["breakdown", "cohort", "size", "offset", "count", "rate"]
+RETENTION_COLUMNS = ["breakdown", "cohort", "size", "offset", "count", "rate", "complete"]
+RANGE = "retention_range"  # the key of ``frame.attrs`` holding the :class:`RetentionRange`
+
+
+@dataclass(frozen=True)
+class RetentionRange:
+    """What a retention matrix covers, for a page to state it ("from Monday 2026-08-03, ...").
+
+    ``first`` and ``last`` are the tz-aware starts of the first and the last cohort row, ``end``
+    the end (exclusive) of the last one. ``columns`` offsets 0..columns-1 follow each cohort,
+    as far as the later of ``end`` and ``data_end`` (the data end; None without data).
+    ``in_progress`` says whether some observed cell's period ends after the data end.
+    """
+
+    period: str
+    period_count: int
+    first: pd.Timestamp
+    last: pd.Timestamp
+    end: pd.Timestamp
+    rows: int
+    columns: int
+    data_end: pd.Timestamp | None
+    in_progress: bool = False
 
 
 def retention(
@@ -62,8 +100,15 @@ def retention(
     timezone: str = "UTC",
     week_start: WeekStart = "monday",
     breakdown: str | None = None,
+    as_of: DateLike = None,
 ) -> pd.DataFrame:
     """Cohort retention matrix as a tidy frame, one row per (breakdown, cohort, offset).
+
+    The range chooses the cohort *rows*, ``periods`` the *columns* (DESIGN.md, "Retention"):
+    rows are every period from the truncated ``date_from`` to the truncated ``date_to`` or,
+    without ``date_from``, the ``periods`` periods ending at ``date_to``; columns are offsets
+    0..periods-1, or as many as the rows. Any combination of the three is valid. Each cohort is
+    followed as far as the later of the range's end and the data end.
 
     Parameters
     ----------
@@ -74,8 +119,9 @@ def retention(
     period_count : int
         Units per period (e.g. 2-week periods).
     periods : int, optional
-        Number of cohorts (and offsets) ending at the truncated ``date_to``. Without it and
-        without ``date_from``, the range reaches back to the first event.
+        Number of columns (offsets 0..periods-1). Without ``date_from`` it is also the number
+        of cohorts ending at ``date_to``; without it and without ``date_from``, the cohorts reach
+        back to the first event.
     cohort : {"first_time", "recurring", "first_ever"}
         ``first_time``: the period of the user's first start event matching the start filters,
         looking at all history (a user whose first was before the range is in no cohort).
@@ -93,25 +139,39 @@ def retention(
     where, start_where, return_where : dict, optional
         ``column -> value`` filters: on every event, on start events only, on return events only.
     date_from, date_to : str, date or datetime, optional
-        The range; naive values are read in ``timezone``. ``date_to`` defaults to the last event
-        and the last period counts in full.
+        The range of cohorts; naive values are read in ``timezone``. ``date_to`` defaults to the
+        data end; the last period counts in full and a date-only ``date_to`` includes that whole
+        day (hourly cohorts "ending on 2026-10-31" run to 23:00).
     timezone : str
         IANA name of the analysis zone; periods are local wall-clock periods.
     week_start : {"monday", "sunday"}
     breakdown : str, optional
         A property column: one matrix per value (as if filtered on ``column = value``).
+    as_of : str, date or datetime, optional
+        The data end: periods ending after it are in progress (``complete`` False). Default: the
+        last event. A date means the end of that day; it is also the default ``date_to``.
 
     Returns
     -------
     pandas.DataFrame
         ``breakdown`` (None without breakdown), ``cohort`` (tz-aware period start), ``size``,
         ``offset`` (0..N-1 for every cohort), ``count`` (Int64; offset 0 is the size; ``<NA>``
-        when the cell lies after the range), ``rate`` (Float64, count / size; ``<NA>`` when
-        unobservable or the cohort is empty).
+        when the cell cannot be observed: its period lies after both the last cohort and the
+        data end), ``rate`` (Float64, count / size; ``<NA>`` when unobservable or the cohort is
+        empty), ``complete`` (bool: the cell is observable and its period ends at or before the
+        data end). ``attrs["data_end"]`` holds the data end and
+        ``attrs["retention_range"]`` the :class:`RetentionRange`.
+
+    Raises
+    ------
+    ParameterError
+        For a bad option, or a matrix above :func:`prodops.metrics.limits.max_cells` cells
+        (checked before the events are read).
 
     Examples
     --------
-    Two users start on 10 June; one comes back the next day; the range ends on 12 June:
+    Two users start on 10 June; one comes back the next day; the data ends on 12 June at 10:00,
+    so 12 June is in progress:
 
     >>> import pandas as pd
     >>> ev = pd.DataFrame({
@@ -120,13 +180,20 @@ def retention(
     ...     "timestamp": pd.to_datetime(["2020-06-10 09:00", "2020-06-10 18:00",
     ...                                  "2020-06-11 08:00", "2020-06-12 10:00"], utc=True)})
     >>> r = retention(ev, period="day", date_from="2020-06-10", date_to="2020-06-12")
-    >>> r[r.cohort == pd.Timestamp("2020-06-10", tz="UTC")][["size", "offset", "count", "rate"]]
-       size  offset  count  rate
-    0     2       0      2   1.0
-    1     2       1      1   0.5
-    2     2       2      0   0.0
+    >>> r[r.cohort == pd.Timestamp("2020-06-10", tz="UTC")].drop(columns=["breakdown", "cohort"])
+       size  offset  count  rate  complete
+    0     2       0      2   1.0      True
+    1     2       1      1   0.5      True
+    2     2       2      0   0.0     False
     >>> retention_average(r)["rate"].tolist()
-    [1.0, 0.5, 0.0]
+    [1.0, 0.5, <NA>]
+
+    The daily cohorts of 10 to 12 June, each followed for 2 days (3 rows, 2 columns; 13 June lies
+    after the data end, so its cell is null):
+
+    >>> r = retention(ev, period="day", date_from="2020-06-10", date_to="2020-06-12", periods=2)
+    >>> r.pivot(index="cohort", columns="offset", values="count").to_numpy().tolist()
+    [[2, 1], [0, 0], [1, <NA>]]
     """
     table = events_table(events)
     check_choice("cohort", cohort, COHORTS)
@@ -140,47 +207,173 @@ def retention(
         predicate(table, filt, role=name)  # validates the columns up front
     if breakdown is not None:
         require_columns(table, [breakdown], role="breakdown column")
-    cal = build_calendar(
+    stop = instant(as_of, check_timezone(timezone))  # validated before the range reads it
+    cal, columns = cohort_calendar(
         table,
         period=period,
         period_count=period_count,
         periods=periods,
         date_from=date_from,
-        date_to=date_to,
+        date_to=date_to if date_to is not None else as_of,
         timezone=timezone,
         week_start=week_start,
     )
+    end = events_data_end(table, as_of=stop)
+    seen = _last_observed(cal, end, as_of_given=stop is not None)
     check_event_names(table, [start_event, return_event])
 
     scoped = table.filter(predicate(table, where))
+    values = _breakdown_values(scoped, breakdown, cal, columns)
     keys = ["bk", "user_id"] if breakdown is not None else ["user_id"]
-    # Pairs of every period up to the end of the range (history included: first_time needs it).
-    bounded, exact = bound_rows(cal, scoped)
+    # Pairs of every period up to the last observed one (history included: first_time needs it).
+    bounded, exact = bound_rows(cal, scoped, hi=seen + 1)
     pairs = _pairs(
         bounded, cal, keys, breakdown, start_event, start_where, return_event, return_where
     )
     if not exact:
-        pairs = pairs.filter(pairs.idx < cal.n)
+        pairs = pairs.filter(pairs.idx <= seen)
     if cohort == "first_ever":
         cohorts = _first_ever(table, scoped, cal, keys, breakdown, start_event, start_where)
     else:
-        cohorts = _cohorts(pairs, keys, cohort)
+        cohorts = _cohorts(pairs, keys, cohort, cal.n)
     # Returns before the range need no filter: the join keeps r > c >= 0.
     returns = pairs.filter(pairs.r >= min_occ).select(*keys, r=pairs.idx)
     sizes = cohorts.group_by(*keys[:-1], "c").aggregate(
         k=ibis.literal(0).cast("int64"), n=ibis._.count()
     )
     if cumulative:
+        # Each member once, at its furthest return offset, capped at the last column: the
+        # member counts at every offset up to there (a suffix sum in _matrix).
         last = returns.group_by(keys).aggregate(r=returns.r.max())
         joined = cohorts.join(last, keys).filter(ibis._.r > ibis._.c)
+        offset = ibis.least(joined.r - joined.c, columns - 1)
     else:
         joined = cohorts.join(returns, keys).filter(ibis._.r > ibis._.c)
-    cells = joined.group_by(*keys[:-1], "c", k=(joined.r - joined.c).cast("int64")).aggregate(
-        n=ibis._.count()
-    )
+        joined = joined.filter(joined.r - joined.c < columns)
+        offset = joined.r - joined.c
+    cells = joined.group_by(*keys[:-1], "c", k=offset.cast("int64")).aggregate(n=ibis._.count())
     counted = sizes.union(cells.select(sizes.columns)).to_pandas()
-    values = _breakdown_values(scoped, breakdown)
-    return _matrix(counted, values, cal, cumulative=cumulative, has_breakdown=breakdown is not None)
+    frame = _matrix(
+        counted,
+        values,
+        cal,
+        columns,
+        seen,
+        cumulative=cumulative,
+        has_breakdown=breakdown is not None,
+        data_end=end,
+    )
+    late = bool((frame["count"].notna() & ~frame["complete"]).any())
+    frame.attrs[RANGE] = _range_of(cal, columns, end, in_progress=late)
+    return attach(frame, end, timezone)
+
+
+def _last_observed(cal: Calendar, end: pd.Timestamp | None, *, as_of_given: bool) -> int:
+    """The index of the last period whose cells can be observed: the later of the last row and
+    the period holding the data end (the last event, or the instant just before ``as_of``, which
+    covers the data up to it). Cells of later periods are null."""
+    if end is None:
+        return cal.n - 1
+    covered = end - pd.Timedelta(microseconds=1) if as_of_given else end
+    local = covered.tz_convert(cal.timezone).tz_localize(None)
+    return max(cal.n - 1, cal.index_of(local))
+
+
+def _range_of(
+    cal: Calendar, columns: int, end: pd.Timestamp | None, *, in_progress: bool
+) -> RetentionRange:
+    def start(index: int) -> pd.Timestamp:
+        return localize(shift(cal.first, cal.period, index * cal.count), cal.timezone)
+
+    return RetentionRange(
+        period=cal.period,
+        period_count=cal.count,
+        first=start(0),
+        last=start(cal.n - 1),
+        end=start(cal.n),
+        rows=cal.n,
+        columns=columns,
+        data_end=None if end is None else end.tz_convert(cal.timezone),
+        in_progress=in_progress,
+    )
+
+
+def retention_range(frame: pd.DataFrame) -> RetentionRange | None:
+    """The :class:`RetentionRange` that :func:`retention` recorded on *frame* (None if absent)."""
+    found = frame.attrs.get(RANGE)
+    return found if isinstance(found, RetentionRange) else None
+
+
+_ADJECTIVE = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
+
+
+def _stamp(value: pd.Timestamp, period: str) -> str:
+    """A period start as a page shows it: "Monday 2024-03-25", "March 2024", "2024-03-25 13:00"."""
+    if period == "hour":
+        return value.strftime("%Y-%m-%d %H:%M")
+    if period == "week":
+        return value.strftime("%A %Y-%m-%d")
+    if period == "month":
+        return value.strftime("%B %Y")
+    return value.strftime("%Y-%m-%d")
+
+
+def _units(n: int, period: str, count: int) -> str:
+    if count > 1:
+        return f"{n} period{'s' * (n != 1)} of {count} {period}s"
+    return f"{n} {period}{'s' * (n != 1)}"
+
+
+def describe_range(span: RetentionRange, *, date_from: DateLike = None) -> str:
+    """One sentence stating which cohorts a matrix holds and how long each is followed.
+
+    Pass the ``date_from`` the person chose: when its period starts earlier, the sentence says
+    so ("from Monday 2026-08-03 (the start of the week containing 2026-08-09)").
+
+    Examples
+    --------
+    >>> span = RetentionRange("week", 1, pd.Timestamp("2026-08-03", tz="UTC"),
+    ...     pd.Timestamp("2026-10-19", tz="UTC"), pd.Timestamp("2026-10-26", tz="UTC"), 12, 8, None)
+    >>> describe_range(span, date_from="2026-08-09")
+    '12 weekly cohorts from Monday 2026-08-03 (the start of the week containing 2026-08-09) to the
+    week of Monday 2026-10-19, each followed for 8 weeks.'
+    """
+    period, count = span.period, span.period_count
+    kind = _ADJECTIVE.get(period, period) if count == 1 else f"{count}-{period}"
+    first = _stamp(span.first, period)
+    chosen = to_local(date_from, str(span.first.tz), name="date_from")
+    if chosen is not None and chosen != span.first.tz_localize(None):
+        shown = chosen.strftime("%Y-%m-%d %H:%M" if period == "hour" else "%Y-%m-%d")
+        first += f" (the start of the {period} containing {shown})"
+    last = _stamp(span.last, period)
+    if period == "week" or count > 1:
+        last = f"the {period if count == 1 else 'period'} of {last}"
+    follow = _units(span.columns, period, count)
+    if span.rows == 1:
+        return f"1 {kind} cohort, from {first}, followed for {follow}."
+    return f"{span.rows} {kind} cohorts from {first} to {last}, each followed for {follow}."
+
+
+def in_progress_note(span: RetentionRange, *, include_incomplete: bool = False) -> str | None:
+    """What a page says under a matrix whose last periods are in progress (None if none is).
+
+    >>> span = RetentionRange("week", 1, pd.Timestamp("2026-10-12", tz="UTC"),
+    ...     pd.Timestamp("2026-11-02", tz="UTC"), pd.Timestamp("2026-11-09", tz="UTC"), 4, 4,
+    ...     pd.Timestamp("2026-11-02 04:46", tz="UTC"), in_progress=True)
+    >>> in_progress_note(span)
+    'In progress: periods that end after the data end (2026-11-02 04:46) are drawn lighter and
+    left out of the average.'
+    >>> in_progress_note(span, include_incomplete=True)[-35:]
+    'lighter and counted in the average.'
+    """
+    if not span.in_progress:
+        return None
+    end = "none: no data" if span.data_end is None else span.data_end.strftime("%Y-%m-%d %H:%M")
+    counted = "counted in" if include_incomplete else "left out of"
+    return (
+        f"In progress: periods that end after the data end ({end}) are drawn lighter and"
+        f" {counted} the average."
+    )
 
 
 def _with_breakdown(table: ir.Table, breakdown: str | None, **columns: Any) -> ir.Table:
@@ -222,13 +415,14 @@ def _pairs(
     )
 
 
-def _cohorts(pairs: ir.Table, keys: list[str], kind: str) -> ir.Table:
-    """Cohort members ``[bk,] user_id, c`` for first_time and recurring."""
+def _cohorts(pairs: ir.Table, keys: list[str], kind: str, rows: int) -> ir.Table:
+    """Cohort members ``[bk,] user_id, c`` (``0 <= c < rows``) for first_time and recurring."""
     starts = pairs.filter(pairs.s)
     if kind == "first_time":
         firsts = starts.group_by(keys).aggregate(c=starts.idx.min())
-        return firsts.filter(firsts.c >= 0)
-    return starts.filter(starts.idx >= 0).select(*keys, c=starts.idx)
+        return firsts.filter((firsts.c >= 0) & (firsts.c < rows))
+    inside = starts.filter((starts.idx >= 0) & (starts.idx < rows))
+    return inside.select(*keys, c=inside.idx)
 
 
 def _first_ever(
@@ -256,10 +450,18 @@ def _first_ever(
     return members.filter((members.c >= 0) & (members.c < cal.n)).select(*keys, "c")
 
 
-def _breakdown_values(scoped: ir.Table, breakdown: str | None) -> list[str | None]:
+def _breakdown_values(
+    scoped: ir.Table, breakdown: str | None, cal: Calendar, columns: int
+) -> list[str | None]:
+    """The breakdown values (one matrix each), after checking the size of all the matrices."""
     if breakdown is None:
         return [None]
-    found = scoped.select(bk=scoped[breakdown].cast("string")).distinct().to_pandas()["bk"]
+    labels = scoped.select(bk=scoped[breakdown].cast("string")).distinct()
+    # Count before fetching: a column of user e-mails would otherwise come back whole.
+    check_cells(
+        rows=cal.n, columns=columns, period=cal.period, matrices=int(labels.count().to_pandas())
+    )
+    found = labels.to_pandas()["bk"]
     present = [None if pd.isna(v) else str(v) for v in found]
     return sorted(present, key=lambda v: (v is None, v or ""))
 
@@ -268,52 +470,74 @@ def _matrix(
     counted: pd.DataFrame,
     values: list[str | None],
     cal: Calendar,
+    columns: int,
+    seen: int,
     *,
     cumulative: bool,
     has_breakdown: bool,
+    data_end: pd.Timestamp | None,
 ) -> pd.DataFrame:
-    """Pivot the database's ``[bk,] c, k, n`` counts onto the full calendar grid."""
-    n = cal.n
+    """Pivot the database's ``[bk,] c, k, n`` counts onto the full rows x columns grid; cells
+    after period *seen* (the last observed one) are null."""
+    n, m = cal.n, columns
     if not has_breakdown:
         counted = counted.assign(bk=None)
     index = {v: j for j, v in enumerate(values)}
-    grid = np.zeros((len(values), n, n), dtype=np.int64)
+    grid = np.zeros((len(values), n, m), dtype=np.int64)
     for bk, c, k, cnt in counted[["bk", "c", "k", "n"]].itertuples(index=False):
         key = None if bk is None or pd.isna(bk) else str(bk)
         grid[index[key], int(c), int(k)] += int(cnt)
     if cumulative:
-        # The database counted each member once, at its furthest return offset m; a member
-        # counts at every offset 1..m, so suffix-sum offsets 1..n-1 (offset 0 is the size).
+        # The database counted each member once, at its furthest return offset (capped at m-1);
+        # a member counts at every offset 1..that, so suffix-sum offsets 1..m-1 (0 is the size).
         grid[:, :, 1:] = np.flip(np.cumsum(np.flip(grid[:, :, 1:], axis=2), axis=2), axis=2)
-    sizes = np.repeat(grid[:, :, 0], n, axis=1).ravel()
-    offsets = np.tile(np.arange(n), len(values) * n)
-    cohorts = np.tile(np.repeat(np.arange(n), n), len(values))
-    observable = cohorts + offsets <= n - 1
+    sizes = np.repeat(grid[:, :, 0], m, axis=1).ravel()
+    offsets = np.tile(np.arange(m), len(values) * n)
+    cohorts = np.tile(np.repeat(np.arange(n), m), len(values))
+    observable = cohorts + offsets <= seen
     counts = pd.array(np.where(observable, grid.ravel(), 0), dtype="Int64")
     counts[~observable] = pd.NA
     with np.errstate(invalid="ignore", divide="ignore"):
         rates = pd.array(grid.ravel() / np.where(sizes == 0, 1, sizes), dtype="Float64")
     rates[~observable | (sizes == 0)] = pd.NA
     starts = cal.starts()
+    # Period i + k of a cell: complete when it is one of the leading complete periods.
+    complete = observable & (cohorts + offsets < _complete_periods(cal, data_end, seen + 1))
     frame = pd.DataFrame(
         {
-            "breakdown": pd.Series(np.repeat(np.array(values, dtype=object), n * n), dtype=object),
+            "breakdown": pd.Series(np.repeat(np.array(values, dtype=object), n * m), dtype=object),
             "cohort": starts[cohorts],
             "size": sizes.astype(np.int64),
             "offset": offsets.astype(np.int64),
             "count": counts,
             "rate": rates,
+            "complete": complete,
         }
     )
     return frame[RETENTION_COLUMNS]
 
 
-def retention_average(frame: pd.DataFrame) -> pd.DataFrame:
+def _complete_periods(cal: Calendar, data_end: pd.Timestamp | None, limit: int) -> int:
+    """How many of the first *limit* periods of *cal* are complete (completeness grows with the
+    index, so a bisection asks :func:`complete_flags` about a handful of periods, not every one)."""
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start = localize(shift(cal.first, cal.period, mid * cal.count), cal.timezone)
+        done = complete_flags([start], period=cal.period, data_end=data_end, period_count=cal.count)
+        lo, hi = (mid + 1, hi) if done[0] else (lo, mid)
+    return lo
+
+
+def retention_average(frame: pd.DataFrame, *, include_incomplete: bool = False) -> pd.DataFrame:
     """Average retention curve per breakdown value, weighted by cohort size.
 
     Each offset's rate is the sum of counts over the sum of sizes of the cohorts whose cell at
-    that offset is observable; unobservable (null) cells are left out. ``<NA>`` when no cohort
-    of positive size is observable at that offset.
+    that offset is observable and complete; unobservable (null) cells and cells of periods in
+    progress are left out, so the curve does not drop at its end because the last periods are
+    still filling up. ``include_incomplete=True`` keeps the cells in progress (the running
+    figure). ``<NA>`` when no cohort of positive size is counted at that offset. A frame without
+    a ``complete`` column counts every observable cell.
 
     Returns
     -------
@@ -322,7 +546,8 @@ def retention_average(frame: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    Cohorts of 2 (one back on day 1, none on day 2), 0 and 1 user (day 1 not observable yet):
+    Cohorts of 2 (one back on day 1, none on day 2), 0 and 1 user. The data ends on 12 June at
+    10:00: day 2 of the first cohort is in progress, so it is left out unless asked for:
 
     >>> import pandas as pd
     >>> ev = pd.DataFrame({
@@ -335,15 +560,19 @@ def retention_average(frame: pd.DataFrame) -> pd.DataFrame:
       breakdown  offset  rate
     0      None       0   1.0
     1      None       1   0.5
-    2      None       2   0.0
+    2      None       2  <NA>
+    >>> retention_average(r, include_incomplete=True)["rate"].tolist()
+    [1.0, 0.5, 0.0]
     """
-    seen = frame["count"].notna()
+    counted = frame["count"].notna().to_numpy()
+    if not include_incomplete and "complete" in frame.columns:
+        counted = counted & frame["complete"].astype(bool).to_numpy()
     work = pd.DataFrame(
         {
             "breakdown": frame["breakdown"].astype(object),
             "offset": frame["offset"],
-            "num": frame["count"].fillna(0).astype("int64"),
-            "den": np.where(seen, frame["size"], 0),
+            "num": np.where(counted, frame["count"].fillna(0).astype("int64"), 0),
+            "den": np.where(counted, frame["size"], 0),
         }
     )
     agg = work.groupby(["breakdown", "offset"], dropna=False, sort=False)[["num", "den"]].sum()

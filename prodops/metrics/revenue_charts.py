@@ -2,7 +2,9 @@
 
 Each ``build_*_chart`` takes the frame of :func:`prodops.metrics.revenue` or
 :func:`prodops.metrics.revenue_cohorts`; labels, axes, row checks and the cohort heatmap come
-from :mod:`prodops.metrics.charts`.
+from :mod:`prodops.metrics.charts`. Periods in progress are drawn as in
+:mod:`prodops.metrics.engagement_charts`: lighter bars and areas, dashed line ends, lighter
+heatmap cells, with a subtitle naming the data end.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ from prodops.metrics.charts import (
     as_floats,
     check_rows,
     cohort_heatmap,
+    in_progress_subtitle,
     period_axis,
     period_unit,
     require_columns,
     time_labels,
+)
+from prodops.metrics.engagement_charts import (
+    PROGRESS_TOOLTIP,
+    joined_segments,
+    progress,
+    progress_dash,
+    progress_opacity,
+    titled,
 )
 
 MOVEMENT_COLOURS: dict[str, str] = {
@@ -32,55 +43,82 @@ MOVEMENT_COLOURS: dict[str, str] = {
 def build_mrr_chart(
     frame: pd.DataFrame, *, period: str = "month", title: str = "MRR over time"
 ) -> alt.Chart:
-    """Area of MRR at the end of each period (:func:`prodops.metrics.revenue` output)."""
+    """Area of MRR at the end of each period (:func:`prodops.metrics.revenue` output).
+
+    The period in progress is the lighter, dashed end of the area.
+    """
     require_columns(frame, ["period", "mrr_end", "customers_end"], "MRR")
     data = pd.DataFrame(
         {
             "period": time_labels(frame["period"], period),
             "mrr_end": as_floats(frame["mrr_end"]),
             "customers_end": frame["customers_end"].astype("int64"),
+            "progress": progress(frame),
         }
     )
     check_rows(data, "MRR")
+    data = joined_segments(data.assign(line="mrr"), by=["line"], order="period")
     result: alt.Chart = (
-        alt.Chart(data)
-        .mark_area(line=True, point=True, opacity=0.35, color="#4c78a8")
+        alt.Chart(data.drop(columns="line"))
+        .mark_area(line=True, point=True, color="#4c78a8")
         .encode(
             x=period_axis("period", period),
-            y=alt.Y("mrr_end:Q", title="MRR at period end", axis=alt.Axis(format=",.0f")),
+            # not stacked: the dashed segment repeats the last complete point
+            y=alt.Y(
+                "mrr_end:Q", title="MRR at period end", axis=alt.Axis(format=",.0f"), stack=None
+            ),
+            opacity=progress_opacity(data, full=0.35),
+            strokeDash=progress_dash(data),
             tooltip=[
                 alt.Tooltip("period:N", title=period_unit(period)),
                 alt.Tooltip("mrr_end:Q", title="MRR", format=",.2f"),
                 alt.Tooltip("customers_end:Q", title="Customers", format=",d"),
+                PROGRESS_TOOLTIP,
             ],
         )
-        .properties(title=title, height=280, width="container")
+        .properties(
+            title=titled(title, _note(frame, "lighter, dashed")), height=280, width="container"
+        )
     )
     return result
 
 
+def _note(frame: pd.DataFrame, drawn: str) -> str | None:
+    return in_progress_subtitle(frame, drawn) if "complete" in frame.columns else None
+
+
 def mrr_movements_frame(frame: pd.DataFrame, *, period: str = "month") -> pd.DataFrame:
-    """Long frame ``period, movement, mrr``: gains positive, contraction and churn negative."""
+    """Long frame ``period, movement, mrr, complete``: gains positive, contraction and churn
+    negative."""
     require_columns(frame, ["period", *MOVEMENT_COLOURS], "MRR movements")
     labels = time_labels(frame["period"], period)
+    flags = frame["complete"] if "complete" in frame.columns else pd.Series(True, frame.index)
     parts = []
     for movement in MOVEMENT_COLOURS:
         sign = -1.0 if movement in ("contraction", "churn") else 1.0
         parts.append(
             pd.DataFrame(
-                {"period": labels, "movement": movement, "mrr": sign * as_floats(frame[movement])}
+                {
+                    "period": labels,
+                    "movement": movement,
+                    "mrr": sign * as_floats(frame[movement]),
+                    "complete": flags.astype(bool),
+                }
             )
         )
     out = pd.concat(parts, ignore_index=True)
     check_rows(out, "MRR movements")
+    out.attrs.update(frame.attrs)
     return out
 
 
 def build_mrr_movements_chart(
     frame: pd.DataFrame, *, period: str = "month", title: str = "MRR movements"
 ) -> alt.Chart:
-    """Stacked bars per period: gains above zero, contraction and churn below."""
+    """Stacked bars per period: gains above zero, contraction and churn below; the bars of the
+    period in progress are lighter."""
     data = mrr_movements_frame(frame, period=period)
+    data = data.assign(progress=progress(data))
     result: alt.Chart = (
         alt.Chart(data)
         .mark_bar()
@@ -94,14 +132,18 @@ def build_mrr_movements_chart(
                     domain=list(MOVEMENT_COLOURS), range=list(MOVEMENT_COLOURS.values())
                 ),
             ),
+            opacity=progress_opacity(data),
             tooltip=[
                 alt.Tooltip("period:N", title=period_unit(period)),
                 alt.Tooltip("movement:N", title="Movement"),
                 alt.Tooltip("mrr:Q", title="MRR", format=",.2f"),
+                PROGRESS_TOOLTIP,
             ],
         )
         .properties(
-            title=alt.Title(title, subtitle="Contraction and churn drawn below zero"),
+            title=titled(
+                title, "Contraction and churn drawn below zero", _note(data, "lighter bars")
+            ),
             height=300,
             width="container",
         )
@@ -121,14 +163,24 @@ def _rate_lines(
 ) -> alt.Chart | alt.LayerChart:
     require_columns(frame, ["period", *columns], title)
     labels = time_labels(frame["period"], period)
+    status = progress(frame)
     data = pd.concat(
         [
-            pd.DataFrame({"period": labels, "metric": name, "rate": as_floats(frame[col])})
+            pd.DataFrame(
+                {
+                    "period": labels,
+                    "metric": name,
+                    "rate": as_floats(frame[col]),
+                    "progress": status,
+                }
+            )
             for col, name in columns.items()
         ],
         ignore_index=True,
     )
     check_rows(data, title)
+    data = joined_segments(data, by=["metric"], order="period")
+    heading = titled(title, _note(frame, "dashed"))
     lines = (
         alt.Chart(data)
         .mark_line(point=True)
@@ -141,19 +193,21 @@ def _rate_lines(
                 scale=alt.Scale(zero=zero),
             ),
             color=alt.Color("metric:N", title="Metric", sort=list(columns.values())),
+            strokeDash=progress_dash(data),
             tooltip=[
                 alt.Tooltip("period:N", title=period_unit(period)),
                 alt.Tooltip("metric:N", title="Metric"),
                 alt.Tooltip("rate:Q", title="Value", format=".1%"),
+                PROGRESS_TOOLTIP,
             ],
         )
-        .properties(title=title, height=260, width="container")
+        .properties(title=heading, height=260, width="container")
     )
     if reference is None:
         result: alt.Chart | alt.LayerChart = lines
         return result
     rule = alt.Chart(data).mark_rule(strokeDash=[4, 4], color="grey").encode(y=alt.datum(reference))
-    return alt.LayerChart(layer=[lines, rule], title=title, height=260, width="container")
+    return alt.LayerChart(layer=[lines, rule], title=heading, height=260, width="container")
 
 
 def build_revenue_churn_chart(
@@ -193,13 +247,16 @@ def build_revenue_retention_heatmap_chart(
 ) -> alt.LayerChart:
     """Heatmap of :func:`prodops.metrics.revenue_cohorts`: MRR kept by each start cohort.
 
-    Cells show ``revenue_retention`` (MRR at the offset / the cohort's starting MRR; above 100 %
-    when expansion outweighs churn); the cohort's starting MRR is drawn beside each row.
+    Cells show ``revenue_retention`` (MRR at the end of the offset's period / the cohort's MRR
+    at the end of its first period, so period 0 reads 100 %; above 100 % when expansion
+    outweighs churn); that base MRR is drawn beside each row ("Base MRR"). Cells in progress are
+    lighter.
     """
     require_columns(
         frame, ["cohort", "offset", "mrr", "cohort_mrr", "revenue_retention"], "revenue"
     )
     unit = period_unit(period)
+    flags = frame["complete"] if "complete" in frame.columns else pd.Series(True, frame.index)
     data = pd.DataFrame(
         {
             "cohort_label": time_labels(frame["cohort"], period),
@@ -208,6 +265,7 @@ def build_revenue_retention_heatmap_chart(
             "rate": as_floats(frame["revenue_retention"]),
             "count": as_floats(frame["mrr"]),
             "size": as_floats(frame["cohort_mrr"]),
+            "complete": flags.astype(bool),
         }
     ).sort_values(["cohort_label", "offset"], kind="stable")
     sizes = data.drop_duplicates("cohort_label").assign(column="size", offset=-1)
@@ -216,10 +274,11 @@ def build_revenue_retention_heatmap_chart(
     return cohort_heatmap(
         data,
         value_title="MRR retained",
-        size_title="Starting MRR",
+        size_title="Base MRR",
         size_format=",.0f",
-        x_title=f"{unit}s since the cohort started",
+        x_title=f"{unit}s since the cohort started ({unit.lower()} 0 = 100 %)",
         title=title,
         count_title="MRR",
         count_format=",.0f",
+        subtitle=in_progress_subtitle(frame[frame["mrr"].notna()], "lighter, dashed cells"),
     )

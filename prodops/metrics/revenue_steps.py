@@ -25,6 +25,7 @@ import pandas as pd
 from prodops.data.schema import CUSTOMER_COL, END_COL, MRR_COL, START_COL, SUBSCRIPTION_COLUMNS
 from prodops.engine import as_table, local_time
 from prodops.errors import InputError, ParameterError, did_you_mean
+from prodops.metrics.completeness import instant, subscriptions_data_end
 from prodops.metrics.filters import require_columns
 from prodops.metrics.periods import DateLike, check_timezone, localize, to_local
 from prodops.metrics.registry import REVENUE_PERIODS, RevenuePeriod
@@ -105,11 +106,12 @@ def revenue_calendar(
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
+    data_end: pd.Timestamp | None = None,
 ) -> RevenueCalendar:
-    """Resolve and validate a revenue range (defaults: first start to last start or end).
+    """Resolve and validate a revenue range (defaults: first start to *data_end*).
 
     Naive dates are read in *timezone*; both ends are truncated to their period and the last
-    period counts in full.
+    period counts in full. Without *data_end* the range ends at the last start or end.
     """
     if period not in REVENUE_PERIODS:
         raise ParameterError(
@@ -125,6 +127,7 @@ def revenue_calendar(
         )
     if start is None or end is None:
         lo, hi = _data_bounds(table)
+        hi = hi if data_end is None else data_end
         start = lo.tz_convert(timezone).tz_localize(None) if start is None else start
         end = hi.tz_convert(timezone).tz_localize(None) if end is None else end
         if start > end:
@@ -134,6 +137,35 @@ def revenue_calendar(
             )
     first, last = _truncate(start, period), _truncate(end, period)
     return RevenueCalendar(period, first, _units_between(first, last, period) + 1, timezone)
+
+
+def revenue_range(
+    subscriptions: ir.Table | pd.DataFrame,
+    *,
+    period: RevenuePeriod,
+    date_from: DateLike,
+    date_to: DateLike,
+    timezone: str,
+    as_of: DateLike,
+) -> tuple[ir.Table, RevenueCalendar, pd.Timestamp | None]:
+    """The canonical table, the calendar and the data end of one revenue request.
+
+    The data end is ``as_of`` (naive in *timezone*, a date alone meaning the end of that day),
+    else the latest start or end that is not in the future (DESIGN.md, "Completeness"). The
+    range ends at ``date_to``, else at ``as_of``, else at the data end.
+    """
+    check_timezone(timezone)
+    table = subscriptions_table(subscriptions)
+    data_end = subscriptions_data_end(table, as_of=instant(as_of, timezone))
+    cal = revenue_calendar(
+        table,
+        period=period,
+        date_from=date_from,
+        date_to=date_to if date_to is not None else as_of,
+        timezone=timezone,
+        data_end=data_end,
+    )
+    return table, cal, data_end
 
 
 # --- the expression ------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The package holds the feature's layers side by side: ``rules`` (progress, pace, status, score;
 pure), ``models`` (tables), ``crud`` (safe edits), ``transfer`` (JSON / CSV export and import),
-``binding`` (key results that refresh themselves from a metric), ``report`` (the board's views)
-and ``charts``. Other features use only the names exported here.
+``binding`` (key results that refresh themselves from a metric, on complete periods only),
+``units`` (the unit a binding reads and how it is stored: a ratio into percent x100), ``report``
+(the board's views) and ``charts``. Other features use only the names exported here.
 """
 
 from prodops.okr.models import (

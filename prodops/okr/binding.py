@@ -5,26 +5,39 @@ refresh opens the dataset, computes the metric over the objective's period up to
 appends a check-in authored ``"metric refresh"``. When the dataset is gone or the metric fails, the
 error text is stored on the key result (``last_refresh_error``) and nothing else changes.
 
+**Complete periods only** (DESIGN.md, "Completeness"). The *data end* is the dataset's last event
+(events) or latest start / end (subscriptions), but never after the end of the ``as_of`` day. A
+period, a day or a retention cell counts only when it ends at or before the data end, so a week
+still filling up never shows as a drop. The metric's own ``complete`` column is used when its
+result has one; otherwise the flags are computed here (:mod:`prodops.metrics.completeness`).
+
+**Units.** The value is stored in the key result's unit: a ratio into a key result in percent is
+multiplied by 100 (:mod:`prodops.okr.units`). **Provenance.** The check-in records the dataset, its
+catalog version (when the catalog has ``get(name).version``), the period the value describes and
+the data end (``source_*`` columns).
+
 Bindable metrics (``binding_metric``) are the registry's (``prodops.metrics.registry.bindable``);
-one without a rule below gives the last value of its headline column. What they return, with
-``last_day`` = the earlier of the period's last day and ``as_of``:
+one without a rule below gives the last complete value of its headline column. What they return,
+with ``last_day`` = the earlier of the period's last day and ``as_of``:
 
 ========================  ========================================================================
-``retention``             average rate at ``offset`` (default 1) of the cohorts that started from
-                          the period's start to ``last_day`` (``period`` week, ``cohort``
-                          first_time, optional ``start_event`` / ``return_event``)
-``active_users``          users active in the ``window_days`` (default 7: WAU) days ending on
-                          ``last_day`` (optional ``event``)
-``churn``                 user churn rate of the last period (``period`` month) with a value,
-                          from the period's start to ``last_day`` (optional ``event``)
-``revenue``               a column (``column``, default ``nrr``) of the last period (``period``
-                          month) with a value, from the period's start to ``last_day``
+``retention``             size-weighted average rate at ``offset`` (default 1) of the cohorts that
+                          started from the period's start to ``last_day`` and whose cell at that
+                          offset is observable and complete (``period`` week, ``cohort``
+                          first_time, optional ``start_event`` / ``return_event`` / ``where``)
+``active_users``          users active in the ``window_days`` (default 7: WAU) days ending on the
+                          last complete day up to ``last_day`` (optional ``event``)
+``churn``                 user churn rate of the last complete period (``period`` month) with a
+                          value, from the period's start to ``last_day`` (optional ``event``)
+``revenue``               a column (``column``, default ``nrr``) of the last complete period
+                          (``period`` month) with a value, from the period's start to ``last_day``
 ========================  ========================================================================
 
 Examples
 --------
 A key result bound to the weekly active users of a dataset; any object with ``open(name)``
-yielding the events serves as the catalog (the app passes :class:`prodops.data.catalog.Catalog`):
+yielding the events serves as the catalog (the app passes :class:`prodops.data.catalog.Catalog`).
+The data reach 7 October 10:00, so the last complete day is the 6th (a and b in the week to it):
 
 >>> import contextlib
 >>> import datetime as dt
@@ -33,8 +46,9 @@ yielding the events serves as the catalog (the app passes :class:`prodops.data.c
 >>> from prodops.okr.crud import create_key_result, create_objective
 >>> from prodops.okr.models import KeyResultCreate, ObjectiveCreate
 >>> from prodops.store.db import init_store
->>> events = pd.DataFrame({"user_id": ["a", "b", "a"], "event": ["open"] * 3,
-...     "timestamp": pd.to_datetime(["2026-10-01", "2026-10-05", "2026-10-06"], utc=True)})
+>>> events = pd.DataFrame({"user_id": ["a", "b", "a", "c"], "event": ["open"] * 4,
+...     "timestamp": pd.to_datetime(["2026-10-01 09:00", "2026-10-05 09:00", "2026-10-06 09:00",
+...                                  "2026-10-07 10:00"], utc=True)})
 >>> class Datasets:
 ...     def open(self, name):
 ...         return contextlib.nullcontext(events)
@@ -48,8 +62,10 @@ yielding the events serves as the catalog (the app passes :class:`prodops.data.c
 ...         objective_id=objective.id, title="WAU", start_value=0, target_value=10,
 ...         binding_dataset="events", binding_metric="active_users",
 ...         binding_params='{"window_days": 7}'))
->>> refresh_all(engine=engine, as_of=dt.date(2026, 10, 7), period="2026-Q4", catalog=Datasets())
-[RefreshOutcome(key_result_id=1, title='WAU', value=2.0, error=None)]
+>>> [outcome] = refresh_all(
+...     engine=engine, as_of=dt.date(2026, 10, 9), period="2026-Q4", catalog=Datasets())
+>>> outcome.value, outcome.error, outcome.period
+(2.0, None, '2026-09-30 to 2026-10-06')
 >>> engine.dispose()
 >>> tmp.cleanup()
 """
@@ -57,6 +73,7 @@ yielding the events serves as the catalog (the app passes :class:`prodops.data.c
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -67,13 +84,16 @@ from typing import Any, Protocol
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from prodops.errors import NotFoundError, ParameterError, ProdOpsError
+from prodops.errors import NotFoundError, ParameterError, ProdOpsError, did_you_mean
 from prodops.metrics import registry
 from prodops.okr import crud as okr_crud
+from prodops.okr import units
 from prodops.okr.models import CheckInCreate
 from prodops.store.db import read_session, write_session
 
 REFRESH_AUTHOR = "metric refresh"
+# Parameters a binding never passes on: the refresh sets the range and the data end itself.
+_RANGE_PARAMS = {"date_from", "date_to", "periods", "breakdown", "as_of", "include_incomplete"}
 
 
 @dataclass(frozen=True)
@@ -89,103 +109,268 @@ class Window:
         return min(self.period_end, self.as_of)
 
 
-MetricFunction = Callable[[Any, Window, Mapping[str, Any]], float]
+@dataclass(frozen=True)
+class MetricReading:
+    """A bound metric's value and what it covers: the period ``[start, end)`` it describes and
+    the data end it was judged against (tz-aware timestamps, or None when unknown)."""
+
+    value: float
+    period_start: pd.Timestamp | None = None
+    period_end: pd.Timestamp | None = None
+    data_end: pd.Timestamp | None = None
+
+
+MetricFunction = Callable[[Any, Window, Mapping[str, Any]], "float | MetricReading"]
 
 
 class DatasetSource(Protocol):
-    """What a refresh needs from the catalog: ``open(name)`` yields the dataset's table."""
+    """What a refresh needs from the catalog: ``open(name)`` yields the dataset's table.
+
+    A source that also has ``get(name)`` returning an object with ``version`` (the catalog does)
+    lets the check-in record which version of the dataset it came from.
+    """
 
     def open(self, name: str) -> AbstractContextManager[Any]: ...
 
 
 @dataclass(frozen=True)
 class RefreshOutcome:
-    """The result of refreshing one key result: a value, or the error recorded on it."""
+    """The result of refreshing one key result: a value (and its period), or the error."""
 
     key_result_id: int
     title: str
     value: float | None
     error: str | None
+    period: str | None = None
 
 
-def _metric(name: str) -> Callable[..., pd.DataFrame]:
-    """The function of the registry's metric *name*."""
+# --- Completeness ---------------------------------------------------------------------------------
+
+
+def day_end(day: dt.date, timezone: str = "UTC") -> pd.Timestamp:
+    """The end of *day* (the next local midnight) in *timezone*, as a UTC instant.
+
+    >>> day_end(dt.date(2026, 10, 6), "Europe/Berlin")
+    Timestamp('2026-10-06 22:00:00+0000', tz='UTC')
+    """
+    midnight = pd.Timestamp(day + dt.timedelta(days=1))
+    return midnight.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert(
+        "UTC"
+    )
+
+
+def data_end(
+    table: Any, *, kind: str, as_of: dt.date, timezone: str = "UTC"
+) -> pd.Timestamp | None:
+    """The data end of a bound dataset: its own (last event / latest start or end), capped at the
+    end of the *as_of* day; None for an empty dataset."""
+    from prodops.engine import as_table
+    from prodops.metrics import completeness
+
+    cap = day_end(as_of, timezone)
+    found = (
+        completeness.subscriptions_data_end(as_table(table), now=cap)
+        if kind == "subscriptions"
+        else completeness.events_data_end(as_table(table))
+    )
+    return None if found is None else min(found, cap)
+
+
+def last_complete_day(end: pd.Timestamp, timezone: str = "UTC") -> dt.date:
+    """The last local day that ends at or before *end*.
+
+    >>> last_complete_day(pd.Timestamp("2026-11-02 04:46", tz="UTC"))
+    datetime.date(2026, 11, 1)
+    >>> last_complete_day(pd.Timestamp("2026-11-02 00:00", tz="UTC"))
+    datetime.date(2026, 11, 1)
+    """
+    local = end.tz_convert(timezone)
+    return (local.normalize() - pd.Timedelta(days=1)).date()
+
+
+def _period_flags(
+    frame: pd.DataFrame, column: str, *, period: str, end: pd.Timestamp | None, count: int = 1
+) -> pd.Series:
+    """The frame's ``complete`` column when it has one, else computed for its period starts."""
+    if "complete" in frame.columns:
+        return frame["complete"].fillna(False).astype(bool)
+    from prodops.metrics import completeness
+
+    flags = completeness.complete_flags(
+        frame[column], period=period, data_end=end, period_count=count
+    )
+    return pd.Series(flags, index=frame.index, dtype=bool)
+
+
+def _no_value(what: str, end: pd.Timestamp | None) -> ParameterError:
+    if end is None:
+        return ParameterError("the dataset has no data", fix="Import data, then refresh again.")
+    return ParameterError(
+        f"no complete {what} in the period yet (the data end at {end:%Y-%m-%d %H:%M %Z})",
+        fix="Refresh again once the data cover a whole period, or check the as-of day.",
+    )
+
+
+# --- Metric rules ---------------------------------------------------------------------------------
+
+
+def _metric(name: str) -> registry.Metric:
+    """The registry's declaration of metric *name*."""
     try:
-        return registry.get(name).load()
+        return registry.get(name)
     except NotFoundError:
         raise ParameterError(
             f"the metric {name!r} is not available in this version of ProdOps"
         ) from None
 
 
-def _last_value(frame: pd.DataFrame, column: str, what: str) -> float:
-    values = frame[column].dropna() if column in frame else pd.Series(dtype=float)
+def _options(metric: registry.Metric, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The binding parameters the metric declares, minus those the refresh sets itself."""
+    names = {p.name for p in metric.params if not p.output_only} - _RANGE_PARAMS
+    return {k: v for k, v in params.items() if k in names}
+
+
+def _run(
+    metric: registry.Metric,
+    table: Any,
+    end: pd.Timestamp | None,
+    **kwargs: Any,
+) -> pd.DataFrame:
+    """Call the metric; pass the data end as ``as_of`` when it takes one (its flags then agree)."""
+    function = metric.load()
+    if end is not None and "as_of" in inspect.signature(function).parameters:
+        kwargs["as_of"] = end
+    frame: pd.DataFrame = function(table, **kwargs)
+    return frame
+
+
+def retention_value(table: Any, window: Window, params: Mapping[str, Any]) -> MetricReading:
+    """Size-weighted retention at ``offset`` over the period's cohorts with a complete cell."""
+    metric = _metric("retention")
+    offset = int(params.get("offset", 1))
+    if offset < 0:
+        raise ParameterError(f"offset {offset} is negative", where="binding params")
+    options = _options(metric, params)
+    period = str(options.get("period", metric.param("period").default))
+    count = int(options.get("period_count", 1))
+    zone = str(options.get("timezone", "UTC"))
+    end = data_end(table, kind="events", as_of=window.as_of, timezone=zone)
+    frame = _run(
+        metric, table, end, date_from=window.period_start, date_to=window.last_day, **options
+    )
+    cells = frame[(frame["offset"] == offset) & frame["breakdown"].isna()]
+    from prodops.metrics import completeness
+
+    if "complete" in cells.columns:
+        complete = cells["complete"].fillna(False).astype(bool)
+    else:
+        complete = pd.Series(
+            [
+                end is not None and completeness.period_end(c, period, count * (offset + 1)) <= end
+                for c in cells["cohort"]
+            ],
+            index=cells.index,
+            dtype=bool,
+        )
+    used = cells[complete & cells["count"].notna() & (cells["size"] > 0)]
+    label = units.metric_label("retention", params)
+    if used.empty:
+        raise _no_value(f"{label} cell of a cohort", end)
+    return MetricReading(
+        value=float(used["count"].sum()) / float(used["size"].sum()),
+        period_start=used["cohort"].min(),
+        period_end=completeness.period_end(used["cohort"].max(), period, count * (offset + 1)),
+        data_end=end,
+    )
+
+
+def active_users_value(table: Any, window: Window, params: Mapping[str, Any]) -> MetricReading:
+    """Users active in the ``window_days`` days ending on the last complete day (7 = WAU)."""
+    metric = _metric("active_users")
+    days = int(params.get("window_days", 7))
+    options = {k: v for k, v in _options(metric, params).items() if k != "window_days"}
+    zone = str(options.get("timezone", "UTC"))
+    end = data_end(table, kind="events", as_of=window.as_of, timezone=zone)
+    day = min(window.last_day, last_complete_day(end, zone)) if end is not None else None
+    if day is None or day < window.period_start:
+        raise _no_value("day", end)
+    frame = _run(metric, table, end, window_days=days, date_from=day, date_to=day, **options)
+    first = pd.Timestamp(day - dt.timedelta(days=days - 1)).tz_localize(
+        zone, ambiguous=True, nonexistent="shift_forward"
+    )
+    return MetricReading(
+        value=_last(frame, "users", "active users"),
+        period_start=first,
+        period_end=day_end(day, zone).tz_convert(zone),
+        data_end=end,
+    )
+
+
+def _last_complete(
+    metric: registry.Metric,
+    table: Any,
+    window: Window,
+    options: Mapping[str, Any],
+    column: str,
+) -> MetricReading:
+    """The last value of *column* in a complete period (from the period's start to last_day)."""
+    zone = str(options.get("timezone", "UTC"))
+    end = data_end(table, kind=metric.kind, as_of=window.as_of, timezone=zone)
+    frame = _run(
+        metric, table, end, date_from=window.period_start, date_to=window.last_day, **options
+    )
+    if column not in frame.columns:
+        raise ParameterError(
+            f"{metric.name} has no column {column!r}",
+            where="binding params",
+            fix=did_you_mean(column, list(frame.columns)) or None,
+        )
+    period = str(options.get("period", metric.param("period").default))
+    count = int(options.get("period_count", 1))
+    flags = _period_flags(frame, "period", period=period, end=end, count=count)
+    rows = frame[flags & frame[column].notna()]
+    if rows.empty:
+        raise _no_value(f"{period} with a {column.replace('_', ' ')} value", end)
+    from prodops.metrics import completeness
+
+    start = rows["period"].iloc[-1]
+    return MetricReading(
+        value=float(rows[column].iloc[-1]),
+        period_start=start,
+        period_end=completeness.period_end(start, period, count),
+        data_end=end,
+    )
+
+
+def _last(frame: pd.DataFrame, column: str, what: str) -> float:
+    rows = frame[frame["complete"].astype(bool)] if "complete" in frame.columns else frame
+    values = rows[column].dropna() if column in rows else pd.Series(dtype=float)
     if values.empty:
         raise ParameterError(f"no {what} value in the period yet", fix="Check the period and data.")
     return float(values.iloc[-1])
 
 
-def retention_value(table: Any, window: Window, params: Mapping[str, Any]) -> float:
-    """Average retention rate at ``offset`` of the cohorts started in the period (to last_day)."""
-    offset = int(params.get("offset", 1))
-    options = {
-        k: params[k] for k in ("period", "cohort", "start_event", "return_event") if k in params
-    }
-    frame = _metric("retention")(
-        table, date_from=window.period_start, date_to=window.last_day, **options
-    )
-    from prodops.metrics import retention_average  # a helper, not a registry metric
-
-    average = retention_average(frame)
-    at_offset = average[(average["offset"] == offset) & average["breakdown"].isna()]
-    return _last_value(at_offset, "rate", f"retention at offset {offset}")
-
-
-def active_users_value(table: Any, window: Window, params: Mapping[str, Any]) -> float:
-    """Users active in the ``window_days`` days ending on last_day (7 = WAU)."""
-    frame = _metric("active_users")(
-        table,
-        window_days=int(params.get("window_days", 7)),
-        event=params.get("event"),
-        date_from=window.last_day,
-        date_to=window.last_day,
-    )
-    return _last_value(frame, "users", "active users")
-
-
 def headline_value(metric: registry.Metric) -> MetricFunction:
-    """The binding of a registry metric without a rule of its own: the last value of its headline
-    column (``metric.value``), from the period's start to last_day, with the binding parameters
-    that the metric declares (others are ignored)."""
-    names = {p.name for p in metric.params} - {"date_from", "date_to"}
+    """The binding of a registry metric without a rule of its own: the last complete value of
+    its headline column (``metric.value``), from the period's start to last_day, with the
+    binding parameters that the metric declares (others are ignored)."""
 
-    def value(table: Any, window: Window, params: Mapping[str, Any]) -> float:
-        options = {k: v for k, v in params.items() if k in names}
-        frame = metric.load()(
-            table, date_from=window.period_start, date_to=window.last_day, **options
-        )
-        return _last_value(frame, metric.value, metric.value.replace("_", " "))
+    def value(table: Any, window: Window, params: Mapping[str, Any]) -> MetricReading:
+        return _last_complete(metric, table, window, _options(metric, params), metric.value)
 
     return value
 
 
-def churn_value(table: Any, window: Window, params: Mapping[str, Any]) -> float:
-    """User churn rate of the last period with a value (period start to last_day)."""
-    return headline_value(registry.get("churn"))(table, window, params)
+def churn_value(table: Any, window: Window, params: Mapping[str, Any]) -> MetricReading:
+    """User churn rate of the last complete period with a value (period start to last_day)."""
+    return _last_complete(_metric("churn"), table, window, params, "churn_rate")
 
 
-def revenue_value(table: Any, window: Window, params: Mapping[str, Any]) -> float:
-    """A revenue column (default NRR) of the last period with a value."""
-    column = str(params.get("column", "nrr"))
-    frame = _metric("revenue")(
-        table,
-        period=params.get("period", "month"),
-        date_from=window.period_start,
-        date_to=window.last_day,
-    )
-    if column not in frame:
-        raise ParameterError(f"revenue has no column {column!r}", where="binding params")
-    return _last_value(frame, column, column)
+def revenue_value(table: Any, window: Window, params: Mapping[str, Any]) -> MetricReading:
+    """A revenue column (default NRR) of the last complete period with a value."""
+    metric = _metric("revenue")
+    column = units.column_of("revenue", params) or units.DEFAULT_COLUMNS["revenue"]
+    return _last_complete(metric, table, window, _options(metric, params), column)
 
 
 # Metrics whose key-result value is not simply the last value of their headline column.
@@ -202,6 +387,9 @@ BINDABLE_METRICS: dict[str, MetricFunction] = {
 }
 
 
+# --- Refresh --------------------------------------------------------------------------------------
+
+
 def _error_text(error: Exception) -> str:
     if isinstance(error, ProdOpsError):
         return str(error)
@@ -216,8 +404,8 @@ def compute(
     window: Window,
     catalog: DatasetSource,
     metrics: Mapping[str, MetricFunction] = BINDABLE_METRICS,
-) -> float:
-    """Open *dataset* and return the value of *metric* over *window* (ProdOpsError if it fails)."""
+) -> MetricReading:
+    """Open *dataset* and read *metric* over *window* (ProdOpsError if it fails)."""
     function = metrics.get(metric)
     if function is None:
         raise ParameterError(
@@ -226,10 +414,46 @@ def compute(
             fix="Use one of: " + ", ".join(sorted(metrics)) + ".",
         )
     with catalog.open(dataset) as table:
-        value = float(function(table, window, params))
-    if not math.isfinite(value):
-        raise ParameterError(f"the metric gave {value}, not a number", where=metric)
-    return value
+        result = function(table, window, params)
+    reading = result if isinstance(result, MetricReading) else MetricReading(float(result))
+    if not math.isfinite(reading.value):
+        raise ParameterError(f"the metric gave {reading.value}, not a number", where=metric)
+    return reading
+
+
+def dataset_version(catalog: DatasetSource, name: str) -> int | None:
+    """The catalog version of dataset *name* (None when the source does not keep versions)."""
+    get = getattr(catalog, "get", None)
+    if get is None:
+        return None
+    try:
+        version = get(name).version
+    except ProdOpsError:
+        return None
+    return int(version) if version is not None else None
+
+
+def period_text(start: pd.Timestamp | None, end: pd.Timestamp | None) -> str | None:
+    """A period ``[start, end)`` for people: its first and last day ("2026-09-28 to 2026-10-04"),
+    with times when it does not start and end at midnight.
+
+    >>> period_text(pd.Timestamp("2026-09-28", tz="UTC"), pd.Timestamp("2026-10-05", tz="UTC"))
+    '2026-09-28 to 2026-10-04'
+    >>> period_text(pd.Timestamp("2026-09-28 10:00"), pd.Timestamp("2026-09-28 11:00"))
+    '2026-09-28 10:00 to 2026-09-28 11:00'
+    """
+    if start is None or end is None:
+        return None
+    if start == start.normalize() and end == end.normalize():
+        return f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d}"
+    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+
+
+def _utc(stamp: pd.Timestamp | None) -> dt.datetime | None:
+    if stamp is None or pd.isna(stamp):
+        return None
+    aware = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return aware.to_pydatetime()
 
 
 def _default_catalog() -> DatasetSource:
@@ -248,22 +472,33 @@ def refresh_key_result(
 ) -> RefreshOutcome:
     """Compute a bound key result's metric and append it as a check-in; record any error.
 
-    On success the check-in is authored ``"metric refresh"`` and ``last_refresh_error`` is cleared;
-    on failure only ``last_refresh_error`` (and ``last_refreshed_at``) change.
+    On success the check-in is authored ``"metric refresh"``, holds the value in the key
+    result's unit and says where it came from (``source_*``), and ``last_refresh_error`` is
+    cleared; on failure only ``last_refresh_error`` (and ``last_refreshed_at``) change.
     """
     with read_session(engine) as session:
         kr = okr_crud.get_key_result(session=session, key_result_id=key_result_id)
         objective = okr_crud.get_objective(session=session, objective_id=kr.objective_id)
     window = Window(objective.period_start, objective.period_end, as_of)
+    source = catalog or _default_catalog()
     try:
         if not kr.binding_metric or not kr.binding_dataset:
             raise ParameterError("this key result is not bound to a metric", where=kr.title)
-        value = compute(
+        params = json.loads(kr.binding_params or "{}")
+        unit = units.check_binding(
+            metric=kr.binding_metric,
+            params=params,
+            unit=kr.unit,
+            start=kr.start_value,
+            target=kr.target_value,
+        )
+        version = dataset_version(source, kr.binding_dataset)
+        reading = compute(
             dataset=kr.binding_dataset,
             metric=kr.binding_metric,
-            params=json.loads(kr.binding_params or "{}"),
+            params=params,
             window=window,
-            catalog=catalog or _default_catalog(),
+            catalog=source,
             metrics=metrics,
         )
     except Exception as error:  # any failure is recorded on the key result, nothing else changes
@@ -271,18 +506,31 @@ def refresh_key_result(
         with write_session(engine) as session:
             okr_crud.record_refresh(session=session, key_result_id=key_result_id, error=text)
         return RefreshOutcome(key_result_id, kr.title, None, text)
-    note = (
-        f"{kr.binding_metric} on {kr.binding_dataset}, {window.period_start} to {window.last_day}"
-    )
+    # 0.62 x 100 is 62.00000000000001 in binary floating point: keep 12 significant digits
+    value = float(f"{reading.value * units.scale(kr.binding_unit or unit, kr.unit):.12g}")
+    period = period_text(reading.period_start, reading.period_end)
+    label = units.metric_label(kr.binding_metric, params)
+    note = f"{label} on {kr.binding_dataset}" + (f" (version {version})" if version else "")
+    note += f", {period}" if period else f", {window.period_start} to {window.last_day}"
+    if reading.data_end is not None:
+        note += f"; data to {reading.data_end:%Y-%m-%d %H:%M %Z}"
     with write_session(engine) as session:
         okr_crud.add_check_in(
             session=session,
             check_in_in=CheckInCreate(
-                key_result_id=key_result_id, value=value, note=note, author=REFRESH_AUTHOR
+                key_result_id=key_result_id,
+                value=value,
+                note=note,
+                author=REFRESH_AUTHOR,
+                source_dataset=kr.binding_dataset,
+                source_version=version,
+                source_period_start=_utc(reading.period_start),
+                source_period_end=_utc(reading.period_end),
+                source_data_end=_utc(reading.data_end),
             ),
         )
         okr_crud.record_refresh(session=session, key_result_id=key_result_id, error=None)
-    return RefreshOutcome(key_result_id, kr.title, value, None)
+    return RefreshOutcome(key_result_id, kr.title, value, None, period)
 
 
 def refresh_all(
@@ -293,7 +541,8 @@ def refresh_all(
     catalog: DatasetSource | None = None,
     metrics: Mapping[str, MetricFunction] = BINDABLE_METRICS,
 ) -> list[RefreshOutcome]:
-    """Refresh every bound, unarchived key result of unarchived objectives (of *period*)."""
+    """Refresh every bound (metric and dataset), unarchived key result of unarchived objectives
+    (of *period*); key results without a binding are not touched."""
     with read_session(engine) as session:
         objectives = okr_crud.list_objectives(session=session, period=period)
         krs = okr_crud.list_key_results(

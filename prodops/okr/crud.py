@@ -42,7 +42,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from prodops.errors import ParameterError
-from prodops.okr import rules
+from prodops.okr import rules, units
 from prodops.okr.models import (
     CheckIn,
     CheckInCreate,
@@ -52,6 +52,7 @@ from prodops.okr.models import (
     Objective,
     ObjectiveCreate,
     ObjectiveUpdate,
+    text_limits,
 )
 from prodops.store import versioning
 from prodops.store.versioning import utcnow
@@ -66,6 +67,7 @@ _LABEL = {"objective": "objective", "key_result": "key result"}
 
 def create_objective(*, session: Session, objective_in: ObjectiveCreate) -> Objective:
     """Insert a new objective (version 1) after validating its title, period and parent."""
+    check_lengths(Objective, objective_in.model_dump())
     rules.validate_title(objective_in.title)
     rules.validate_period(
         period_start=objective_in.period_start, period_end=objective_in.period_end
@@ -118,6 +120,7 @@ def update_objective(
 ) -> Objective:
     """Apply *changes* if the objective is still at *seen_version*; else StaleEditError."""
     values = _values(changes, ObjectiveUpdate)
+    check_lengths(Objective, values)
     current = _get(session, Objective, objective_id)
     merged = current.model_copy(update=values)
     rules.validate_title(merged.title)
@@ -163,17 +166,23 @@ def delete_objective(*, session: Session, objective_id: int) -> None:
 
 
 def create_key_result(*, session: Session, key_result_in: KeyResultCreate) -> KeyResult:
-    """Insert a key result (version 1) of an existing objective after validating its values."""
+    """Insert a key result (version 1) of an existing objective after validating its values.
+
+    A binding needs both a metric and a dataset; its unit is recorded from the registry and must
+    suit the key result's unit (:func:`prodops.okr.units.check_binding`).
+    """
+    check_lengths(KeyResult, key_result_in.model_dump())
     rules.validate_title(key_result_in.title)
     rules.validate_key_result_values(
         start=key_result_in.start_value,
         target=key_result_in.target_value,
         weight=key_result_in.weight,
     )
-    _check_params(key_result_in.binding_params)
+    values = {**key_result_in.model_dump(), **_blank_binding_is_none(key_result_in)}
+    binding_unit = _check_binding(values)
     get_objective(session=session, objective_id=key_result_in.objective_id)
     key_result = KeyResult.model_validate(
-        key_result_in, update={"title": key_result_in.title.strip()}
+        values, update={"title": key_result_in.title.strip(), "binding_unit": binding_unit}
     )
     session.add(key_result)
     session.flush()
@@ -199,8 +208,11 @@ def list_key_results(
         query = query.where(col(KeyResult.objective_id).in_(list(objective_ids)))
     if owner is not None:
         query = query.where(col(KeyResult.owner) == owner)
-    if bound_only:
-        query = query.where(col(KeyResult.binding_metric).is_not(None))
+    if bound_only:  # both halves of a binding: a metric and the dataset it reads
+        query = query.where(
+            col(KeyResult.binding_metric).is_not(None),
+            col(KeyResult.binding_dataset).is_not(None),
+        )
     if not include_archived:
         query = query.where(col(KeyResult.archived).is_(False))
     return list(session.exec(query).all())
@@ -215,13 +227,17 @@ def update_key_result(
 ) -> KeyResult:
     """Apply *changes* if the key result is still at *seen_version*; else StaleEditError."""
     values = _values(changes, KeyResultUpdate)
+    check_lengths(KeyResult, values)
     values.update(_blank_binding_is_none(values))
     merged = _get(session, KeyResult, key_result_id).model_copy(update=values)
     rules.validate_title(merged.title)
     rules.validate_key_result_values(
         start=merged.start_value, target=merged.target_value, weight=merged.weight
     )
-    _check_params(merged.binding_params)
+    if set(values) & _BINDING_INPUTS:  # a title-only edit does not re-judge an old binding
+        binding_unit = _check_binding(merged.model_dump())
+        if binding_unit != merged.binding_unit:
+            values["binding_unit"] = binding_unit
     return _update(session, KeyResult, key_result_id, seen_version, values)
 
 
@@ -265,6 +281,7 @@ def record_refresh(*, session: Session, key_result_id: int, error: str | None) -
 
 def add_check_in(*, session: Session, check_in_in: CheckInCreate) -> CheckIn:
     """Append a check-in to a key result (value must be finite, confidence within [0, 1])."""
+    check_lengths(CheckIn, check_in_in.model_dump())
     rules.parse_number(check_in_in.value, field="value")
     rules.validate_confidence(check_in_in.confidence)
     get_key_result(session=session, key_result_id=check_in_in.key_result_id)
@@ -372,12 +389,40 @@ def _check_parent(session: Session, objective_id: int, parent_id: int | None) ->
 
 
 _BINDING_FIELDS = ("binding_dataset", "binding_metric", "binding_params")
+_BINDING_INPUTS = {*_BINDING_FIELDS, "unit", "start_value", "target_value"}
 
 
 def _blank_binding_is_none(source: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
     """Blank binding fields are stored as NULL (no binding), so "" and None cannot differ."""
     values = source.model_dump() if isinstance(source, SQLModel) else source
     return {k: None for k in _BINDING_FIELDS if k in values and not (values[k] or "").strip()}
+
+
+def _check_binding(values: Mapping[str, Any]) -> str | None:
+    """Validate a key result's binding (both halves, JSON params, unit); return the unit."""
+    metric, dataset = values.get("binding_metric"), values.get("binding_dataset")
+    if bool(metric) != bool(dataset):
+        raise ParameterError(
+            "a binding needs both a metric and the dataset it reads",
+            where="binding",
+            fix="Choose the dataset too, or set the metric to '(not bound)'.",
+        )
+    _check_params(values.get("binding_params"))
+    return units.check_binding(
+        metric=metric,
+        params=values.get("binding_params"),
+        unit=values.get("unit"),
+        start=float(values["start_value"]),
+        target=float(values["target_value"]),
+    )
+
+
+def check_lengths(model: type[SQLModel], values: Mapping[str, Any]) -> None:
+    """Refuse text longer than its column (a clear ParameterError, not a database error)."""
+    for name, limit in text_limits(model).items():
+        value = values.get(name)
+        if isinstance(value, str):
+            rules.validate_length(value, field=name.replace("_", " "), limit=limit)
 
 
 def _check_params(params: str | None) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from annotated_types import MaxLen
 from sqlmodel import Field, SQLModel
 
 from prodops.store.versioning import REDEFINABLE, utcnow
@@ -75,6 +76,9 @@ class KeyResult(KeyResultBase, table=True):
     __tablename__ = "key_result"
     __table_args__ = REDEFINABLE
     id: int | None = Field(default=None, primary_key=True)
+    # The bound metric's unit from the registry (ratio, count, money), recorded when the binding
+    # is set (prodops.okr.units); a ratio refreshed into a key result in % is stored x100.
+    binding_unit: str | None = Field(default=None, max_length=20)
     last_refresh_error: str | None = None
     last_refreshed_at: dt.datetime | None = None
     archived: bool = False
@@ -108,6 +112,13 @@ class CheckInBase(SQLModel):
     confidence: float | None = None  # 0..1, the owner's confidence of reaching the target
     note: str = ""
     author: str = ""
+    # Where a metric refresh took the value from (None for a person's check-in): the dataset and
+    # its catalog version, the period the value describes [start, end) and the data end (UTC).
+    source_dataset: str | None = None
+    source_version: int | None = None
+    source_period_start: dt.datetime | None = None
+    source_period_end: dt.datetime | None = None
+    source_data_end: dt.datetime | None = None
 
 
 class CheckIn(CheckInBase, table=True):
@@ -122,3 +133,17 @@ class CheckInCreate(CheckInBase):
 
 
 OKR_TABLES = ("objective", "key_result", "check_in", "okr_edit_log")
+
+
+def text_limits(model: type[SQLModel]) -> dict[str, int]:
+    """The longest text each field of *model* accepts (its ``max_length``, the column's length).
+
+    >>> text_limits(ObjectiveCreate)
+    {'title': 200, 'period': 40}
+    """
+    return {
+        name: meta.max_length
+        for name, info in model.model_fields.items()
+        for meta in info.metadata
+        if isinstance(meta, MaxLen)
+    }

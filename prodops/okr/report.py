@@ -2,6 +2,8 @@
 
 The page, the CLI and the export read this; the rules themselves live in :mod:`prodops.okr`.
 Everything takes an explicit ``as_of`` date (the day the review looks at), never "today".
+An objective with no key results yet has no progress, score or status (None; shown as
+:data:`NO_KEY_RESULTS`) and is left out of the period's progress.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import pandas as pd
 from sqlmodel import Session
 
 from prodops.okr import crud as okr_crud
-from prodops.okr import rules
+from prodops.okr import rules, units
 from prodops.okr.models import CheckIn, KeyResult, Objective
+
+NO_KEY_RESULTS = "no key results yet"  # how an objective without key results is shown
+NO_KEY_RESULTS_STATUS = "no_key_results"  # its status in frames, CSV and JSON
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class KeyResultView:
     binding_metric: str | None = None
     binding_dataset: str | None = None
     binding_params: str | None = None
+    binding_unit: str | None = None
+    conversion: str = ""  # how a refresh stores the metric's value ("... stored as 62 %")
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,10 @@ class ObjectiveView:
     archived: bool
     version: int
     expected: float
-    progress: float
+    progress: float | None  # None: no key results yet (left out of the period's progress)
     status: rules.Status | None  # None: no key results yet
-    score: float
-    reading: rules.Reading
+    score: float | None
+    reading: rules.Reading | None
     key_results: tuple[KeyResultView, ...]
 
 
@@ -115,17 +122,21 @@ def key_result_view(
         binding_metric=kr.binding_metric,
         binding_dataset=kr.binding_dataset,
         binding_params=kr.binding_params,
+        binding_unit=kr.binding_unit,
+        conversion=units.conversion_text(kr.binding_metric, kr.binding_params, kr.unit),
     )
 
 
 def objective_view(
     objective: Objective, key_results: Sequence[KeyResultView], *, expected: float
 ) -> ObjectiveView:
-    """Summarise an objective: weighted progress, worst key-result status, score and reading."""
+    """Summarise an objective: weighted progress, worst key-result status, score and reading
+    (all None when it has no key results yet)."""
     active = [kr for kr in key_results if not kr.archived]
     progress = rules.objective_progress(
         progresses=[kr.progress for kr in active], weights=[kr.weight for kr in active]
     )
+    final = None if progress is None else rules.score(progress)
     assert objective.id is not None
     return ObjectiveView(
         id=objective.id,
@@ -142,8 +153,8 @@ def objective_view(
         expected=expected,
         progress=progress,
         status=rules.worst_status(kr.status for kr in active),
-        score=rules.score(progress),
-        reading=rules.score_reading(rules.score(progress)),
+        score=final,
+        reading=None if final is None else rules.score_reading(final),
         key_results=tuple(key_results),
     )
 
@@ -193,11 +204,16 @@ def filter_views(
 
 
 def period_summary(views: Sequence[ObjectiveView]) -> dict[str, float | int | str | None]:
-    """Return the period's progress, its worst status and the count per status."""
+    """Return the period's progress, its worst status and the count per status.
+
+    ``progress`` is the mean over the objectives that have key results (None when none has);
+    ``without_key_results`` counts the others, which are left out of it.
+    """
     active = [v for v in views if not v.archived]
     statuses = [v.status for v in active if v.status is not None]
     return {
         "objectives": len(active),
+        "without_key_results": sum(v.progress is None for v in active),
         "progress": rules.period_progress([v.progress for v in active]),
         "status": rules.worst_status(statuses),
         **{s: statuses.count(s) for s in rules.STATUSES},
@@ -232,9 +248,9 @@ def objectives_frame(views: Sequence[ObjectiveView]) -> pd.DataFrame:
             "team": v.team,
             "owner": v.owner,
             "key_results": sum(not kr.archived for kr in v.key_results),
-            "progress": round(v.progress, 4),
+            "progress": None if v.progress is None else round(v.progress, 4),
             "expected": round(v.expected, 4),
-            "status": v.status or "",
+            "status": v.status or (NO_KEY_RESULTS_STATUS if v.progress is None else ""),
             "score": v.score,
             "reading": v.reading,
             "archived": v.archived,

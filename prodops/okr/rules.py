@@ -6,8 +6,9 @@ Definitions (the page's help text states the same):
   means ``current = start`` (progress 0); ``target == start`` gives 0. Decreasing targets (churn
   from 5% to 3%) work the same way: reaching 4% is progress 0.5.
 - **Objective progress** = the weight-weighted mean of its key results' progress, each clamped to
-  [0, 1] first (an over-achieved key result cannot hide a missed one). **Period progress** = the
-  mean of its objectives' progress.
+  [0, 1] first (an over-achieved key result cannot hide a missed one). An objective with no key
+  results yet has no progress (None, shown as "no key results yet"), not 0. **Period progress** =
+  the mean progress of the objectives that have key results (None when none has).
 - **Expected progress** = the share of the period's days elapsed at the end of ``as_of``
   (``period_end`` is the last day, inclusive): 0 before the period, 1 from its last day on.
 - **Status** of a key result, from ``pace = clamped progress / expected``:
@@ -22,12 +23,12 @@ Definitions (the page's help text states the same):
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from prodops.errors import ParameterError
+from prodops.numbers import parse_number as parse_number  # one parser for typed numbers
 
 Status = Literal["on_track", "at_risk", "off_track"]
 Reading = Literal["delivered", "progress", "missed"]
@@ -44,6 +45,7 @@ AT_RISK_CONFIDENCE = 0.5
 OFF_TRACK_CONFIDENCE = 0.3
 DELIVERED_SCORE = 0.7
 PROGRESS_SCORE = 0.4
+TITLE_LIMIT = 200  # the length of the title columns (prodops.okr.models)
 
 STATUS_HELP = (
     "Status compares progress (clamped to 0-1) with the share of the period elapsed: on track "
@@ -86,10 +88,10 @@ def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
     return min(max(value, low), high)
 
 
-def objective_progress(*, progresses: Sequence[float], weights: Sequence[float]) -> float:
+def objective_progress(*, progresses: Sequence[float], weights: Sequence[float]) -> float | None:
     """Return the weighted mean of key-result progress, each clamped to [0, 1] first.
 
-    No key results (or zero total weight) gives 0.
+    No key results (or zero total weight) gives None: there is nothing to measure yet.
 
     Examples
     --------
@@ -97,26 +99,33 @@ def objective_progress(*, progresses: Sequence[float], weights: Sequence[float])
     0.5
     >>> objective_progress(progresses=[0.5, 1.0], weights=[3, 1])
     0.625
+    >>> objective_progress(progresses=[], weights=[]) is None
+    True
     """
     total = sum(weights)
     if not progresses or total <= 0:
-        return 0.0
+        return None
     return sum(clamp(p) * w for p, w in zip(progresses, weights, strict=True)) / total
 
 
-def period_progress(objective_progresses: Sequence[float]) -> float:
-    """Return the mean progress of a period's objectives (each clamped to [0, 1]); 0 if none.
+def period_progress(objective_progresses: Sequence[float | None]) -> float | None:
+    """Return the mean progress of the objectives that have key results (each clamped to [0, 1]).
+
+    Objectives without key results (None) are left out; None when no objective has any.
 
     Examples
     --------
     >>> period_progress([0.5, 1.2])
     0.75
-    >>> period_progress([])
-    0.0
+    >>> period_progress([0.5, None])  # an objective with no key results yet does not count as 0
+    0.5
+    >>> period_progress([None]) is None
+    True
     """
-    if not objective_progresses:
-        return 0.0
-    return sum(clamp(p) for p in objective_progresses) / len(objective_progresses)
+    measured = [clamp(p) for p in objective_progresses if p is not None]
+    if not measured:
+        return None
+    return sum(measured) / len(measured)
 
 
 def expected_progress(*, period_start: dt.date, period_end: dt.date, as_of: dt.date) -> float:
@@ -206,30 +215,8 @@ def score_reading(value: float) -> Reading:
 # --- Validation of what a person types (the page and the store use the same rules) ----------------
 
 
-def parse_number(text: str | float | int, *, field: str) -> float:
-    """Return *text* as a finite number or raise ParameterError naming *field*.
-
-    Examples
-    --------
-    >>> parse_number(" 1,250.5 ", field="target")
-    1250.5
-    >>> parse_number("abc", field="target")
-    Traceback (most recent call last):
-    prodops.errors.ParameterError: target: 'abc' is not a number. Type a number such as 42 or 0.25.
-    """
-    try:
-        value = float(str(text).strip().replace(",", "")) if isinstance(text, str) else float(text)
-    except (ValueError, TypeError):
-        raise ParameterError(
-            f"{text!r} is not a number", where=field, fix="Type a number such as 42 or 0.25."
-        ) from None
-    if not math.isfinite(value):
-        raise ParameterError(f"{text!r} is not a finite number", where=field, fix="Type a number.")
-    return value
-
-
-def validate_title(title: str, *, field: str = "title") -> str:
-    """Return the stripped *title*; ParameterError if empty.
+def validate_title(title: str, *, field: str = "title", limit: int = TITLE_LIMIT) -> str:
+    """Return the stripped *title*; ParameterError if empty or longer than *limit* characters.
 
     Examples
     --------
@@ -238,10 +225,34 @@ def validate_title(title: str, *, field: str = "title") -> str:
     >>> validate_title("   ")
     Traceback (most recent call last):
     prodops.errors.ParameterError: title: a title is required. Type a short title.
+    >>> validate_title("x" * 5000)
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: title: the title is 5,000 characters long, more than the 200 ...
     """
     if not title or not title.strip():
         raise ParameterError("a title is required", where=field, fix="Type a short title.")
+    validate_length(title.strip(), field=field, limit=limit)
     return title.strip()
+
+
+def validate_length(text: str | None, *, field: str, limit: int) -> None:
+    """Raise ParameterError when *text* is longer than *limit* characters (the column's length).
+
+    Examples
+    --------
+    >>> validate_length("2026-Q4", field="period", limit=40)
+    >>> validate_length("Q" * 41, field="period", limit=40)
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: period: the period is 41 characters long, more than the 40 \
+allowed. Shorten it to 40 characters or fewer.
+    """
+    if text is not None and len(text) > limit:
+        name = field.rsplit(" ", 1)[-1]
+        raise ParameterError(
+            f"the {name} is {len(text):,} characters long, more than the {limit} allowed",
+            where=field,
+            fix=f"Shorten it to {limit} characters or fewer.",
+        )
 
 
 def validate_period(*, period_start: dt.date, period_end: dt.date) -> None:

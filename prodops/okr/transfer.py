@@ -49,7 +49,6 @@ import csv
 import datetime as dt
 import io
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +58,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from prodops.errors import InputError, UnreadableFileError
+from prodops.numbers import parse_number
 from prodops.okr import rules
-from prodops.okr.models import CheckIn, KeyResult, Objective
+from prodops.okr.models import CheckIn, KeyResult, Objective, text_limits
 
 FORMAT = "prodops-okrs"
 FORMAT_VERSION = 1
@@ -125,11 +125,8 @@ def _decode(value: Any, column: sa.Column[Any], where: str) -> Any:
             return {"true": True, "false": False}[str(value).strip().lower()]
         if kind == "int":
             return int(value)
-        if kind == "float":
-            number = float(value)
-            if not math.isfinite(number):
-                raise ValueError(value)
-            return number
+        if kind == "float":  # a hand-edited CSV may hold "58,5": read as people type numbers
+            return parse_number(value, field=f"{where}, {column.name}")
         return str(value)
     except (ValueError, KeyError, TypeError):
         raise InputError(
@@ -288,6 +285,15 @@ def _validate(
     objectives: list[dict[str, Any]], krs: list[dict[str, Any]], check_ins: list[dict[str, Any]]
 ) -> None:
     """Apply the store's rules to every row, and check that every link points inside the file."""
+    for rows, model, label in (
+        (objectives, Objective, "objective"),
+        (krs, KeyResult, "key result"),
+        (check_ins, CheckIn, "check-in"),
+    ):
+        for row in rows:
+            for name, limit in text_limits(model).items():
+                field = f"{label} {row['id']} {name.replace('_', ' ')}"
+                rules.validate_length(row[name], field=field, limit=limit)
     for o in objectives:
         rules.validate_title(o["title"], field=f"objective {o['id']} title")
         rules.validate_period(period_start=o["period_start"], period_end=o["period_end"])

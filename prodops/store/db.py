@@ -39,7 +39,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session
 
 from prodops import config
-from prodops.data.db_urls import mask_url, url_password
+from prodops.data.db_urls import mask_url, mask_urls, url_password
 from prodops.errors import BackendError
 
 BUSY_TIMEOUT_S = 30
@@ -57,20 +57,45 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+def _unreadable(url: str, reason: str, fix: str) -> BackendError:
+    return BackendError(
+        f"the store URL cannot be read ({reason})",
+        where=mask_url(url),
+        fix=f"Correct PRODOPS_DATABASE_URL: {fix} (or unset it to use the SQLite file in the "
+        "data directory).",
+    )
+
+
 def _parse(url: str) -> URL:
-    """``make_url(url)``; a URL it cannot read whole raises BackendError without the password."""
+    """``make_url(url)``, checked; a URL it cannot use raises BackendError without the password.
+
+    The store runs on SQLite or PostgreSQL; the port, when given, is a number from 1 to 65535.
+    """
     password = url_password(url)
+    if password is not None and ("@" in password or "/" in password):  # make_url would cut it
+        raise _unreadable(
+            url, "the password is not percent-encoded", "write @ as %40, / as %2F, : as %3A"
+        )
     try:
-        if password is not None and ("@" in password or "/" in password):
-            raise ValueError("password not percent-encoded")  # make_url would cut it
-        return make_url(url)
-    except (ValueError, sa.exc.ArgumentError):
-        raise BackendError(
-            "the store URL cannot be read",
-            where=mask_url(url),
-            fix="Correct PRODOPS_DATABASE_URL: percent-encode the password "
-            "(@ as %40, / as %2F, : as %3A).",
+        parsed = make_url(url)
+        port = parsed.port
+    except (ValueError, sa.exc.ArgumentError) as error:
+        reason = mask_urls(str(error).splitlines()[0] if str(error) else "malformed")[:120]
+        raise _unreadable(
+            url,
+            reason,
+            "write it like postgresql://user:password@host:5432/dbname (an IPv6 host in "
+            "brackets, the password percent-encoded)",
         ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise _unreadable(
+            url,
+            f"{parsed.get_backend_name()!r} is not a supported store",
+            "use postgresql://user:password@host:5432/dbname or sqlite:///path/prodops.sqlite",
+        )
+    if port is not None and not 1 <= port <= 65535:
+        raise _unreadable(url, "the port is not a number from 1 to 65535", "correct the port")
+    return parsed
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -125,13 +150,27 @@ def describe(engine: Engine) -> str:
 
 
 def backend_error(engine: Engine, error: Exception) -> BackendError:
-    """Turn a driver error into a one-line :class:`BackendError` saying where and what to do."""
+    """Turn a driver error into a one-line :class:`BackendError` saying where and what to do.
+
+    The message is the first line of the driver's own message: never the SQL statement or its
+    parameters (SQLAlchemy appends them on the next lines).
+    """
     detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    if isinstance(error, sa.exc.DataError | sa.exc.IntegrityError):
+        fix = "A value does not fit the store (too long or out of range): change it."
+    elif isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        fix = (
+            "Check that the database is running and reachable, or correct PRODOPS_DATABASE_URL "
+            "(unset it to use the SQLite file in the data directory)."
+        )
+    else:
+        fix = (
+            "Correct PRODOPS_DATABASE_URL (unset it to use the SQLite file in the data "
+            "directory); if it persists, report it."
+        )
+    first = mask_urls(detail[0])[:200] if detail else type(error).__name__
     return BackendError(
-        f"the OKR / critique store failed ({detail[0] if detail else type(error).__name__})",
-        where=describe(engine),
-        fix="Check that the database is running and reachable, or correct PRODOPS_DATABASE_URL "
-        "(unset it to use the SQLite file in the data directory).",
+        f"the OKR / critique store failed ({first})", where=describe(engine), fix=fix
     )
 
 
@@ -143,7 +182,10 @@ def _session(engine: Engine, *, write: bool) -> Iterator[Session]:
         yield session
         if write:
             session.commit()
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+    except sa.exc.IntegrityError:  # a broken constraint is for the code that wrote to handle
+        session.rollback()
+        raise
+    except sa.exc.DBAPIError as error:
         session.rollback()
         raise backend_error(engine, error) from None
     except BaseException:
@@ -190,7 +232,7 @@ def migrate(engine: Engine, *, revision: str = "head", downgrade: bool = False) 
                 connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
             cfg.attributes["connection"] = connection
             (command.downgrade if downgrade else command.upgrade)(cfg, revision)
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+    except sa.exc.DBAPIError as error:
         raise backend_error(engine, error) from None
 
 
@@ -201,7 +243,7 @@ def current_revision(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+    except sa.exc.DBAPIError as error:
         raise backend_error(engine, error) from None
 
 

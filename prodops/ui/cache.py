@@ -21,7 +21,6 @@ from prodops import config
 from prodops.data.catalog import Catalog, DatasetInfo
 from prodops.errors import NotFoundError, ParameterError
 from prodops.metrics import events, kpis, registry
-from prodops.metrics.kpis import Insight, Kpi
 
 TTL_S = 3600
 # Parameters passed as column -> value mappings (frozen to sorted tuples for the cache key).
@@ -72,6 +71,7 @@ _HELPERS = {
     "dau_mau": "prodops.metrics.engagement:dau_mau",
     "event_counts": "prodops.metrics.events:event_counts",
     "retention_average": "prodops.metrics.retention:retention_average",
+    "mrr_at": "prodops.metrics.kpis:mrr_at",
 }
 
 
@@ -151,18 +151,25 @@ def parse_filters(chosen: list[str]) -> dict[str, str]:
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False)
-def _summary(
-    home: str, dataset_id: str, version: int, _info: DatasetInfo
-) -> tuple[list[Kpi], list[Insight]]:
+def _summary(home: str, dataset_id: str, version: int, _info: DatasetInfo) -> kpis.Summary:
+    # From the table, not the catalog's time range: a subscriptions end in the future does not
+    # count, and a live dataset grows without a new catalog version.
+    with _catalog(home).open(_info.name) as table:
+        data_end = kpis.dataset_data_end(_info.kind, table)
     return kpis.summarise(
         _info.kind,
-        time_max=_info.time_max,
+        data_end=data_end,
+        data_start=_info.time_min,
         load=functools.partial(load_metric, _info),
     )
 
 
-def summary(info: DatasetInfo) -> tuple[list[Kpi], list[Insight]]:
-    """:func:`prodops.metrics.kpis.summarise` of *info*, cached by dataset id and version."""
+def summary(info: DatasetInfo) -> kpis.Summary:
+    """:func:`prodops.metrics.kpis.summarise` of *info*, cached by dataset id and version.
+
+    The cache lives at most ``TTL_S``: the data end of subscriptions ignores ends in the future,
+    so it moves with the clock, and a live dataset's with its database.
+    """
     return _summary(str(config.home()), info.id, info.version, info)
 
 

@@ -119,6 +119,7 @@ class StickinessParams(_Params):
     period: Period
     min_events: int
     cumulative: bool
+    include_incomplete: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,10 +231,11 @@ def _date_range(info: DatasetInfo, *, days: int, where: DeltaGenerator) -> tuple
 def _retention_range(
     info: DatasetInfo, row: list[DeltaGenerator]
 ) -> tuple[int | None, date | None, date]:
-    """Cohort rows: the last N periods ending on a day, or a date range.
+    """Cohort rows: the last N periods ending on a day, or a date range (then each cohort is
+    followed for N periods, or for as many as there are cohorts when N is 0).
 
-    Returns ``(periods, date_from, date_to)``; ``periods`` is None with a date range and
-    ``date_from`` is None with the last N periods.
+    Returns ``(periods, date_from, date_to)``: ``periods`` is the number of columns (None: as
+    many as the rows) and ``date_from`` is None with the last N periods.
     """
     first, last = data_dates(info)
     range_by = url_selectbox(
@@ -252,8 +254,17 @@ def _retention_range(
             "Ending on", key="to", default=last, min_value=first, max_value=last, where=row[2]
         )
         return periods, None, date_to
+    follow = url_number(
+        "Followed for",
+        key="follow",
+        default=0,
+        min_value=0,
+        max_value=120,
+        where=row[1],
+        help="Columns: periods after the start period, counted from 0. 0: as many as cohorts.",
+    )
     date_from, date_to = _date_range(info, days=84, where=row[2])
-    return None, date_from, date_to
+    return follow or None, date_from, date_to
 
 
 def retention_controls(
@@ -337,6 +348,17 @@ def retention_controls(
     )
 
 
+def include_incomplete_toggle(where: DeltaGenerator | None = None) -> bool:
+    """The "Include periods in progress" switch of an average (off: complete periods only)."""
+    return url_toggle(
+        "Include periods in progress",
+        key="incomplete",
+        where=where,
+        help="Count the periods that end after the data end in the average (the running figure)."
+        " Off: complete periods only, so the average does not drop at its end.",
+    )
+
+
 def engagement_controls(
     info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
 ) -> EngagementParams:
@@ -360,8 +382,8 @@ def lifecycle_controls(where: DeltaGenerator | None = None) -> LifecycleParams:
 
 
 def stickiness_controls(where: DeltaGenerator | None = None) -> StickinessParams:
-    """Stickiness bucket size, minimum events and the cumulative switch."""
-    row = (where or st).columns(3)
+    """Stickiness bucket size, minimum events, the cumulative switch and the period in progress."""
+    row = (where or st).columns(4)
     choices = period_choices("day", "week")
     period = _period("Stickiness period", choices, key="st_period", default="day", where=row[0])
     min_events = url_number(
@@ -373,7 +395,16 @@ def stickiness_controls(where: DeltaGenerator | None = None) -> StickinessParams
         where=row[1],
     )
     cumulative = url_toggle("At least n (cumulative)", key="st_cumulative", where=row[2])
-    return StickinessParams(period=period, min_events=min_events, cumulative=cumulative)
+    running = url_toggle(
+        "Count the period in progress",
+        key="st_incomplete",
+        where=row[3],
+        help="Off: only periods that ended by the data end are counted, so no one looks less"
+        " sticky because the last period has not finished.",
+    )
+    return StickinessParams(
+        period=period, min_events=min_events, cumulative=cumulative, include_incomplete=running
+    )
 
 
 def revenue_controls(info: DatasetInfo) -> RevenueParams:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -216,3 +217,71 @@ def test_item_linked_to_a_key_result_shows_its_progress_and_status(app: AppTest)
     ]
     assert links[0].loc[0, "status"] in {"on_track", "at_risk", "off_track"}
     assert "no linked key result" not in ranked_table(at).loc[0, "flags"]
+
+
+# --- Text people typed is shown as typed (issue 17, item 9) -----------------------------------
+
+HOSTILE = (
+    "$x^2$ **bold** [link](javascript:alert(1)) <b>b</b> https://evil.example "
+    "www.evil.example :material/home: :streamlit: :red[red]"
+)
+RENDERED = ("$x^2$", "**bold**", "[link](", "<b>", "https://", "www.", ":material/", ":streamlit:")
+
+
+def unescape(text: str) -> str:
+    """What a reader sees: Markdown backslash escapes and word joiners removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text.replace("\u2060", ""))
+
+
+def shown_texts(at: AppTest) -> list[str]:
+    """Every string the page hands to Streamlit's Markdown renderer (labels, help, messages)."""
+    texts: list[str] = []
+    for kind in ("markdown", "caption", "success", "info", "warning", "error", "subheader"):
+        texts += [str(e.value) for e in at.get(kind)]
+    for kind in ("expander", "slider", "number_input", "select_slider", "selectbox", "radio",
+                 "text_input", "button", "multiselect"):  # fmt: skip
+        for e in at.get(kind):
+            texts += [str(getattr(e, "label", "") or ""), str(getattr(e, "help", "") or "")]
+    return texts
+
+
+def test_titles_criteria_and_help_are_shown_as_typed_not_as_markdown(app: AppTest) -> None:
+    import datetime as dt
+
+    from prodops.critique import Criterion, custom_rubric
+    from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
+
+    rubric = custom_rubric(
+        "Hostile rubric",
+        [
+            Criterion(key="value", label=HOSTILE, help=HOSTILE),
+            Criterion(key="effort", label="Effort", lower_is_better=True),
+        ],
+    )
+    with write_session(init_store()) as s:
+        item = crud.create_item(
+            session=s, item_in=RoadmapItemCreate(title=HOSTILE, key="K-1", description=HOSTILE)
+        )
+        crud.create_session(
+            session=s,
+            session_in=CritiqueSessionCreate(
+                name=HOSTILE,
+                held_on=dt.date(2026, 3, 2),
+                framework=rubric.to_dict(),
+                participants=["Ann"],
+            ),
+            item_ids=[item.id or 0],
+        )
+    at = no_errors(app.run())
+    set_name(at, "Ann")
+    no_errors(at.radio(key="critique_view").set_value("Critique sessions").run())
+    no_errors(at.button(key=f"critique_save_1_{item.id}").click().run())  # flashes the title
+
+    texts = shown_texts(at)
+    assert [t for t in texts if any(r in t for r in RENDERED)] == []
+    # ... and the text is all there, as typed, once the escapes are read
+    seen = [unescape(t) for t in texts]
+    assert f"{HOSTILE} (K-1) · scored" in seen  # the item's expander
+    assert seen.count(HOSTILE) >= 2  # the criterion's label and its help
+    assert f"Score saved for {HOSTILE!r}." in seen
+    assert HOSTILE in [t.value for t in at.text]  # the description, with st.text

@@ -101,7 +101,8 @@ def test_markdown_summary_escapes_user_text(summary: SessionSummary) -> None:
         "| 1 | \\# Big \\| bet \\`now\\` (K\\-2) | 100.0 | Approve | Clear \\| win \\# yes | Lead |"
         in text
     )
-    assert '| 2 | \\=HYPERLINK\\("http\\://x"\\) (K\\-1) | 60.0 | undecided |  |  |' in text
+    # (a word joiner after "http" keeps Markdown renderers from linking the bare URL)
+    assert '| 2 | \\=HYPERLINK\\("http\u2060\\://x"\\) (K\\-1) | 60.0 | undecided |  |  |' in text
     assert "- Dark mode (K\\-3): no linked key result; no evidence; reviewers disagree" in text
     top = text.split("## Top items")[1].split("##")[0]
     bottom = text.split("## Bottom items")[1]

@@ -354,7 +354,8 @@ def test_upgrade_from_0001_keeps_okr_data_and_downgrade_drops_only_critique(
             )
         )
     migrate(engine)
-    assert current_revision(engine) == "0003"  # 0002 adds critique, 0003 makes its times aware
+    # 0002 adds critique, 0003 makes its times aware, 0004 adds OKR binding units and sources
+    assert current_revision(engine) == "0004"
     with write_session(engine) as s:
         crud.create_item(session=s, item_in=RoadmapItemCreate(title="New"))
     migrate(engine, revision="0001", downgrade=True)

@@ -134,8 +134,10 @@ def test_open_source_reads_a_saved_dataset_and_checks_its_kind(write_file: Write
         pass
 
 
-def test_open_source_maps_a_database_table(tmp_path: Path) -> None:
+def test_open_source_maps_a_database_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import duckdb
+
+    monkeypatch.setenv("PRODOPS_ALLOW_FILE_DB_DIR", str(tmp_path))  # file databases: opt-in
 
     db = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(db))

@@ -139,8 +139,12 @@ def test_append_through_the_page_skips_rows_already_there(page: AppTest, tmp_pat
     assert page.success[0].value == "1 rows saved"
 
 
-def test_connect_a_database_and_register_a_live_dataset(page: AppTest, tmp_path: Path) -> None:
+def test_connect_a_database_and_register_a_live_dataset(
+    page: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import duckdb
+
+    monkeypatch.setenv("PRODOPS_ALLOW_FILE_DB_DIR", str(tmp_path))  # file databases: opt-in
 
     db = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(db))

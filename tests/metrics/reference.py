@@ -7,12 +7,13 @@ with Python sets. Slow and obvious on purpose; hypothesis compares the engine ag
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from prodops.errors import InputError
+from prodops.errors import InputError, ParameterError
 
 STEP = {
     "hour": pd.Timedelta(hours=1),
@@ -51,8 +52,40 @@ def to_local(value: Any, tz: str) -> pd.Timestamp | None:
     return stamp.tz_convert(tz).tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
+def whole_day(value: Any) -> bool:
+    """A date alone (``datetime.date`` or ``"YYYY-MM-DD"``) names a whole local day."""
+    if isinstance(value, str):
+        return len(value) == 10
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def to_local_end(value: Any, tz: str) -> pd.Timestamp | None:
+    """The last local instant a ``date_to`` covers (a date alone: up to its 23:59:59.999999)."""
+    stamp = to_local(value, tz)
+    if stamp is not None and whole_day(value):
+        stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    return stamp
+
+
+def data_end(events: pd.DataFrame, opts: dict[str, Any]) -> pd.Timestamp | None:
+    """``as_of`` (a date alone: the end of that local day), else the last event (UTC)."""
+    as_of, tz = opts.get("as_of"), opts.get("timezone", "UTC")
+    if as_of is None:
+        return events["timestamp"].max() if len(events) else None
+    stamp = pd.Timestamp(as_of)
+    if whole_day(as_of):
+        stamp = stamp + pd.Timedelta(days=1)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return stamp.tz_convert("UTC")
+
+
 class RefCalendar:
-    """Periods ``first + i*count`` units for i in 0..n-1, found by stepping."""
+    """Periods ``first + i*count`` units for i in 0..n-1, found by stepping.
+
+    With ``use_periods`` (retention) ``periods`` is the number of *columns* and the range alone
+    chooses the rows; ``date_to`` defaults to ``as_of``, then to the last event.
+    """
 
     def __init__(self, events: pd.DataFrame, opts: dict[str, Any], *, use_periods: bool) -> None:
         tz = opts.get("timezone", "UTC")
@@ -62,35 +95,32 @@ class RefCalendar:
         self.tz = tz
         loc = local(events["timestamp"], tz)
         start = to_local(opts.get("date_from"), tz)
-        end = to_local(opts.get("date_to"), tz)
+        to = opts.get("date_to")
+        end = to_local_end(to if to is not None else opts.get("as_of"), tz)
         periods = opts.get("periods") if use_periods else None
-        if end is None and not (start is not None and periods is not None):
+        if end is None:
             if loc.empty:
                 raise InputError("there are no events")
             end = loc.max()
+        last = trunc(end, self.period, ws)
         if start is not None:
             first = trunc(start, self.period, ws)
-            if periods is not None:
-                n = periods
-            else:
-                last = trunc(end, self.period, ws)
-                n = 0
-                while step(first, self.period, n * self.count) <= last:
-                    n += 1
+            n = 0
+            while step(first, self.period, n * self.count) <= last:
+                n += 1
+        elif periods is not None:
+            n = periods
+            first = step(last, self.period, -(periods - 1) * self.count)
         else:
-            last = trunc(end, self.period, ws)
-            if periods is not None:
-                n = periods
-                first = step(last, self.period, -(periods - 1) * self.count)
-            else:
-                if loc.empty:
-                    raise InputError("there are no events")
-                lo = trunc(min(loc.min(), end), self.period, ws)
-                first, n = last, 1
-                while first > lo:
-                    first = step(first, self.period, -self.count)
-                    n += 1
+            if loc.empty:
+                raise InputError("there are no events")
+            lo = trunc(min(loc.min(), end), self.period, ws)
+            first, n = last, 1
+            while first > lo:
+                first = step(first, self.period, -self.count)
+                n += 1
         self.first, self.n = first, n
+        self.columns = periods if periods is not None else n
         # Boundaries wide enough for every event, to place events before and after the range.
         lo_all = min([first, *([loc.min()] if len(loc) else [])])
         hi_all = max([step(first, self.period, n * self.count), *([loc.max()] if len(loc) else [])])
@@ -126,6 +156,21 @@ class RefCalendar:
             [step(self.first, self.period, i * self.count) for i in range(self.n)]
         ).as_unit("us")
 
+    def index_of(self, stamp: pd.Timestamp) -> int:
+        """The index of the period holding naive local *stamp*, found by stepping."""
+        i = 0
+        while step(self.first, self.period, i * self.count) > stamp:
+            i -= 1
+        while step(self.first, self.period, (i + 1) * self.count) <= stamp:
+            i += 1
+        return i
+
+    def complete(self, index: int, end: pd.Timestamp | None) -> bool:
+        """Period *index* ends (its next period's local start) at or before *end*."""
+        stop = step(self.first, self.period, (index + 1) * self.count)
+        aware = stop.tz_localize(self.tz, ambiguous=True, nonexistent="shift_forward")
+        return end is not None and aware <= end
+
 
 def matches(frame: pd.DataFrame, where: dict[str, str] | None) -> pd.Series:
     ok = pd.Series(True, index=frame.index)
@@ -148,7 +193,16 @@ def named(frame: pd.DataFrame, event: str | None) -> pd.Series:
 
 def ref_retention(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     cal = RefCalendar(events, opts, use_periods=True)
-    n = cal.n
+    n, m = cal.n, cal.columns
+    if n < 1:
+        raise ParameterError("date_from is after the last event")
+    end = data_end(events, opts)
+    # Cohorts are followed up to the later of the last row and the period of the data end (the
+    # last event, or the instant just before as_of).
+    seen = n - 1
+    if end is not None:
+        covered = end - pd.Timedelta(microseconds=1) if opts.get("as_of") is not None else end
+        seen = max(seen, cal.index_of(covered.tz_convert(cal.tz).tz_localize(None)))
     ev = events.assign(idx=cal.index())
     bk_col = opts.get("breakdown")
     glob = ev[matches(ev, opts.get("where"))]
@@ -194,12 +248,12 @@ def ref_retention(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
                         members[c].add(str(user))
         active: dict[str, set[int]] = {}
         for (user, r), grp in rets.groupby(["user_id", "idx"]):
-            if len(grp) >= min_occ and 0 <= r < n:
+            if len(grp) >= min_occ and 0 <= r <= seen:
                 active.setdefault(str(user), set()).add(int(r))
         for i in range(n):
             size = len(members[i])
-            for k in range(n):
-                if i + k > n - 1:
+            for k in range(m):
+                if i + k > seen:
                     count: Any = pd.NA
                 elif k == 0:
                     count = size
@@ -208,8 +262,11 @@ def ref_retention(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
                 else:
                     count = sum(1 for u in members[i] if i + k in active.get(u, ()))
                 rate = pd.NA if count is pd.NA or size == 0 else count / size
-                rows.append((v, i, size, k, count, rate))
-    frame = pd.DataFrame(rows, columns=["breakdown", "i", "size", "offset", "count", "rate"])
+                done = count is not pd.NA and cal.complete(i + k, end)
+                rows.append((v, i, size, k, count, rate, done))
+    frame = pd.DataFrame(
+        rows, columns=["breakdown", "i", "size", "offset", "count", "rate", "complete"]
+    )
     starts_index = cal.starts()
     out = pd.DataFrame(
         {
@@ -219,15 +276,18 @@ def ref_retention(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
             "offset": frame["offset"].astype("int64"),
             "count": pd.array(list(frame["count"]), dtype="Int64"),
             "rate": pd.array(list(frame["rate"]), dtype="Float64"),
+            "complete": frame["complete"].astype(bool),
         }
     )
     return out
 
 
-def ref_average(frame: pd.DataFrame) -> dict[tuple[Any, int], Any]:
+def ref_average(
+    frame: pd.DataFrame, *, include_incomplete: bool = False
+) -> dict[tuple[Any, int], Any]:
     out: dict[tuple[Any, int], Any] = {}
     for (bk, k), grp in frame.groupby(["breakdown", "offset"], dropna=False):
-        seen = grp[grp["count"].notna()]
+        seen = grp[grp["count"].notna() & (grp["complete"] | include_incomplete)]
         den = int(seen["size"].sum())
         out[(None if pd.isna(bk) else bk, int(k))] = (
             pd.NA if den == 0 else int(seen["count"].sum()) / den
@@ -240,8 +300,16 @@ def _activity(events: pd.DataFrame, opts: dict[str, Any], cal: RefCalendar) -> p
     return ev[named(ev, opts.get("event")) & matches(ev, opts.get("where"))]
 
 
+def done_by(cal: RefCalendar, j: int, end: pd.Timestamp | None) -> bool:
+    """Period *j* of a series metric is complete: its end (the next local start) <= *end*."""
+    stop = step(cal.first, cal.period, (j + 1) * cal.count)
+    aware = stop.tz_localize(cal.tz, ambiguous=True, nonexistent="shift_forward")
+    return end is not None and aware <= end
+
+
 def ref_lifecycle(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     cal = RefCalendar(events, opts, use_periods=False)
+    end = data_end(events, opts)
     act = _activity(events, opts, cal)
     sets = {u: set(int(i) for i in g["idx"] if i < cal.n) for u, g in act.groupby("user_id")}
     rows = []
@@ -264,41 +332,62 @@ def ref_lifecycle(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     frame.insert(0, "start", cal.starts())
     frame = frame.astype({c: "int64" for c in ["new", "returning", "resurrecting", "dormant"]})
     frame["pulse_ratio"] = pd.array(list(frame["pulse_ratio"]), dtype="Float64")
+    frame["complete"] = [done_by(cal, j, end) for j in range(cal.n)]
     return frame
 
 
 def ref_stickiness(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
+    """Counts the complete periods only, unless ``include_incomplete``."""
     cal = RefCalendar(events, opts, use_periods=False)
+    end = data_end(events, opts)
+    done = sum(1 for j in range(cal.n) if done_by(cal, j, end))
+    counted = cal.n if opts.get("include_incomplete") else done
     act = _activity(events, opts, cal)
-    act = act[(act["idx"] >= 0) & (act["idx"] < cal.n)]
+    act = act[(act["idx"] >= 0) & (act["idx"] < counted)]
     least = opts.get("min_events", 1)
     per_user: dict[str, int] = {}
     for (user, _), grp in act.groupby(["user_id", "idx"]):
         if len(grp) >= least:
             per_user[str(user)] = per_user.get(str(user), 0) + 1
-    ns = list(range(1, cal.n + 1))
+    ns = list(range(1, counted + 1))
     if opts.get("cumulative"):
         users = [sum(1 for a in per_user.values() if a >= m) for m in ns]
     else:
         users = [sum(1 for a in per_user.values() if a == m) for m in ns]
-    return pd.DataFrame(
-        {"active_periods": ns, "users": users, "buckets_total": [cal.n] * cal.n}
-    ).astype("int64")
+    frame = pd.DataFrame(
+        {
+            "active_periods": ns,
+            "users": users,
+            "buckets_total": [cal.n] * counted,
+            "buckets_complete": [done] * counted,
+        },
+        dtype="int64",
+    )
+    frame["complete"] = pd.Series([counted <= done] * counted, dtype=bool)
+    return frame
 
 
 def ref_active_users(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     cal = RefCalendar(events, {**opts, "period": "day"}, use_periods=False)
+    end = data_end(events, opts)
     act = _activity(events, opts, cal)
     w = opts.get("window_days", 1)
     users = []
     for d in range(cal.n):
         inside = act[(act["idx"] > d - w) & (act["idx"] <= d)]
         users.append(inside["user_id"].nunique())
-    return pd.DataFrame({"date": cal.days(), "users": pd.Series(users, dtype="int64")})
+    return pd.DataFrame(
+        {
+            "date": cal.days(),
+            "users": pd.Series(users, dtype="int64"),
+            "complete": pd.Series([done_by(cal, d, end) for d in range(cal.n)], dtype=bool),
+        }
+    )
 
 
 def ref_churn(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     cal = RefCalendar(events, opts, use_periods=False)
+    end = data_end(events, opts)
     act = _activity(events, opts, cal)
     sets = {u: set(int(i) for i in g["idx"]) for u, g in act.groupby("user_id")}
     rows = []
@@ -310,4 +399,5 @@ def ref_churn(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     frame.insert(0, "period", cal.starts())
     frame = frame.astype({"active_start": "int64", "churned": "int64"})
     frame["churn_rate"] = pd.array(list(frame["churn_rate"]), dtype="Float64")
+    frame["complete"] = [done_by(cal, j, end) for j in range(cal.n)]
     return frame

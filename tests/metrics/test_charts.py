@@ -77,7 +77,16 @@ def test_retention_heatmap_spec_percent_cells_sizes_beside_rows_and_blank_unobse
     assert x["sort"] == ["size", "Week 0", "Week 1", "Week 2"]
     assert x["title"] == "Weeks since the start event"
     assert "'Users'" in x["axis"]["labelExpr"]
-    assert tooltip_fields(rect["encoding"]) == ["cohort_label", "column", "rate", "count", "size"]
+    assert tooltip_fields(rect["encoding"]) == [
+        "cohort_label",
+        "column",
+        "rate",
+        "count",
+        "size",
+        "status",
+    ]
+    # without a complete column every cell is complete: no "in progress" subtitle
+    assert spec["title"] == "Retention by cohort"
     assert rect["encoding"]["tooltip"][2]["format"] == ".1%"
     rows = dataset(spec)
     blank = [r for r in rows if r["cohort_label"] == "2024-01-08" and r["column"] == "Week 2"]
@@ -105,6 +114,82 @@ def test_retention_curves_one_line_per_cohort_and_a_weighted_average() -> None:
     assert [r["rate"] for r in rows if r["series"] == "Weighted average"] == [1.0, 0.5, 0.25]
     # the unobservable cell is dropped from the curve rather than drawn as 0
     assert len([r for r in rows if r["series"] == "2024-01-08"]) == 2
+
+
+def in_progress_frame() -> pd.DataFrame:
+    """:func:`retention_frame` with the data ending on Tuesday 16 January at 04:46: the week of
+    the 15th (cohort 1 at offset 2, cohort 2 at offset 1) is in progress."""
+    frame = retention_frame().assign(complete=[True, True, False, True, False, False])
+    frame.attrs["data_end"] = pd.Timestamp("2024-01-16T04:46", tz=UTC)
+    return frame
+
+
+def test_retention_heatmap_draws_cells_in_progress_lighter_and_dashed() -> None:
+    spec = charts.build_retention_heatmap_chart(in_progress_frame(), period="week").to_dict()
+    rect, text, _ = layer_specs(spec)
+    assert spec["title"] == {
+        "text": "Retention by cohort",
+        "subtitle": "Lighter, dashed cells: in progress (the period ends after the data end,"
+        " 2024-01-16 04:46)",
+    }
+    enc = rect["encoding"]
+    assert enc["opacity"] == {
+        "condition": {"test": "datum.complete", "value": 1.0},
+        "value": charts.IN_PROGRESS_OPACITY,
+    }
+    assert enc["strokeDash"]["value"] == charts.IN_PROGRESS_DASH
+    assert enc["strokeDash"]["condition"]["value"] == [1, 0]
+    assert text["encoding"]["opacity"] == enc["opacity"]
+    cells = {
+        (r["cohort_label"], r["column"]): r["status"]
+        for r in dataset(spec)
+        if r["column"] != "size" and r["rate"] is not None
+    }
+    assert cells == {
+        ("2024-01-01", "Week 0"): "complete",
+        ("2024-01-01", "Week 1"): "complete",
+        ("2024-01-01", "Week 2"): "in progress",
+        ("2024-01-08", "Week 0"): "complete",
+        ("2024-01-08", "Week 1"): "in progress",
+    }
+
+
+def test_retention_curves_dash_the_periods_in_progress_and_the_average_keeps_complete_ones() -> (
+    None
+):
+    from prodops.metrics import retention_average
+
+    frame = in_progress_frame()
+    average = retention_average(frame)  # offset 1: 2/4 (cohort 2's cell is in progress)
+    spec = charts.build_retention_curves_chart(frame, average, period="week").to_dict()
+    cohorts, _ = layer_specs(spec)
+    dash = cohorts["encoding"]["strokeDash"]
+    assert dash["field"] == "status"
+    assert dash["scale"] == {
+        "domain": ["complete", "in progress"],
+        "range": [[1, 0], charts.IN_PROGRESS_DASH],
+    }
+    assert spec["title"]["subtitle"] == [
+        "Thick red line: average weighted by cohort size (complete periods)",
+        "Dashed: in progress (the period ends after the data end)",
+    ]
+    rows = dataset(spec)
+    # the average does not drop at its end: offset 2 has no complete cell, so no point
+    assert [r["rate"] for r in rows if r["series"] == "Weighted average"] == [1.0, 0.5]
+    # cohort 2024-01-01: solid to offset 1, then a dashed segment from offset 1 to 2
+    first = [(r["status"], r["offset"]) for r in rows if r["series"] == "2024-01-01"]
+    assert first == [("complete", 0), ("complete", 1), ("in progress", 1), ("in progress", 2)]
+    running = retention_average(frame, include_incomplete=True)
+    spec = charts.build_retention_curves_chart(
+        frame, running, average_includes_incomplete=True
+    ).to_dict()
+    # (2 + 1) / (4 + 2) at offset 1, and offset 2 counts cohort 1's cell in progress: 1 / 4
+    assert [r["rate"] for r in dataset(spec) if r["series"] == "Weighted average"] == [
+        1.0,
+        0.5,
+        0.25,
+    ]
+    assert "periods in progress included" in spec["title"]["subtitle"][0]
 
 
 def test_revenue_retention_heatmap_shows_starting_mrr_beside_rows() -> None:
@@ -143,8 +228,14 @@ def test_active_users_chart_has_one_line_per_window_in_order() -> None:
     assert enc["x"]["type"] == "temporal" and enc["x"]["scale"]["type"] == "utc"
     assert enc["y"]["axis"]["format"] == ",d" and enc["y"]["title"] == "Active users"
     assert enc["color"]["sort"] == ["DAU", "WAU"]
-    assert tooltip_fields(enc) == ["date", "series", "users"]
-    assert dataset(spec)[0] == {"date": "2024-01-01", "series": "DAU", "users": 1}
+    assert tooltip_fields(enc) == ["date", "series", "users", "progress"]
+    assert dataset(spec)[0] == {
+        "date": "2024-01-01",
+        "series": "DAU",
+        "users": 1,
+        "progress": "complete",
+    }
+    assert enc["strokeDash"]["legend"] is None  # nothing in progress: no legend for it
 
 
 def test_dau_mau_chart_is_a_percent_line() -> None:
@@ -234,10 +325,28 @@ def test_churn_chart_percent_axis_and_counts_in_tooltip() -> None:
     )
     spec = engagement_charts.build_churn_chart(frame, period="month").to_dict()
     assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
-    assert tooltip_fields(spec["encoding"]) == ["period", "churn_rate", "churned", "active_start"]
+    assert tooltip_fields(spec["encoding"]) == [
+        "period",
+        "churn_rate",
+        "churned",
+        "active_start",
+        "progress",
+    ]
     assert dataset(spec) == [
-        {"period": "2024-01", "active_start": 0, "churned": 0, "churn_rate": None},
-        {"period": "2024-02", "active_start": 10, "churned": 3, "churn_rate": 0.3},
+        {
+            "period": "2024-01",
+            "active_start": 0,
+            "churned": 0,
+            "churn_rate": None,
+            "progress": "complete",
+        },
+        {
+            "period": "2024-02",
+            "active_start": 10,
+            "churned": 3,
+            "churn_rate": 0.3,
+            "progress": "complete",
+        },
     ]
 
 
@@ -268,6 +377,154 @@ def test_rate_charts_are_percent_lines_and_nrr_has_a_100_percent_rule() -> None:
     assert lines["encoding"]["color"]["sort"] == ["NRR", "GRR"]
     assert lines["encoding"]["y"]["scale"] == {"zero": False}  # 97 % vs 100 % stays visible
     assert rule["mark"]["type"] == "rule"
+
+
+# --- periods in progress (engagement and revenue charts) -----------------------------------------
+
+DATA_END = pd.Timestamp("2024-01-03 09:00", tz=UTC)
+
+
+def flagged(frame: pd.DataFrame, complete: list[bool]) -> pd.DataFrame:
+    """*frame* with a ``complete`` column and the data end a metric would record."""
+    out = frame.assign(complete=complete)
+    out.attrs["data_end"] = DATA_END
+    return out
+
+
+def test_lines_dash_the_day_in_progress_joined_to_the_last_complete_one() -> None:
+    days = pd.date_range("2024-01-01", periods=3, tz=UTC)
+    daily = flagged(pd.DataFrame({"date": days, "users": [1, 2, 3]}), [True, True, False])
+    weekly = flagged(pd.DataFrame({"date": days, "users": [3, 4, 5]}), [True, True, False])
+    frame = engagement_charts.active_users_frame({"DAU": daily, "WAU": weekly})
+    assert len(frame) == 6 and frame["complete"].tolist() == [True, True, False] * 2
+    spec = engagement_charts.build_active_users_chart(frame).to_dict()
+    rows = dataset(spec)
+    # per window: the dashed segment is the 2nd (again) and 3rd day
+    late = [(r["series"], r["date"]) for r in rows if r["progress"] == "in progress"]
+    assert sorted(late) == [
+        ("DAU", "2024-01-02"),
+        ("DAU", "2024-01-03"),
+        ("WAU", "2024-01-02"),
+        ("WAU", "2024-01-03"),
+    ]
+    dash = spec["encoding"]["strokeDash"]
+    assert dash["field"] == "progress" and dash["scale"]["range"] == [[1, 0], [4, 3]]
+    assert "╌╌╌  in progress" in dash["legend"]["labelExpr"]
+    assert spec["title"]["subtitle"] == [
+        "Dashed: in progress (the period ends after the data end, 2024-01-03 09:00)"
+    ]
+    ratio = flagged(
+        pd.DataFrame(
+            {"date": days, "dau": [1, 2, 3], "mau": [4, 4, 4], "ratio": [0.25, 0.5, 0.75]}
+        ),
+        [True, True, False],
+    )
+    dau_mau = engagement_charts.build_dau_mau_chart(ratio).to_dict()
+    assert [r["progress"] for r in dataset(dau_mau)].count("in progress") == 2
+
+
+def test_bars_of_the_period_in_progress_are_lighter() -> None:
+    weeks = [_week("2024-01-01"), _week("2024-01-08")]
+    life = flagged(
+        pd.DataFrame(
+            {
+                "start": weeks,
+                "new": [5, 2],
+                "returning": [0, 3],
+                "resurrecting": [0, 1],
+                "dormant": [0, 2],
+                "pulse_ratio": [None, 1.5],
+            }
+        ),
+        [True, False],
+    )
+    spec = engagement_charts.build_lifecycle_chart(life, period="week").to_dict()
+    opacity = spec["encoding"]["opacity"]
+    assert opacity["field"] == "progress"
+    assert opacity["scale"] == {"domain": ["complete", "in progress"], "range": [1.0, 0.4]}
+    assert {r["start"] for r in dataset(spec) if r["progress"] == "in progress"} == {"2024-01-08"}
+    assert "Lighter bars: in progress" in spec["title"]["subtitle"][1]
+    pulse = engagement_charts.build_pulse_chart(life, period="week").to_dict()
+    assert pulse["encoding"]["strokeDash"]["field"] == "progress"
+    churn = flagged(
+        pd.DataFrame(
+            {
+                "period": weeks,
+                "active_start": [4, 5],
+                "churned": [1, 4],
+                "churn_rate": [0.25, 0.8],
+            }
+        ),
+        [True, False],
+    )
+    bars = engagement_charts.build_churn_chart(churn, period="week").to_dict()
+    assert [r["progress"] for r in dataset(bars)] == ["complete", "in progress"]
+    assert bars["encoding"]["opacity"]["legend"] == {}
+
+
+def test_stickiness_says_which_periods_it_counts() -> None:
+    frame = pd.DataFrame(
+        {
+            "active_periods": [1, 2],
+            "users": [3, 1],
+            "buckets_total": 3,
+            "buckets_complete": 2,
+            "complete": True,
+        }
+    )
+    spec = engagement_charts.build_stickiness_chart(frame, period="week").to_dict()
+    assert spec["encoding"]["x"]["title"] == "Active in exactly n weeks (of 2)"
+    assert spec["title"]["subtitle"] == [
+        "Counts the 2 complete weeks of 3: the week in progress is left out"
+    ]
+    running = pd.DataFrame(
+        {
+            "active_periods": [1, 2, 3],
+            "users": [3, 1, 0],
+            "buckets_total": 3,
+            "buckets_complete": 2,
+            "complete": False,
+        }
+    )
+    spec = engagement_charts.build_stickiness_chart(running, period="week").to_dict()
+    assert spec["encoding"]["x"]["title"] == "Active in exactly n weeks (of 3)"
+    assert spec["title"]["subtitle"] == ["Counts all 3 weeks, the week in progress too"]
+
+
+def test_revenue_charts_draw_the_month_in_progress_distinctly() -> None:
+    frame = flagged(revenue_frame(), [True, False])
+    mrr = revenue_charts.build_mrr_chart(frame).to_dict()
+    assert mrr["encoding"]["y"]["stack"] is None  # the joined segment must not stack
+    assert mrr["encoding"]["opacity"]["scale"]["range"] == [0.35, pytest.approx(0.14)]
+    assert [r["progress"] for r in dataset(mrr)] == ["complete", "in progress", "in progress"]
+    moves = revenue_charts.build_mrr_movements_chart(frame).to_dict()
+    assert {r["period"] for r in dataset(moves) if r["progress"] == "in progress"} == {"2024-02"}
+    nrr = revenue_charts.build_nrr_grr_chart(frame).to_dict()
+    lines, _rule = nrr["layer"]
+    assert lines["encoding"]["strokeDash"]["field"] == "progress"
+    assert nrr["title"]["subtitle"][0].startswith("Dashed: in progress")
+
+
+def test_revenue_heatmap_base_is_period_0_and_cells_in_progress_are_lighter() -> None:
+    frame = pd.DataFrame(
+        {
+            "cohort": [_week("2024-01-01")] * 2,
+            "offset": [0, 1],
+            "customers": [2, 1],
+            "mrr": [100.0, 110.0],
+            "cohort_customers": [2, 2],
+            "cohort_mrr": [100.0, 100.0],
+            "revenue_retention": [1.0, 1.1],
+            "logo_retention": [1.0, 0.5],
+        }
+    )
+    spec = revenue_charts.build_revenue_retention_heatmap_chart(
+        flagged(frame, [True, False])
+    ).to_dict()
+    rect, _text, _sizes = layer_specs(spec)
+    assert rect["encoding"]["opacity"]["condition"]["test"] == "datum.complete"
+    assert rect["encoding"]["x"]["title"] == "Months since the cohort started (month 0 = 100 %)"
+    assert "in progress" in spec["title"]["subtitle"]
 
 
 # --- shared behaviour ----------------------------------------------------------------------------

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import ibis
 import pandas as pd
 import pytest
 
+from prodops.engine import as_table
 from prodops.metrics import kpis as insights
 from prodops.metrics.kpis import Kpi
+from prodops.metrics.registry import DatasetKind
 
 UTC = "UTC"
 
@@ -225,28 +230,114 @@ def test_rank_insights_orders_by_size_and_limits() -> None:
     assert [i.title for i in insights.rank_insights([a, None, b, c], limit=2)] == ["b", "c"]
 
 
-def test_period_end_steps_calendar_months() -> None:
-    assert insights.period_end(ts("2024-01-31"), "month") == ts("2024-02-29")
-    assert insights.period_end(ts("2024-01-01"), "week", 2) == ts("2024-01-15")
+def test_nrr_change_does_not_judge_a_month_still_filling_up() -> None:
+    # April's expansion would be a 10-point rise, but the data ends on 20 April
+    frame = revenue([(1000, 0, 0, 40), (1000, 0, 0, 40), (1000, 0, 0, 40), (1000, 100, 0, 40)])
+    assert insights.nrr_change_insight(frame, as_of=ts("2024-04-20")) is None
+    assert insights.nrr_change_insight(frame, as_of=ts("2024-05-01")) is not None
+
+
+# --- completeness and period names ---------------------------------------------------------------
+
+
+def test_without_as_of_the_frames_own_complete_flags_decide() -> None:
+    churn = churn_frame([0.05, 0.06, 0.40]).assign(complete=[True, True, False])
+    kpi = insights.churn_kpi(churn)
+    assert (kpi.value, kpi.previous) == (0.06, 0.05)
+    assert (kpi.period_label, kpi.previous_label) == ("February 2024", "January 2024")
+    # an explicit as_of wins over the flags (the caller asks about another data end)
+    assert insights.churn_kpi(churn, as_of=ts("2024-04-01")).value == 0.40
+    # no flags: the data end the metric recorded on the frame
+    recorded = churn_frame([0.05, 0.06, 0.40])
+    recorded.attrs["data_end"] = ts("2024-03-31 12:00")
+    assert insights.churn_kpi(recorded).period_label == "February 2024"
+
+
+def test_week1_retention_reads_per_cell_complete_flags() -> None:
+    frame = weekly_retention([0.5, 0.4, 0.3], [10, 10, 10])
+    # the cohort of Jan 15: cell 0 complete, cell 1 (the week of Jan 22) in progress
+    frame["complete"] = [True, True, True, True, True, False]
+    kpi = insights.week1_retention_kpi(frame)
+    assert (kpi.value, kpi.previous) == (0.4, 0.5)
+    assert kpi.period_label == "cohort 8–14 Jan, back 15–21 Jan 2024"
+    assert kpi.previous_label == "cohort 1–7 Jan"
+
+
+def test_period_names() -> None:
+    assert insights.period_name(ts("2024-02-01"), "month") == "February 2024"
+    assert insights.period_name(ts("2024-01-29"), "week") == "29 Jan – 4 Feb 2024"
+    assert insights.period_name(ts("2024-01-01"), "week", 2) == "1–14 Jan 2024"
+    assert insights.period_name(ts("2024-12-30"), "day") == "30 Dec 2024"
+    assert insights.period_name(ts("2024-07-01"), "quarter") == "Q3 2024"
+    assert insights.instant_name(ts("2024-02-15 04:46:59")) == "15 Feb 2024 04:46"
+    no_change = Kpi("MRR", 1.0, None, "money", "", period_label="as of 2 Nov", previous_label="x")
+    assert no_change.caption() == "as of 2 Nov"  # nothing to compare: the label alone
+
+
+def test_mrr_kpi_at_a_boundary_is_the_end_of_the_last_complete_month() -> None:
+    frame = revenue([(1000, 10, 10, 40), (960, 96, 0, 0)])  # January, February
+    kpi = insights.mrr_kpi(frame, as_of=ts("2024-03-01"), mrr_now=1056.0)
+    assert (kpi.value, kpi.previous) == (1056.0, 960.0)
+    assert kpi.caption() == "end of February 2024 · change vs end of January 2024"
+
+
+def test_mrr_kpi_mid_month_is_the_mrr_at_the_data_end() -> None:
+    frame = revenue([(1000, 10, 10, 40), (960, 96, 0, 0)])
+    kpi = insights.mrr_kpi(frame, as_of=ts("2024-02-20 04:46"), mrr_now=1000.0)
+    # February is in progress: MRR on 20 Feb against the end of January (= 1 February)
+    assert (kpi.value, kpi.previous) == (1000.0, 960.0)
+    assert kpi.caption() == "as of 20 Feb 2024 04:46 · change vs 1 Feb 2024"
+    # without the MRR at the data end, the end of the last complete month, named so
+    fallback = insights.mrr_kpi(frame, as_of=ts("2024-02-20 04:46"))
+    assert (fallback.value, fallback.previous) == (960.0, 1000.0)
+    assert fallback.caption() == "end of January 2024 · change vs start of January 2024"
+
+
+def test_mrr_at_counts_subscriptions_with_start_at_or_before_and_end_after() -> None:
+    subs = small_subscriptions()
+    at = {
+        day: insights.mrr_at(subs, at=ts(day))["mrr"].item()
+        for day in ("2023-11-30", "2023-12-01", "2024-01-10", "2024-02-14 23:59", "2024-02-15")
+    }
+    assert at == {
+        "2023-11-30": 0.0,
+        "2023-12-01": 170.0,  # x + y + w, starting that instant
+        "2024-01-10": 200.0,  # z joins
+        "2024-02-14 23:59": 200.0,
+        "2024-02-15": 150.0,  # y's end is exclusive
+    }
+    assert insights.mrr_at(subs, at=ts("2024-02-15"))["customers"].item() == 3
+
+
+def test_mrr_at_gives_the_same_on_postgresql(pg_ibis: Any) -> None:
+    table = pg_ibis.create_table("subs_kpis", ibis.memtable(small_subscriptions()))
+    for day, expected in (("2024-01-10", 200.0), ("2024-02-15", 150.0)):
+        assert insights.mrr_at(table, at=ts(day))["mrr"].item() == expected
 
 
 # --- key numbers of a dataset (what Home shows) --------------------------------------------------
 
 
-def small_events() -> pd.DataFrame:
-    """Weeks start on Monday Jan 1, 8, 15, 22 (2024); the data ends Jan 22 10:00."""
+def small_events(last: str = "2024-01-22 10:00") -> pd.DataFrame:
+    """Weeks start on Monday Jan 1, 8, 15, 22 (2024); the data ends at e's event *last*."""
     days = {
         "a": ["2024-01-01", "2024-01-08", "2024-01-15"],
         "b": ["2024-01-02", "2024-01-16"],
         "c": ["2024-01-09", "2024-01-16"],
         "d": ["2024-01-10", "2024-01-18"],
-        "e": ["2024-01-17", "2024-01-22 10:00"],
+        "e": ["2024-01-17", last],
     }
     rows = [(user, "open", ts(day)) for user, stamps in days.items() for day in stamps]
     return pd.DataFrame(rows, columns=["user_id", "event", "timestamp"])
 
 
-def test_summarise_events_picks_wau_week1_retention_and_monthly_churn() -> None:
+def summary_of(kind: DatasetKind, frame: pd.DataFrame, **options: Any) -> insights.Summary:
+    """``summarise`` on *frame* with its real data end (as Home computes it)."""
+    end = insights.dataset_data_end(kind, as_table(frame))
+    return insights.summarise(kind, data_end=end, load=insights.metric_runner(frame), **options)
+
+
+def test_summarise_events_names_the_last_complete_week_and_month() -> None:
     events = small_events()
     run = insights.metric_runner(events)
     calls: list[tuple[str, dict[str, object]]] = []
@@ -255,28 +346,91 @@ def test_summarise_events_picks_wau_week1_retention_and_monthly_churn() -> None:
         calls.append((metric, params))
         return run(metric, **params)
 
-    kpis, found = insights.summarise("events", time_max=ts("2024-01-22 10:00"), load=load)
+    found = insights.summarise("events", data_end=ts("2024-01-22 10:00"), load=load)
+    kpis = found.kpis
+    assert found.data_end == ts("2024-01-22 10:00")
     assert [k.label for k in kpis] == [
         "Weekly active users",
         "Week-1 retention",
         "User churn (month)",
     ]
-    # Jan 16-22: b, c, d, e; one window earlier (Jan 9-15): a, c, d
-    assert (kpis[0].value, kpis[0].previous) == (4.0, 3.0)
+    # the last complete week is Jan 15-21: a, b, c, d, e; the week before (Jan 8-14): a, c, d
+    assert (kpis[0].value, kpis[0].previous) == (5.0, 3.0)
+    assert kpis[0].caption() == "15–21 Jan 2024 · change vs 8–14 Jan"
     # cohort Jan 8 {c, d}: both back the week of Jan 15; cohort Jan 1 {a, b}: only a back Jan 8.
     # Cohort Jan 15 {e} is not judged: its week 1 (Jan 22-28) is still filling up.
     assert (kpis[1].value, kpis[1].previous) == (1.0, 0.5)
+    assert kpis[1].caption() == ("cohort 8–14 Jan, back 15–21 Jan 2024 · change vs cohort 1–7 Jan")
     assert (kpis[2].value, kpis[2].previous) == (None, None)  # January is not complete
-    assert found == []  # cohorts of 2 users are too small to call weak
+    assert kpis[2].period_label == "no complete month yet"
+    assert found.insights == []  # cohorts of 2 users are too small to call weak
     assert calls[0] == (
         "active_users",
         {
             "window_days": 7,
-            "date_from": ts("2024-01-01").date(),
-            "date_to": ts("2024-01-22").date(),
+            "date_from": ts("2024-01-08").date(),
+            "date_to": ts("2024-01-21").date(),
+            "as_of": ts("2024-01-22 10:00"),  # every metric is judged against the same data end
         },
     )
     assert [c[0] for c in calls] == ["active_users", "retention", "churn"]
+
+
+@pytest.mark.parametrize(
+    ("last", "week", "wau", "week1"),
+    [
+        # the data ends exactly when the week of Jan 15 ends: that week is complete
+        ("2024-01-22 00:00", "15–21 Jan 2024", (5.0, 3.0), (1.0, 0.5)),
+        # one second earlier it is not: the tiles fall back to the week of Jan 8 together
+        ("2024-01-21 23:59:59", "8–14 Jan 2024", (3.0, 2.0), (0.5, None)),
+    ],
+)
+def test_the_weekly_tiles_share_the_last_complete_week(
+    last: str, week: str, wau: tuple[float, float], week1: tuple[float, float | None]
+) -> None:
+    kpis = summary_of("events", small_events(last)).kpis
+    assert ((kpis[0].value, kpis[0].previous), kpis[0].period_label) == (wau, week)
+    assert (kpis[1].value, kpis[1].previous) == week1
+    assert kpis[1].period_label.endswith(f"back {week}")
+
+
+def monthly_events(last: str) -> pd.DataFrame:
+    """a, b, c, d in November; a, b, c in December; a, b in January; then a at *last*."""
+    rows = [(u, "2023-11-05") for u in "abcd"] + [(u, "2023-12-05") for u in "abc"]
+    rows += [(u, "2024-01-05") for u in "ab"] + [("a", last)]
+    return pd.DataFrame(
+        [(user, "open", ts(day)) for user, day in rows], columns=["user_id", "event", "timestamp"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("last", "month", "value", "previous", "caption"),
+    [
+        # exactly at the month boundary: January is complete (c churned: 1 of 3)
+        ("2024-02-01 00:00", "January 2024", 1 / 3, 0.25, "January 2024 · change vs December 2023"),
+        # one second before it, or mid-month: December (d churned: 1 of 4); November has no rate
+        ("2024-01-31 23:59:59", "December 2023", 0.25, None, "December 2023"),
+        ("2024-01-20 12:00", "December 2023", 0.25, None, "December 2023"),
+    ],
+)
+def test_user_churn_is_the_last_complete_month(
+    last: str, month: str, value: float, previous: float | None, caption: str
+) -> None:
+    churn = summary_of("events", monthly_events(last)).kpis[2]
+    assert churn.period_label == month
+    assert churn.value == pytest.approx(value)
+    assert churn.previous == (None if previous is None else pytest.approx(previous))
+    assert churn.caption() == caption
+
+
+def test_a_week_before_the_data_starts_is_not_shown_as_zero_users() -> None:
+    # one event on Tuesday 5 March: the last complete week (26 Feb - 3 Mar) is before the data
+    one = pd.DataFrame(
+        {"user_id": ["u1"], "event": ["signup"], "timestamp": [ts("2024-03-05 10:00")]}
+    )
+    kpis = summary_of("events", one, data_start=ts("2024-03-05 10:00")).kpis
+    assert (kpis[0].value, kpis[0].period_label) == (None, "no complete days yet")
+    assert (kpis[1].value, kpis[1].period_label) == (None, "no complete cohort yet")
 
 
 def small_subscriptions() -> pd.DataFrame:
@@ -291,15 +445,56 @@ def small_subscriptions() -> pd.DataFrame:
     )
 
 
-def test_summarise_subscriptions_picks_mrr_nrr_and_logo_churn() -> None:
+def test_summarise_subscriptions_with_a_data_end_mid_month() -> None:
+    # the data end is y's end, 15 February: February is in progress
+    found = summary_of("subscriptions", small_subscriptions())
+    assert found.data_end == ts("2024-02-15")
+    mrr, nrr, logo, ltv = found.kpis
+    assert [k.label for k in found.kpis] == ["MRR", "NRR", "Logo churn", "LTV"]
+    # MRR as of the data end (x + z + w; y's end is exclusive) against the end of January
+    assert (mrr.value, mrr.previous) == (150.0, 200.0)
+    assert mrr.caption() == "as of 15 Feb 2024 00:00 · change vs 1 Feb 2024"
+    # NRR and logo churn of January, the last complete month (z new, nobody lost)
+    assert (nrr.value, nrr.previous) == (1.0, 1.0)
+    assert nrr.caption() == "January 2024 · change vs December 2023"
+    assert (logo.value, logo.previous, logo.period_label) == (0.0, 0.0, "January 2024")
+    # LTV at the end of January: ARPA 200 / 4 = 50, but nobody churned in December or January
+    assert (ltv.value, ltv.period_label) == (
+        None,
+        "end of January 2024 · churn of Dec 2023 – Jan 2024",
+    )
+    assert ltv.help.startswith("LTV undefined: no customer churned")
+    assert found.insights == []  # two complete months: too short a history to judge
+
+
+def test_summarise_subscriptions_at_a_month_boundary() -> None:
     load = insights.metric_runner(small_subscriptions())
-    kpis, found = insights.summarise("subscriptions", time_max=ts("2024-03-20"), load=load)
-    assert [k.label for k in kpis] == ["MRR", "NRR", "Logo churn"]
-    assert (kpis[0].value, kpis[0].previous) == (150.0, 200.0)  # end of Feb, end of Jan
-    assert kpis[1].value == pytest.approx((200 - 50) / 200) and kpis[1].previous == 1.0
-    assert (kpis[2].value, kpis[2].previous) == (0.25, 0.0)  # y: 1 of 4 customers in February
-    assert [i.title for i in found] == ["NRR fell in 2024-02, driven by churn"]
-    # with the data ending Feb 20, February is still filling up: January is the latest
-    early, none = insights.summarise("subscriptions", time_max=ts("2024-02-20"), load=load)
-    assert (early[1].value, early[2].value) == (1.0, 0.0)
-    assert none == []
+    found = insights.summarise("subscriptions", data_end=ts("2024-03-01"), load=load)
+    mrr, nrr, logo, ltv = found.kpis
+    assert (mrr.value, mrr.previous) == (150.0, 200.0)
+    assert mrr.caption() == "end of February 2024 · change vs end of January 2024"
+    assert nrr.value == pytest.approx((200 - 50) / 200) and nrr.previous == 1.0
+    assert (logo.value, logo.previous) == (0.25, 0.0)  # y: 1 of 4 customers in February
+    assert {k.period_label for k in (nrr, logo)} == {"February 2024"}
+    # ARPA at the end of February 150 / 3 = 50; logo churn of December, January, February
+    # (0, 0, 1/4; the months before had no customers): 50 / (1/12) = 600
+    assert ltv.value == pytest.approx(600.0)
+    assert ltv.period_label == "end of February 2024 · churn of Dec 2023 – Feb 2024"
+    assert [i.title for i in found.insights] == ["NRR fell in 2024-02, driven by churn"]
+
+
+def test_mrr_now_is_not_the_end_of_the_month_in_progress() -> None:
+    # data end 10 February: y's cancellation on the 15th has not happened yet
+    subs = small_subscriptions()
+    load = insights.metric_runner(subs)
+    mrr = insights.summarise("subscriptions", data_end=ts("2024-02-10"), load=load).kpis[0]
+    assert (mrr.value, mrr.previous) == (200.0, 200.0)
+    february = load("revenue", period="month").iloc[-1]
+    assert february["mrr_end"] == 150.0  # what the in-progress month's row would have shown
+
+
+def test_summarise_without_data_shows_nothing() -> None:
+    def load(metric: str, **params: object) -> pd.DataFrame:
+        raise AssertionError("nothing to load without a data end")
+
+    assert insights.summarise("events", data_end=None, load=load) == insights.Summary([], [], None)

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics import reference as ref
 from metrics.helpers import Loader, frame
+from prodops.errors import ParameterError
 from prodops.metrics import (
     active_users,
     churn,
@@ -61,9 +63,10 @@ def ranges(
     modes = ["all", "from_to"] + (["periods", "to_periods", "from_periods"] if with_periods else [])
     mode = draw(st.sampled_from(modes))
     count = draw(st.integers(1, 6))
-    # date_to either naive (read in the analysis zone) or the same wall-clock time, zoned
+    # date_to naive (read in the analysis zone), the same wall-clock time zoned, or a date alone
+    # (the whole local day)
     aware = date_to.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
-    to = aware if draw(st.booleans()) else date_to.isoformat()
+    to = draw(st.sampled_from([aware, date_to.isoformat(), date_to.date().isoformat()]))
     return {
         "all": {},
         "from_to": {"date_from": date_from, "date_to": to},
@@ -118,23 +121,40 @@ def retention_options(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
         opts["start_event"] = None
     if opts["return_event"] == "b" and "b" not in set(events["event"]):
         opts["return_event"] = None
+    # The data end: the last event, or as_of (a local time or a whole local day) around the data.
+    hours = SPAN_HOURS[opts["period"]]
+    at = events["timestamp"].min().tz_localize(None).floor("min")
+    at += pd.Timedelta(minutes=draw(st.integers(-hours * 15, hours * 75)))
+    opts["as_of"] = draw(st.sampled_from([None, at.isoformat(), at.date().isoformat()]))
     return events, opts
 
 
 def test_retention_equals_the_reference(load: Loader) -> None:
     def run(case: tuple[pd.DataFrame, dict[str, Any]]) -> None:
         events, opts = case
+        try:
+            want = ref.ref_retention(events, **opts)
+        except ParameterError:  # date_from after the end of the range (the last event)
+            with pytest.raises(ParameterError, match="is after"):
+                retention(load(events), **opts)
+            return
         got = retention(load(events), **opts)
-        want = ref.ref_retention(events, **opts)
         pd.testing.assert_frame_equal(got, want)
-        average = retention_average(got)
-        expected = ref.ref_average(want)
-        for bk, k, rate in average.itertuples(index=False):
-            exp = expected[(bk, int(k))]
-            assert (pd.isna(rate) and pd.isna(exp)) or abs(rate - exp) < 1e-12
-        # invariants: rates within [0, 1]; counts never exceed the cohort size
+        assert got.attrs["data_end"] == ref.data_end(events, opts)
+        for include in (False, True):
+            average = retention_average(got, include_incomplete=include)
+            expected = ref.ref_average(want, include_incomplete=include)
+            for bk, k, rate in average.itertuples(index=False):
+                exp = expected[(bk, int(k))]
+                assert (pd.isna(rate) and pd.isna(exp)) or abs(rate - exp) < 1e-12
+        # invariants: rates within [0, 1]; only observable cells are complete, and completeness
+        # never comes back along a row (the periods in progress are the last ones)
         rates = got["rate"].dropna()
         assert ((rates >= 0) & (rates <= 1)).all()
+        assert not (got["complete"] & got["count"].isna()).any()
+        for _, row in got.groupby(["breakdown", "cohort"], dropna=False)["complete"]:
+            flags = row.tolist()
+            assert flags == sorted(flags, reverse=True)
 
     check(load, retention_options(), run)
 
@@ -145,15 +165,21 @@ def activity_options(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
     opts.update(event=draw(st.sampled_from([None, "a"])), where=draw(WHERE))
     if opts["event"] == "a" and "a" not in set(events["event"]):
         opts["event"] = None
+    # The data end: the last event, or as_of (a local time or a whole local day) near the data.
+    hours = SPAN_HOURS[opts["period"]]
+    at = events["timestamp"].max().tz_localize(None).floor("min")
+    at += pd.Timedelta(minutes=draw(st.integers(-hours * 15, hours * 15)))
+    opts["as_of"] = draw(st.sampled_from([None, at.isoformat(), at.date().isoformat()]))
     return events, opts
 
 
 def test_lifecycle_equals_the_reference(load: Loader) -> None:
     def run(case: tuple[pd.DataFrame, dict[str, Any]]) -> None:
         events, opts = case
-        pd.testing.assert_frame_equal(
-            lifecycle(load(events), **opts), ref.ref_lifecycle(events, **opts)
-        )
+        got = lifecycle(load(events), **opts)
+        pd.testing.assert_frame_equal(got, ref.ref_lifecycle(events, **opts))
+        assert got.attrs["data_end"] == ref.data_end(events, opts)
+        assert got["complete"].tolist() == sorted(got["complete"], reverse=True)
 
     check(load, activity_options(), run)
 
@@ -174,6 +200,7 @@ def test_stickiness_equals_the_reference(load: Loader) -> None:
             period_count=draw(st.integers(1, 3)),
             min_events=draw(st.integers(1, 3)),
             cumulative=draw(st.booleans()),
+            include_incomplete=draw(st.booleans()),
         )
         return events, opts
 
@@ -199,8 +226,8 @@ def test_active_users_equals_the_reference(load: Loader) -> None:
 
     def run(case: tuple[pd.DataFrame, dict[str, Any]]) -> None:
         events, opts = case
-        pd.testing.assert_frame_equal(
-            active_users(load(events), **opts), ref.ref_active_users(events, **opts)
-        )
+        got = active_users(load(events), **opts)
+        pd.testing.assert_frame_equal(got, ref.ref_active_users(events, **opts))
+        assert got.attrs["data_end"] == ref.data_end(events, opts)
 
     check(load, windows(), run)

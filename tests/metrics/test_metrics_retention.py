@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import pandas as pd
 import pytest
 
 from metrics.helpers import Loader, frame
 from prodops.errors import ColumnError, InputError, ParameterError
 from prodops.metrics import retention, retention_average
+from prodops.metrics.retention import describe_range, retention_range
 
 
 def grid(result: pd.DataFrame, breakdown: Any = None) -> dict[str, list[int | None]]:
@@ -24,6 +26,15 @@ def grid(result: pd.DataFrame, breakdown: Any = None) -> dict[str, list[int | No
     return out
 
 
+def done(result: pd.DataFrame, breakdown: Any = None) -> dict[str, list[bool]]:
+    """``{cohort start: complete flag by offset}``."""
+    part = result[result["breakdown"].map(lambda b: b == breakdown)]
+    return {
+        pd.Timestamp(cohort).isoformat(): rows.sort_values("offset")["complete"].tolist()
+        for cohort, rows in part.groupby("cohort", sort=True)
+    }
+
+
 def sizes(result: pd.DataFrame) -> list[int]:
     return result[result["offset"] == 0]["size"].tolist()
 
@@ -31,14 +42,29 @@ def sizes(result: pd.DataFrame) -> list[int]:
 def test_frame_has_the_contract_columns_and_types(load: Loader) -> None:
     events = load(frame([("a", "x", "2024-01-01T10:00"), ("a", "x", "2024-01-02T10:00")]))
     result = retention(events, period="day")
-    assert list(result.columns) == ["breakdown", "cohort", "size", "offset", "count", "rate"]
+    assert list(result.columns) == [
+        "breakdown",
+        "cohort",
+        "size",
+        "offset",
+        "count",
+        "rate",
+        "complete",
+    ]
     assert str(result["cohort"].dtype) == "datetime64[us, UTC]"
     assert str(result["count"].dtype) == "Int64"
     assert str(result["rate"].dtype) == "Float64"
+    assert str(result["complete"].dtype) == "bool"
     assert result["breakdown"].tolist() == [None] * 4
     assert grid(result) == {
         "2024-01-01T00:00:00+00:00": [1, 1],
         "2024-01-02T00:00:00+00:00": [0, None],
+    }
+    # the data ends at the last event, 2 January 10:00: that day is in progress
+    assert result.attrs["data_end"] == pd.Timestamp("2024-01-02T10:00", tz="UTC")
+    assert done(result) == {
+        "2024-01-01T00:00:00+00:00": [True, False],
+        "2024-01-02T00:00:00+00:00": [False, False],
     }
 
 
@@ -292,10 +318,15 @@ def test_unobservable_cells_are_null_and_the_average_is_weighted(load: Loader) -
         "2024-01-08T00:00:00+00:00": [1, 1, None],
         "2024-01-15T00:00:00+00:00": [2, None, None],
     }
-    average = retention_average(result)
-    assert list(average.columns) == ["breakdown", "offset", "rate"]
+    running = retention_average(result, include_incomplete=True)
+    assert list(running.columns) == ["breakdown", "offset", "rate"]
     # offset 1: (2 + 1) / (4 + 1), not the mean of 0.5 and 1.0; offset 2: 1 / 4
-    assert average["rate"].tolist() == [pytest.approx(1.0), pytest.approx(0.6), pytest.approx(0.25)]
+    assert running["rate"].tolist() == [pytest.approx(1.0), pytest.approx(0.6), pytest.approx(0.25)]
+    # The data ends on Wednesday 17 January: the week of the 15th is in progress, so by default
+    # its cells are left out: offset 0 (4 + 1) / (4 + 1), offset 1 2 / 4, offset 2 nothing yet.
+    average = retention_average(result)
+    assert average["rate"].tolist()[:2] == [pytest.approx(1.0), pytest.approx(0.5)]
+    assert pd.isna(average["rate"].iloc[2])
 
 
 def test_start_return_and_global_filters(load: Loader) -> None:
@@ -340,8 +371,11 @@ def test_breakdown_gives_one_matrix_per_value(load: Loader) -> None:
     assert grid(result, "p")["2024-01-01T00:00:00+00:00"] == [1, 0]
     assert grid(result, "q")["2024-01-01T00:00:00+00:00"] == [2, 1]
     assert grid(result, None)["2024-01-02T00:00:00+00:00"] == [1, None]
-    average = retention_average(result)
+    average = retention_average(result, include_incomplete=True)
     assert average[average["breakdown"] == "q"]["rate"].tolist() == [1.0, 0.5]
+    # 2 January is in progress (the data ends at 09:00 that day): day 1 is not averaged yet
+    complete = retention_average(result)
+    assert complete[complete["breakdown"] == "q"]["rate"].tolist() == [1.0, pd.NA]
 
 
 @pytest.mark.parametrize(
@@ -405,3 +439,292 @@ def test_hour_periods_are_wall_clock_hours_across_a_fall_back(load: Loader) -> N
         "2024-10-27T02:00:00+02:00": [1, 0, None],
         "2024-10-27T03:00:00+01:00": [0, None, None],
     }
+
+
+# --- completeness (DESIGN.md, "Completeness") ----------------------------------------------------
+
+# Weeks from Monday 12 October 2026; the export ends on Monday 2 November at 04:46 (a PostHog
+# export cut mid-week): the week of 2 November holds 4 h 46 min of data.
+MID_WEEK = [
+    ("a", "x", "2026-10-12T10:00"),
+    ("b", "x", "2026-10-13T09:00"),
+    ("a", "x", "2026-10-19T09:00"),
+    ("c", "x", "2026-10-20T09:00"),
+    ("a", "x", "2026-10-26T09:00"),
+    ("b", "x", "2026-10-27T09:00"),
+    ("d", "x", "2026-10-27T12:00"),
+    ("c", "x", "2026-10-28T09:00"),
+    ("a", "x", "2026-11-02T01:00"),
+    ("e", "x", "2026-11-02T04:46"),
+]
+
+
+def test_data_ending_mid_week_flags_the_last_week_and_the_average_does_not_drop(
+    load: Loader,
+) -> None:
+    result = retention(load(frame(MID_WEEK)), period="week")
+    assert grid(result) == {
+        "2026-10-12T00:00:00+00:00": [2, 1, 2, 1],  # a, b; a back in week 1; both in 2; a in 3
+        "2026-10-19T00:00:00+00:00": [1, 1, 0, None],  # c
+        "2026-10-26T00:00:00+00:00": [1, 0, None, None],  # d
+        "2026-11-02T00:00:00+00:00": [1, None, None, None],  # e
+    }
+    assert result.attrs["data_end"] == pd.Timestamp("2026-11-02T04:46", tz="UTC")
+    # a cell is complete when its period (cohort + offset) ended by Monday 2 November 00:00
+    assert done(result) == {
+        "2026-10-12T00:00:00+00:00": [True, True, True, False],
+        "2026-10-19T00:00:00+00:00": [True, True, False, False],
+        "2026-10-26T00:00:00+00:00": [True, False, False, False],
+        "2026-11-02T00:00:00+00:00": [False, False, False, False],
+    }
+    # complete cells only: offset 1 (1 + 1) / (2 + 1); offset 2 2 / 2; offset 3 nothing yet
+    average = retention_average(result)["rate"].tolist()
+    assert average[:3] == [pytest.approx(1.0), pytest.approx(2 / 3), pytest.approx(1.0)]
+    assert pd.isna(average[3])
+    # the running figure counts the weeks in progress: offset 1 (1 + 1 + 0) / 4 drops to 0.5
+    running = retention_average(result, include_incomplete=True)["rate"].tolist()
+    assert running == [1.0, 0.5, pytest.approx(2 / 3), 0.5]
+
+
+def test_as_of_moves_the_data_end_and_the_default_date_to(load: Loader) -> None:
+    events = load(frame(MID_WEEK))
+    # Sunday 1 November as a date: the data covers that whole day, the week of 26 October is
+    # complete and is the last row (events after the end of the range are not counted)
+    result = retention(events, period="week", as_of="2026-11-01")
+    assert result.attrs["data_end"] == pd.Timestamp("2026-11-02T00:00", tz="UTC")
+    assert grid(result) == {
+        "2026-10-12T00:00:00+00:00": [2, 1, 2],
+        "2026-10-19T00:00:00+00:00": [1, 1, None],
+        "2026-10-26T00:00:00+00:00": [1, None, None],
+    }
+    assert done(result) == {
+        "2026-10-12T00:00:00+00:00": [True, True, True],
+        "2026-10-19T00:00:00+00:00": [True, True, False],
+        "2026-10-26T00:00:00+00:00": [True, False, False],
+    }
+    # a zoned as_of is kept as it is; a naive one is read in the analysis zone
+    zoned = retention(events, period="day", as_of=pd.Timestamp("2026-10-28T12:00", tz="UTC"))
+    assert zoned.attrs["data_end"] == pd.Timestamp("2026-10-28T12:00", tz="UTC")
+    berlin = retention(events, period="day", as_of="2026-10-28T12:00", timezone="Europe/Berlin")
+    assert berlin.attrs["data_end"] == pd.Timestamp("2026-10-28T11:00", tz="UTC")
+    assert str(berlin.attrs["data_end"].tz) == "Europe/Berlin"
+
+
+def test_data_ending_mid_day_and_an_hourly_range_ending_on_a_date_covers_that_day(
+    load: Loader,
+) -> None:
+    events = load(
+        frame(
+            [
+                ("a", "x", "2026-10-30T09:00"),
+                ("a", "x", "2026-10-31T08:30"),
+                ("b", "x", "2026-10-31T12:10"),
+                ("b", "x", "2026-10-31T13:20"),  # the data end
+            ]
+        )
+    )
+    daily = retention(events, period="day")
+    assert grid(daily) == {
+        "2026-10-30T00:00:00+00:00": [1, 1],
+        "2026-10-31T00:00:00+00:00": [1, None],
+    }
+    assert done(daily) == {
+        "2026-10-30T00:00:00+00:00": [True, False],
+        "2026-10-31T00:00:00+00:00": [False, False],
+    }
+    # "ending on 2026-10-31" takes the whole day: the last hourly cohort is 23:00, not 00:00
+    hourly = retention(events, period="hour", periods=3, date_to="2026-10-31")
+    assert list(grid(hourly)) == [
+        "2026-10-31T21:00:00+00:00",
+        "2026-10-31T22:00:00+00:00",
+        "2026-10-31T23:00:00+00:00",
+    ]
+    day = retention(events, period="hour", date_from="2026-10-31", date_to="2026-10-31")
+    rows = grid(day)
+    assert len(rows) == 24 and all(len(cells) == 24 for cells in rows.values())
+    assert rows["2026-10-31T12:00:00+00:00"][:3] == [1, 1, 0]  # b at 12:10, back at 13:20
+    # hours 00:00-13:00 are complete; 13:00-14:00 holds the data end (13:20)
+    first = done(day)["2026-10-31T00:00:00+00:00"]
+    assert first[:13] == [True] * 13 and not any(first[13:])
+
+
+def test_data_ending_mid_month(load: Loader) -> None:
+    events = load(frame([*MONTH_EVENTS, ("c", "x", "2024-04-15T12:00")]))
+    result = retention(events, period="month")
+    assert grid(result) == {
+        "2024-01-01T00:00:00+00:00": [1, 1, 1, 0],
+        "2024-02-01T00:00:00+00:00": [1, 1, 0, None],
+        "2024-03-01T00:00:00+00:00": [0, 0, None, None],
+        "2024-04-01T00:00:00+00:00": [1, None, None, None],
+    }
+    # the data ends on 15 April at noon: April is in progress, March (31 days) is complete
+    assert done(result) == {
+        "2024-01-01T00:00:00+00:00": [True, True, True, False],
+        "2024-02-01T00:00:00+00:00": [True, True, False, False],
+        "2024-03-01T00:00:00+00:00": [True, False, False, False],
+        "2024-04-01T00:00:00+00:00": [False, False, False, False],
+    }
+
+
+def test_data_ending_exactly_on_a_boundary(load: Loader) -> None:
+    # The last event is at Monday 15 January 00:00:00: the week before is complete; the week of
+    # the 15th has begun (one event) and is in progress.
+    events = load(
+        frame(
+            [
+                ("a", "x", "2024-01-02T09:00"),
+                ("a", "x", "2024-01-14T23:59:59"),
+                ("b", "x", "2024-01-15T00:00"),
+            ]
+        )
+    )
+    result = retention(events, period="week")
+    assert grid(result) == {
+        "2024-01-01T00:00:00+00:00": [1, 1, 0],
+        "2024-01-08T00:00:00+00:00": [0, 0, None],
+        "2024-01-15T00:00:00+00:00": [1, None, None],
+    }
+    assert done(result) == {
+        "2024-01-01T00:00:00+00:00": [True, True, False],
+        "2024-01-08T00:00:00+00:00": [True, False, False],
+        "2024-01-15T00:00:00+00:00": [False, False, False],
+    }
+
+
+def test_a_date_to_before_the_data_end_is_complete_because_the_data_continues(
+    load: Loader,
+) -> None:
+    events = load(frame(MID_WEEK))
+    result = retention(events, period="week", date_to="2026-10-25")  # a Sunday
+    assert list(grid(result)) == ["2026-10-12T00:00:00+00:00", "2026-10-19T00:00:00+00:00"]
+    # c's cohort (week of 19 October) is followed into the week of 26 October, after date_to:
+    # the data continues to 2 November, so that week is observed, and complete
+    assert grid(result)["2026-10-19T00:00:00+00:00"] == [1, 1]
+    assert done(result) == {
+        "2026-10-12T00:00:00+00:00": [True, True],
+        "2026-10-19T00:00:00+00:00": [True, True],
+    }
+    # offset 1: (1 + 1) / (2 + 1)
+    assert retention_average(result)["rate"].tolist() == [1.0, pytest.approx(2 / 3)]
+    # as of Sunday 25 October the week of the 19th is the last one observed and it is complete;
+    # the cells of the week of the 26th cannot be observed: null, and not complete
+    early = retention(events, period="week", as_of="2026-10-25")
+    assert grid(early)["2026-10-19T00:00:00+00:00"] == [1, None]
+    assert done(early)["2026-10-19T00:00:00+00:00"] == [True, False]
+
+
+# --- rows and columns (DESIGN.md, "Retention") ----------------------------------------------------
+
+
+def q1_events() -> pd.DataFrame:
+    return frame(
+        [
+            ("a", "x", "2024-01-01T09:00"),
+            ("a", "x", "2024-02-19T09:00"),  # week 7 after a's first
+            ("b", "x", "2024-02-12T09:00"),
+            ("b", "x", "2024-02-19T09:00"),
+            ("c", "x", "2024-03-25T09:00"),  # the last week of Q1
+            ("c", "x", "2024-04-01T09:00"),  # after the range
+            ("d", "x", "2024-05-20T09:00"),  # the data continues to May
+        ]
+    )
+
+
+def test_weekly_cohorts_of_q1_each_followed_for_8_weeks(load: Loader) -> None:
+    result = retention(
+        load(q1_events()), period="week", date_from="2024-01-01", date_to="2024-03-31", periods=8
+    )
+    rows = grid(result)
+    assert len(rows) == 13 and all(len(cells) == 8 for cells in rows.values())
+    assert rows["2024-01-01T00:00:00+00:00"] == [1, 0, 0, 0, 0, 0, 0, 1]  # a, back on 19 Feb
+    assert rows["2024-02-12T00:00:00+00:00"] == [1, 1, 0, 0, 0, 0, 0, 0]  # b
+    # the last cohort of Q1 is followed into May: c came back on 1 April (offset 1)
+    assert rows["2024-03-25T00:00:00+00:00"] == [1, 1, 0, 0, 0, 0, 0, 0]
+    # the data runs to 20 May; the furthest cell (25 March + 7 weeks = 13 May) is complete
+    assert result["count"].notna().all() and result["complete"].all()
+    # followed for 9 weeks, the last cohort reaches the week of 20 May: observed, in progress
+    nine = retention(
+        load(q1_events()), period="week", date_from="2024-01-01", date_to="2024-03-31", periods=9
+    )
+    assert grid(nine)["2024-03-25T00:00:00+00:00"] == [1, 1, 0, 0, 0, 0, 0, 0, 0]
+    assert done(nine)["2024-03-25T00:00:00+00:00"] == [True] * 8 + [False]
+    assert retention_range(nine).in_progress  # type: ignore[union-attr]
+    assert not retention_range(result).in_progress  # type: ignore[union-attr]
+
+
+def test_every_combination_of_date_from_date_to_and_periods(load: Loader) -> None:
+    events = load(q1_events())
+    cases: list[tuple[dict[str, Any], str, str, int]] = [
+        # (options, first cohort, last cohort, columns)
+        ({"date_to": "2024-03-31", "periods": 3}, "2024-03-11", "2024-03-25", 3),
+        ({"date_from": "2024-03-04", "periods": 2}, "2024-03-04", "2024-05-20", 2),
+        ({"date_from": "2024-03-04", "date_to": "2024-03-20"}, "2024-03-04", "2024-03-18", 3),
+        ({"periods": 4}, "2024-04-29", "2024-05-20", 4),
+        ({"date_to": "2024-01-16"}, "2024-01-01", "2024-01-15", 3),
+        ({"date_from": "2024-05-06"}, "2024-05-06", "2024-05-20", 3),
+    ]
+    for options, first, last, columns in cases:
+        result = retention(events, period="week", **options)
+        cohorts = list(grid(result))
+        assert (cohorts[0][:10], cohorts[-1][:10]) == (first, last), options
+        assert result["offset"].max() + 1 == columns, options
+
+
+def test_the_effective_range_is_recorded_for_pages(load: Loader) -> None:
+    result = retention(
+        load(q1_events()), period="week", date_from="2024-01-03", date_to="2024-03-31", periods=8
+    )
+    span = retention_range(result)
+    assert span is not None
+    assert span.first == pd.Timestamp("2024-01-01", tz="UTC")  # the Monday of 3 January
+    assert span.last == pd.Timestamp("2024-03-25", tz="UTC")
+    assert span.end == pd.Timestamp("2024-04-01", tz="UTC")
+    assert (span.rows, span.columns) == (13, 8)
+    assert span.data_end == pd.Timestamp("2024-05-20T09:00", tz="UTC")
+    assert describe_range(span, date_from="2024-01-03") == (
+        "13 weekly cohorts from Monday 2024-01-01 (the start of the week containing"
+        " 2024-01-03) to the week of Monday 2024-03-25, each followed for 8 weeks."
+    )
+    assert retention_range(pd.DataFrame()) is None
+
+
+# --- bounded work (issue 17) ----------------------------------------------------------------------
+
+
+def test_an_oversized_matrix_is_refused_before_any_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An unbound table: anything that reached the database would fail with an Ibis error.
+    nowhere = ibis.table(
+        {"user_id": "string", "event": "string", "timestamp": "timestamp('UTC')"}, name="nowhere"
+    )
+    with pytest.raises(ParameterError) as info:
+        retention(nowhere, period="hour", date_from="2025-01-01", date_to="2025-12-31")
+    assert str(info.value) == (
+        "8,760 hourly cohorts x 8,760 columns is 76,737,600 cells, more than the limit of"
+        " 250,000. Narrow the range, pass fewer periods, or choose day."
+    )
+    # the same rows with fewer columns fit
+    monkeypatch.setenv("PRODOPS_MAX_CELLS", "100")
+    with pytest.raises(ParameterError, match="11 daily cohorts x 11 columns is 121 cells"):
+        retention(nowhere, period="day", date_from="2025-01-01", date_to="2025-01-11")
+
+
+def test_the_bound_counts_every_breakdown_matrix(
+    load: Loader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = load(
+        frame(
+            [
+                ("a", "x", "2024-01-01T09:00", "p"),
+                ("b", "x", "2024-01-02T09:00", "q"),
+                ("c", "x", "2024-01-03T09:00", None),
+            ]
+        )
+    )
+    monkeypatch.setenv("PRODOPS_MAX_CELLS", "20")
+    assert len(retention(events, period="day")) == 9  # 3 x 3 cells
+    with pytest.raises(
+        ParameterError, match=r"3 daily cohorts x 3 columns x 3 breakdown values is 27 cells"
+    ):
+        retention(events, period="day", breakdown="plan")
+    # 2 cohorts (the 2 periods ending at the data end) x 2 columns x 3 values
+    assert len(retention(events, period="day", breakdown="plan", periods=2)) == 12

@@ -112,51 +112,74 @@ def test_before_the_period_ends_the_value_is_taken_on_as_of(engine: Engine) -> N
     assert outcome.value == 1.0  # DAU on Sep 24: a
 
 
-def test_week_1_retention_of_first_time_cohorts_started_in_the_period(engine: Engine) -> None:
-    events = _events(
-        [("a", "2026-07-01"), ("a", "2026-07-08"), ("b", "2026-07-02"), ("c", "2026-07-09"),
-         ("c", "2026-07-14")]
-    )  # fmt: skip
+def test_week_1_retention_counts_only_cohorts_whose_week_1_is_complete(engine: Engine) -> None:
+    rows = [("a", "2026-07-01 09:00"), ("a", "2026-07-08 09:00"), ("b", "2026-07-02 09:00"),
+            ("c", "2026-07-09 09:00"), ("c", "2026-07-14 09:00")]  # fmt: skip
     kr_id = _bound(engine, "retention", '{"offset": 1, "period": "week"}')
-    outcome = okr_binding.refresh_key_result(
-        engine=engine, key_result_id=kr_id, as_of=AS_OF, catalog=FrameCatalog({"events": events})
-    )
-    # week of Jun 29: a, b (a back next week); week of Jul 6: c (back next week) -> 2 / 3
-    assert outcome.error is None
-    assert outcome.value == pytest.approx(2 / 3)
-
-
-def test_user_churn_of_the_last_month(engine: Engine) -> None:
-    rows = [(u, "2026-07-10") for u in "abcd"] + [(u, "2026-08-10") for u in "abc"]
-    kr_id = _bound(engine, "churn", '{"period": "month"}')
-    catalog = FrameCatalog({"events": _events([*rows, ("a", "2026-09-10")])})
+    # week of Jun 29: a, b (a back in the week of Jul 6); week of Jul 6: c, back in the week of
+    # Jul 13, but the data end on Jul 14 09:00, so that week is in progress: 1 / 2
+    catalog = FrameCatalog({"events": _events(rows)})
     outcome = okr_binding.refresh_key_result(
         engine=engine, key_result_id=kr_id, as_of=AS_OF, catalog=catalog
     )
-    assert outcome.value == pytest.approx(2 / 3)  # September: b and c of a, b, c churned
-
-
-def test_nrr_of_the_last_month_from_subscriptions(engine: Engine) -> None:
-    subscriptions = pd.DataFrame(
-        {
-            "customer_id": ["A", "B", "C", "C"],
-            "start": pd.to_datetime(
-                ["2026-06-01", "2026-06-01", "2026-06-01", "2026-09-10"], utc=True
-            ),
-            "end": pd.to_datetime([None, "2026-09-15", None, None], utc=True),
-            "mrr": [100.0, 100.0, 50.0, 50.0],
-        }
-    )
-    kr_id = _bound(engine, "revenue", '{"column": "nrr"}', dataset="subs")
+    assert (outcome.value, outcome.error) == (0.5, None)
+    assert outcome.period == "2026-06-29 to 2026-07-12"  # the cohort of Jun 29 and its week 1
+    # once the data reach past Sunday Jul 19, the week of Jul 13 is complete: (1 + 1) / (2 + 1)
+    catalog = FrameCatalog({"events": _events([*rows, ("d", "2026-07-20 00:00")])})
     outcome = okr_binding.refresh_key_result(
-        engine=engine,
-        key_result_id=kr_id,
-        as_of=AS_OF,
-        catalog=FrameCatalog({"subs": subscriptions}),
+        engine=engine, key_result_id=kr_id, as_of=AS_OF, catalog=catalog
     )
-    # September: MRR 250 at the start, B churns 100, C expands 50 -> (250 - 100 + 50) / 250
-    assert outcome.error is None
-    assert outcome.value == pytest.approx(0.8)
+    assert outcome.value == pytest.approx(2 / 3)
+    assert outcome.period == "2026-06-29 to 2026-07-19"
+
+
+def test_user_churn_of_the_last_complete_month(engine: Engine) -> None:
+    rows = [(u, "2026-07-10 09:00") for u in "abcd"] + [(u, "2026-08-10 09:00") for u in "abc"]
+    rows.append(("a", "2026-09-10 09:00"))
+    kr_id = _bound(engine, "churn", '{"period": "month"}')
+    # the data end on Sep 10: September is in progress, so August: d of a, b, c, d churned
+    catalog = FrameCatalog({"events": _events(rows)})
+    outcome = okr_binding.refresh_key_result(
+        engine=engine, key_result_id=kr_id, as_of=AS_OF, catalog=catalog
+    )
+    assert (outcome.value, outcome.period) == (0.25, "2026-08-01 to 2026-08-31")
+    # an event on Oct 2 completes September: b and c of a, b, c churned
+    catalog = FrameCatalog({"events": _events([*rows, ("e", "2026-10-02 09:00")])})
+    outcome = okr_binding.refresh_key_result(
+        engine=engine, key_result_id=kr_id, as_of=AS_OF, catalog=catalog
+    )
+    assert outcome.value == pytest.approx(2 / 3)
+    assert outcome.period == "2026-09-01 to 2026-09-30"
+
+
+SUBSCRIPTIONS = pd.DataFrame(
+    {
+        "customer_id": ["A", "B", "C", "C"],
+        "start": pd.to_datetime(["2026-06-01", "2026-06-01", "2026-06-01", "2026-09-10"], utc=True),
+        "end": pd.to_datetime(["", "2026-09-15", "", ""], utc=True),  # "" is NaT: still active
+        "mrr": [100.0, 100.0, 50.0, 50.0],
+    }
+)
+
+
+def test_nrr_of_the_last_complete_month_from_subscriptions(engine: Engine) -> None:
+    kr_id = _bound(engine, "revenue", '{"column": "nrr"}', dataset="subs")
+    # the latest start or end is Sep 15: September is in progress; August kept its 250 -> NRR 1
+    catalog = FrameCatalog({"subs": SUBSCRIPTIONS})
+    outcome = okr_binding.refresh_key_result(
+        engine=engine, key_result_id=kr_id, as_of=AS_OF, catalog=catalog
+    )
+    assert (outcome.value, outcome.error) == (1.0, None)
+    # D starting on Oct 1 completes September: MRR 250 at its start, B churns 100, C expands 50
+    later = pd.DataFrame(
+        {"customer_id": ["D"], "start": pd.to_datetime(["2026-10-01"], utc=True),
+         "end": pd.Series([pd.NaT], dtype="datetime64[ns, UTC]"), "mrr": [10.0]}
+    )  # fmt: skip
+    catalog = FrameCatalog({"subs": pd.concat([SUBSCRIPTIONS, later], ignore_index=True)})
+    outcome = okr_binding.refresh_key_result(
+        engine=engine, key_result_id=kr_id, as_of=AS_OF, catalog=catalog
+    )
+    assert outcome.value == pytest.approx((250 - 100 + 50) / 250)  # 0.8
 
 
 def test_a_missing_dataset_records_the_error_and_changes_nothing_else(engine: Engine) -> None:

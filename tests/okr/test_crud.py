@@ -172,7 +172,7 @@ def test_an_update_that_makes_target_equal_start_is_refused(engine: Engine) -> N
     ("changes", "message"),
     [
         ({"version": 7}, "cannot change version"),
-        ({"start_value": None}, "start: None is not a number"),
+        ({"start_value": None}, "start: a number is required"),
         ({}, "nothing to change"),
     ],
 )

@@ -23,6 +23,12 @@ def _fill(page: Any, key: str, text: str) -> None:
     page.locator(f"{_live(key)} input, {_live(key)} textarea").first.fill(text)
 
 
+def _commit(page: Any) -> None:
+    """Leave the text box: outside a form the app reruns with its value; wait for that run."""
+    page.keyboard.press("Tab")
+    page.wait_for_app()
+
+
 def _click(page: Any, key: str) -> None:
     page.locator(f"{_live(key)} button").first.click()
     page.wait_for_app()
@@ -77,13 +83,18 @@ def test_objective_with_two_key_results_check_in_and_metric_refresh(
         re.compile(TITLE)
     )
     for title, target in (("Activation", "10"), ("Weekly active users", "100")):
-        _fill(page, "okr_new_kr_title", title)
-        _fill(page, "okr_new_kr_start", "0")
-        _fill(page, "okr_new_kr_target", target)
+        # the new-key-result controls are not a form (their unit note follows the choices)
+        for key, text in (("title", title), ("start", "0"), ("target", target)):
+            _fill(page, f"okr_new_kr_{key}", text)
+            _commit(page)
         if title == "Weekly active users":
             _choose(page, "okr_new_kr_metric", "active_users")
-            _fill(page, "okr_new_kr_dataset", "demo-events")
-            _fill(page, "okr_new_kr_params", '{"window_days": 7}')
+            for key, text in (("dataset", "demo-events"), ("params", '{"window_days": 7}')):
+                _fill(page, f"okr_new_kr_{key}", text)
+                _commit(page)
+            expect(
+                page.get_by_text("weekly active users is a count, stored as it is")
+            ).to_be_visible()
         _click(page, "okr_new_kr_submit")
         expect(page.get_by_text(f"Key result '{title}' added.")).to_be_visible()
 
@@ -119,3 +130,24 @@ def test_objective_with_two_key_results_check_in_and_metric_refresh(
     page.screenshot(path=str(artifact_path("okr-browser-final.png")), full_page=True)
     assert all("/_stcore/" in url for url in missing), missing
     assert page.console_errors == []  # the fixture leaves out only Streamlit's 404 probes
+
+
+@pytest.mark.browser
+def test_an_objective_title_with_a_url_and_markdown_shows_as_typed(app_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    typed = "Ship https://evil.example/x, www.evil.example and **bold** $x^2$ to ana@evil.example"
+    page = app_page.goto_app("OKRs")
+    page.get_by_role("tab", name="Add objectives and key results").click()
+    _fill(page, "okr_new_obj_title", typed)
+    _fill(page, "okr_new_obj_period", "2031-Q1")
+    _click(page, "okr_new_obj_submit")
+    _choose(page, "okr_period", "2031-Q1")
+    page.get_by_role("tab", name="Board").click()
+    card = page.locator('[class*="st-key-okr_card_"]').filter(has_text="Ship")
+    heading = card.locator("h3").first
+    expect(heading).to_be_visible()
+    # the word joiners that stop the autolinks are invisible; the text reads as typed
+    assert heading.inner_text().replace("\u2060", "") == typed
+    assert card.locator("a").count() == 0  # no link, no mailto
+    assert card.locator("strong, .katex").count() == 0  # no bold, no maths

@@ -81,7 +81,7 @@ def test_creating_an_objective_and_key_results_with_validation_messages(app: App
     assert "Objective 'Grow activation' created." in app.success[0].value.replace("\\", "")
 
     assert errors(create_key_result(app, "WAU", "100", "lots")) == [
-        "target: 'lots' is not a number. Type a number such as 42 or 0.25."
+        "target: 'lots' is not a number. Type a number such as 42, 58.5 or 0.25."
     ]
     assert errors(create_key_result(app, "WAU", "100", "100"))[0].startswith(
         "target: the target equals the start value (100), so progress could never move"
@@ -186,9 +186,13 @@ def test_refresh_from_metrics_checks_in_bound_key_results(app: AppTest) -> None:
 
     events = pd.DataFrame(
         {
-            "user_id": ["a", "b", "c"],
-            "event": ["open"] * 3,
-            "timestamp": pd.to_datetime(["2026-11-10", "2026-11-14", "2026-11-01"], utc=True),
+            "user_id": ["a", "b", "c", "d"],
+            "event": ["open"] * 4,
+            # d on Nov 15 shows the data cover Nov 14 in full: WAU of Nov 8-14 is a and b
+            "timestamp": pd.to_datetime(
+                ["2026-11-10 09:00", "2026-11-14 09:00", "2026-11-01 09:00", "2026-11-15 09:00"],
+                utc=True,
+            ),
         }
     )
     Catalog().save("events", events, kind="events")
@@ -274,3 +278,124 @@ def test_archiving_a_copy_someone_else_changed_is_refused_until_reloaded(app: Ap
     ok(app.button(key="okr_archive_obj_1").click().run())
     with read_session(init_store()) as session:
         assert okr_crud.get_objective(session=session, objective_id=1).archived
+
+
+def _week_1_retention_events() -> pd.DataFrame:
+    """Cohorts of Jul 6 and Jul 13 (5 of 8 back the next week), of Jul 20 (1 of 4 back on the
+    Monday the data end, 04:46): week-1 retention over complete weeks is 10 / 16 = 62.5 %."""
+    rows: list[tuple[str, str]] = []
+    for prefix, first, back, size, returning in (
+        ("a", "2026-07-07 10:00", "2026-07-15 10:00", 8, 5),
+        ("b", "2026-07-14 10:00", "2026-07-22 10:00", 8, 5),
+        ("c", "2026-07-21 10:00", "2026-07-27 04:46", 4, 1),
+    ):
+        rows += [(f"{prefix}{i}", first) for i in range(size)]
+        rows += [(f"{prefix}{i}", back) for i in range(returning)]
+    return pd.DataFrame(
+        {
+            "user_id": [u for u, _ in rows],
+            "event": ["open"] * len(rows),
+            "timestamp": pd.to_datetime([t for _, t in rows], utc=True),
+        }
+    )
+
+
+def test_the_new_key_result_form_starts_unbound_and_a_refresh_touches_only_bound_ones(
+    app: AppTest,
+) -> None:
+    from prodops.data.catalog import Catalog
+
+    Catalog().save("events", _week_1_retention_events(), kind="events")
+    app.date_input(key="okr_as_of").set_value(dt.date(2026, 7, 28)).run()
+    app.text_input(key="okr_new_obj_period").input("2026-Q3")
+    create_objective(app, "Activation")
+    app.text_input(key="okr_new_kr_unit").input("%")
+    app.selectbox(key="okr_new_kr_metric").set_value("retention")
+    app.text_input(key="okr_new_kr_dataset").input("events")
+    ok(app.text_input(key="okr_new_kr_params").input('{"offset": 1}').run())
+    assert "week-1 retention is a ratio; 0.62 is stored as 62 %" in [
+        c.value.replace("\\", "") for c in app.caption
+    ]
+    ok(create_key_result(app, "Week-1 retention", "55", "65"))
+    # the next key result starts unbound: metric, dataset and parameters are blank again
+    assert app.selectbox(key="okr_new_kr_metric").value == "(not bound)"
+    assert app.text_input(key="okr_new_kr_dataset").value == ""
+    assert app.text_input(key="okr_new_kr_unit").value == ""
+    ok(create_key_result(app, "Onboarding checklist shipped", "0", "1"))
+    set_name(app)
+    app.selectbox(key="okr_pick_kr_1").set_value(2).run()
+    app.text_input(key="okr_ci_2_value").input("0,5")
+    ok(app.button(key="okr_ci_2_submit").click().run())
+    ok(app.button(key="okr_refresh_all").click().run())
+    assert "Refreshed 1 key result(s)" in app.success[0].value.replace("\\", "")
+    with read_session(init_store()) as session:
+        bound, checklist = okr_crud.list_key_results(session=session)
+        bound_history = okr_crud.history(session=session, key_result_id=1)
+        checklist_history = okr_crud.history(session=session, key_result_id=2)
+    assert (bound.binding_metric, bound.binding_unit, bound.unit) == ("retention", "ratio", "%")
+    assert (checklist.binding_metric, checklist.binding_dataset) == (None, None)
+    assert (checklist.last_refreshed_at, checklist.version) == (None, 1)
+    assert [(c.value, c.author) for c in bound_history] == [(62.5, "metric refresh")]
+    assert bound_history[0].source_version == 1
+    assert [(c.value, c.author) for c in checklist_history] == [(0.5, "Ana")]
+    [krs] = [d.value for d in app.dataframe if "key_result" in d.value.columns]
+    assert krs["current"].tolist() == [62.5, 0.5]
+    assert krs["progress"].tolist() == [0.75, 0.5]
+
+
+def test_check_ins_read_a_decimal_comma_and_refuse_an_ambiguous_number(app: AppTest) -> None:
+    create_objective(app)
+    ok(create_key_result(app, "NPS", "20", "60"))
+    set_name(app)
+    app.text_input(key="okr_ci_1_value").input("1,234")
+    app.button(key="okr_ci_1_submit").click().run()
+    assert errors(app) == [
+        "value: '1,234' is ambiguous: 1234 with a thousands separator or 1.234 with a decimal "
+        "comma. Type 1234 or 1.234 (a dot for decimals, no thousands separator)."
+    ]
+    app.text_input(key="okr_ci_1_value").input("58,5")
+    ok(app.button(key="okr_ci_1_submit").click().run())
+    with read_session(init_store()) as session:
+        assert [c.value for c in okr_crud.history(session=session, key_result_id=1)] == [58.5]
+
+
+def test_an_objective_without_key_results_is_left_out_of_the_period_progress(
+    app: AppTest,
+) -> None:
+    create_objective(app, "Grow activation")
+    ok(create_key_result(app, "WAU", "100", "200"))
+    set_name(app)
+    app.text_input(key="okr_ci_1_value").input("180")
+    ok(app.button(key="okr_ci_1_submit").click().run())
+    create_objective(app, "Hire two engineers")
+    shown = metrics(app)
+    assert shown["Period progress"] == "80%"  # Grow activation alone, not (0.8 + 0) / 2
+    texts = [t.value for t in app.text]
+    assert "Left out of the period's progress until it has a key result." in texts
+    assert "[no key results yet]" in app.code[0].value
+
+
+def test_titles_and_units_are_shown_as_typed_not_as_markdown(app: AppTest) -> None:
+    create_objective(app, "See https://evil.example and **this**")
+    app.text_input(key="okr_new_kr_unit").input("**bold** [x](javascript:alert(1))")
+    ok(create_key_result(app, "WAU", "100", "200"))
+    [subheader] = [s.value for s in app.subheader]
+    assert "https\u2060\\://evil\\.example" in subheader and "\\*\\*this\\*\\*" in subheader
+    label = app.text_input(key="okr_ci_1_value").label
+    assert label == "Value (\\*\\*bold\\*\\* \\[x\\]\\(javascript\\:alert\\(1\\)\\))"
+
+
+def test_a_5000_character_title_is_refused_with_a_clean_message(app: AppTest) -> None:
+    app.text_input(key="okr_new_obj_title").input("x" * 5000)
+    app.button(key="okr_new_obj_submit").click().run()
+    assert errors(app) == [
+        "title: the title is 5,000 characters long, more than the 200 allowed. Shorten it to 200 "
+        "characters or fewer."
+    ]
+    create_objective(app)
+    app.text_input(key="okr_obj_1_title").input("y" * 201)
+    app.button(key="okr_obj_1_save").click().run()
+    assert errors(app) == [
+        "title: the title is 201 characters long, more than the 200 allowed. Shorten it to 200 "
+        "characters or fewer."
+    ]

@@ -56,7 +56,8 @@ def test_objective_progress_is_the_weighted_mean_of_clamped_key_result_progress(
     assert okr.objective_progress(progresses=[1.5, 0.0], weights=[1, 1]) == 0.5
     assert okr.objective_progress(progresses=[0.5, 1.0], weights=[3, 1]) == 0.625
     assert okr.objective_progress(progresses=[-1.0, 0.4], weights=[1, 1]) == pytest.approx(0.2)
-    assert okr.objective_progress(progresses=[], weights=[]) == 0.0
+    # no key results: nothing to measure yet (None), not 0 %
+    assert okr.objective_progress(progresses=[], weights=[]) is None
 
 
 @settings(max_examples=60, deadline=None)
@@ -66,15 +67,22 @@ def test_objective_and_period_progress_stay_within_0_and_1(
 ) -> None:
     progresses = [p for p, _ in pairs]
     value = okr.objective_progress(progresses=progresses, weights=[w for _, w in pairs])
-    assert 0.0 <= value <= 1.0
+    assert value is not None and 0.0 <= value <= 1.0
     assert min(okr.clamp(p) for p in progresses) - 1e-12 <= value
     assert value <= max(okr.clamp(p) for p in progresses) + 1e-12
-    assert 0.0 <= okr.period_progress(progresses) <= 1.0
+    period = okr.period_progress(progresses)
+    assert period is not None and 0.0 <= period <= 1.0
 
 
 def test_period_progress_is_the_mean_over_objectives() -> None:
     assert okr.period_progress([0.2, 0.6, 1.3]) == pytest.approx(0.6)
-    assert okr.period_progress([]) == 0.0
+    assert okr.period_progress([]) is None
+
+
+def test_objectives_without_key_results_are_left_out_of_the_period_progress() -> None:
+    # 0.2 and 0.6 measured, one objective with no key results yet: 0.4, not 0.8 / 3
+    assert okr.period_progress([0.2, None, 0.6]) == pytest.approx(0.4)
+    assert okr.period_progress([None, None]) is None
 
 
 @pytest.mark.parametrize(

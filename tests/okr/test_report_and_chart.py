@@ -110,6 +110,35 @@ def test_an_archived_key_result_no_longer_counts(engine: Engine) -> None:
     assert company.progress == pytest.approx(0.8)
 
 
+def test_an_objective_without_key_results_is_shown_as_such_and_left_out(engine: Engine) -> None:
+    _seed(engine)
+    with write_session(engine) as session:
+        okr_crud.create_objective(
+            session=session, objective_in=ObjectiveCreate(title="Hire", team="exec", **Q4)
+        )
+    with read_session(engine) as session:
+        views = okr_report.load_period(session=session, period="2026-Q4", as_of=AS_OF)
+    hire = views[2]
+    assert (hire.progress, hire.score, hire.reading, hire.status) == (None, None, None, None)
+    summary = okr_report.period_summary(views)
+    # Company 0.575 and Team 0.3; Hire is not a 0 that drags the period down to 0.29
+    assert summary["progress"] == pytest.approx((0.575 + 0.3) / 2)
+    assert (summary["objectives"], summary["without_key_results"]) == (3, 1)
+    row = okr_report.objectives_frame(views).iloc[2]
+    assert (row["objective"], row["key_results"], row["status"]) == ("Hire", 0, "no_key_results")
+    assert pd.isna(row["progress"]) and pd.isna(row["score"]) and pd.isna(row["reading"])
+
+
+def test_an_objective_whose_key_results_are_all_archived_has_none_left(engine: Engine) -> None:
+    _seed(engine)
+    with write_session(engine) as session:
+        okr_crud.archive_key_result(session=session, key_result_id=3)
+    with read_session(engine) as session:
+        views = okr_report.load_period(session=session, period="2026-Q4", as_of=AS_OF)
+    assert views[1].progress is None
+    assert okr_report.period_summary(views)["progress"] == pytest.approx(0.575)
+
+
 def test_the_history_frame_has_check_ins_target_and_the_expected_pace_line() -> None:
     check_ins = [
         CheckIn(

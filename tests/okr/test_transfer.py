@@ -171,6 +171,9 @@ def test_after_an_import_with_kept_ids_a_new_objective_gets_the_next_id(
         (lambda d: d["objectives"][0].update(period_start="soon"), InputError, "not a valid date"),
         (lambda d: d["key_results"][0].update(objective_id=77), InputError, "not in the file"),
         (lambda d: d.update(format="other"), UnreadableFileError, "not a ProdOps OKR export"),
+        (lambda d: d["objectives"][0].update(title="x" * 5000), ParameterError, "5,000 char"),
+        (lambda d: d["objectives"][0].update(period="Q" * 41), ParameterError, "41 characters"),
+        (lambda d: d["check_ins"][0].update(value="1,234"), ParameterError, "is ambiguous"),
     ],
 )
 def test_a_bad_import_is_refused_whole_with_a_message(
@@ -182,3 +185,63 @@ def test_a_bad_import_is_refused_whole_with_a_message(
     with pytest.raises(error, match=message), write_session(engine) as session:
         okr_io.import_okrs(session=session, document=okr_io.parse_export(json.dumps(document)))
     assert len(_export(engine)["objectives"]) == 2
+
+
+def test_a_hand_edited_decimal_comma_is_imported_as_people_mean_it(tmp_path: Path) -> None:
+    source = init_store(f"sqlite:///{tmp_path / 'source.sqlite'}")
+    _fill(source)
+    document = json.loads(okr_io.to_json(_export(source)))
+    source.dispose()
+    document["check_ins"][0]["value"] = "0,045"  # as a spreadsheet in French would write it
+    target = init_store(f"sqlite:///{tmp_path / 'target.sqlite'}")
+    with write_session(target) as session:
+        okr_io.import_okrs(session=session, document=document)
+    with read_session(target) as session:
+        values = [c.value for c in okr_crud.history(session=session, key_result_id=1)]
+    target.dispose()
+    assert values == [0.045, 0.041, 1 / 3]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_where_a_refreshed_value_came_from_survives_export_and_import(
+    engine: Engine, tmp_path: Path, fmt: str
+) -> None:
+    with write_session(engine) as session:
+        objective = okr_crud.create_objective(
+            session=session,
+            objective_in=ObjectiveCreate(
+                title="Activation",
+                period="2026-Q3",
+                period_start=dt.date(2026, 7, 1),
+                period_end=dt.date(2026, 9, 30),
+            ),
+        )
+        kr = okr_crud.create_key_result(
+            session=session,
+            key_result_in=KeyResultCreate(
+                objective_id=objective.id or 0, title="Week-1 retention", unit="%",
+                start_value=55, target_value=65, binding_dataset="events",
+                binding_metric="retention", binding_params='{"offset": 1}',
+            ),
+        )  # fmt: skip
+        okr_crud.add_check_in(
+            session=session,
+            check_in_in=CheckInCreate(
+                key_result_id=kr.id or 0, value=62.5, author="metric refresh",
+                source_dataset="events", source_version=3,
+                source_period_start=dt.datetime(2026, 7, 6, tzinfo=dt.UTC),
+                source_period_end=dt.datetime(2026, 7, 27, tzinfo=dt.UTC),
+                source_data_end=dt.datetime(2026, 7, 27, 4, 46, tzinfo=dt.UTC),
+            ),
+        )  # fmt: skip
+    before = _export(engine)
+    assert before["key_results"][0]["binding_unit"] == "ratio"
+    assert before["check_ins"][0]["source_period_end"] == "2026-07-27T00:00:00+00:00"
+    path = tmp_path / f"okrs.{fmt}"
+    okr_io.write_export(before, path)
+    other = init_store(f"sqlite:///{tmp_path / 'other.sqlite'}")
+    with write_session(other) as session:
+        okr_io.import_okrs(session=session, document=okr_io.read_export(path))
+    after = _export(other)
+    other.dispose()
+    assert after == before

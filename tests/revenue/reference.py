@@ -7,11 +7,13 @@ two ends of each period. It shares no code with :mod:`prodops.metrics.revenue`.
 
 from __future__ import annotations
 
+import itertools
 import math
+from typing import Any
 
 import pandas as pd
 
-LTV_PERIODS = 6
+LTV_MONTHS = 6
 
 
 def period_starts(
@@ -55,13 +57,45 @@ def _div(num: float, den: float) -> float | None:
     return None if den == 0 else num / den
 
 
+def data_end(subs: pd.DataFrame, as_of: str | None = None, timezone: str = "UTC") -> pd.Timestamp:
+    """*as_of* (a date alone: the end of that local day), else the latest start or past end."""
+    if as_of is not None:
+        stamp = pd.Timestamp(as_of)
+        if len(as_of) == 10:
+            stamp += pd.Timedelta(days=1)
+        return stamp.tz_localize(timezone) if stamp.tzinfo is None else stamp
+    subs = _valid(subs)
+    now = pd.Timestamp.now(tz="UTC")
+    ends = subs["end"][subs["end"] <= now]
+    return max([subs["start"].max(), *([ends.max()] if len(ends) else [])])
+
+
+def ends_by(start: pd.Timestamp, period: str, end: pd.Timestamp) -> bool:
+    """The period starting at local midnight *start* ends at or before the instant *end*."""
+    step = (
+        pd.DateOffset(days=7)
+        if period == "week"
+        else pd.DateOffset(months=3 if period == "quarter" else 1)
+    )
+    stop = (start.tz_localize(None) + step).tz_localize(
+        start.tz, ambiguous=True, nonexistent="shift_forward"
+    )
+    return stop <= end
+
+
 def reference_revenue(
-    subs: pd.DataFrame, *, period: str, date_from: str, date_to: str, timezone: str = "UTC"
+    subs: pd.DataFrame,
+    *,
+    period: str,
+    date_from: str,
+    date_to: str,
+    timezone: str = "UTC",
+    as_of: str | None = None,
 ) -> pd.DataFrame:
     """The rows of ``revenue(...)`` for the range *date_from*..*date_to* (naive local dates)."""
+    end = data_end(subs, as_of, timezone)
     subs = _valid(subs)
-    lookback = LTV_PERIODS - 1
-    bounds = period_starts(date_from, date_to, period, timezone, lookback)
+    bounds = period_starts(date_from, date_to, period, timezone)
     first_start = subs.groupby("customer_id")["start"].min().to_dict()
     at = [mrr_at(subs, t) for t in bounds]
     rows = []
@@ -81,12 +115,12 @@ def reference_revenue(
                 row["expansion"] += m1 - m0
             elif m1 < m0:
                 row["contraction"] += m0 - m1
-        start, end = sum(a0.values()), sum(a1.values())
+        start, mrr_end = sum(a0.values()), sum(a1.values())
         lost = row["churn"] + row["contraction"]
         row |= {
             "period": t0,
             "mrr_start": start,
-            "mrr_end": end,
+            "mrr_end": mrr_end,
             "customers_start": len(a0),
             "customers_end": len(a1),
             "logo_churn_rate": _div(row["customers_churned"], len(a0)),
@@ -95,36 +129,61 @@ def reference_revenue(
             "grr": _div(start - lost, start),
             "nrr": _div(start - lost + row["expansion"], start),
             "quick_ratio": _div(row["new"] + row["expansion"] + row["reactivation"], lost),
-            "arpa": _div(end, len(a1)),
+            "arpa": _div(mrr_end, len(a1)),
+            "complete": ends_by(t0, period, end),
         }
         rows.append(row)
-    for i, row in enumerate(rows):
-        window = [r["logo_churn_rate"] for r in rows[max(0, i - LTV_PERIODS + 1) : i + 1]]
-        known = [w for w in window if w is not None]
-        mean = sum(known) / len(known) if known else None
-        arpa = row["arpa"]
-        row["ltv"] = None if arpa is None or not mean else arpa / mean
-    frame = pd.DataFrame(rows[lookback:])
-    return frame
+    return pd.DataFrame(rows)
+
+
+def reference_ltv(
+    subs: pd.DataFrame, *, date_to: str | None, as_of: str | None, timezone: str = "UTC"
+) -> dict[str, Any]:
+    """LTV as DESIGN.md states it: monthly ARPA / mean monthly logo churn of the last 6 complete
+    months, as of the end of the range (the end of *date_to*'s day or the data end if earlier)."""
+    until = data_end(subs, as_of, timezone)
+    if date_to is not None:
+        until = min(until, data_end(subs, date_to, timezone))
+    subs = _valid(subs)
+    local = until.tz_convert(timezone).tz_localize(None)
+    month = pd.Timestamp(local.year, local.month, 1)
+    # month starts, oldest first: the 6 months before the one holding *until*, and its start
+    starts = [month - pd.DateOffset(months=k) for k in range(LTV_MONTHS, -1, -1)]
+    at = [
+        mrr_at(subs, s.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward"))
+        for s in starts
+    ]
+    rates = []
+    for before, after in itertools.pairwise(at):
+        if before:
+            rates.append(sum(1 for c in before if c not in after) / len(before))
+    arpa = _div(sum(at[-1].values()), len(at[-1]))
+    mean = sum(rates) / len(rates) if rates else None
+    ltv = None if arpa is None or not mean else arpa / mean
+    return {"arpa": arpa, "months": len(rates), "mean_logo_churn_rate": mean, "ltv": ltv}
 
 
 def reference_cohorts(
-    subs: pd.DataFrame, *, period: str, date_from: str, date_to: str, timezone: str = "UTC"
+    subs: pd.DataFrame,
+    *,
+    period: str,
+    date_from: str,
+    date_to: str,
+    timezone: str = "UTC",
+    as_of: str | None = None,
 ) -> pd.DataFrame:
-    """Rows of ``revenue_cohorts(...)``: cohort, offset, customers, mrr, sizes and retention."""
+    """Rows of ``revenue_cohorts(...)``: the base is the cohort at the end of its first period."""
+    end = data_end(subs, as_of, timezone)
     subs = _valid(subs)
     bounds = period_starts(date_from, date_to, period, timezone)
     n = len(bounds) - 1
     first = subs.groupby("customer_id")["start"].min()
-    initial = {
-        c: round(sum(round(m, 4) for m in subs[(subs.customer_id == c) & (subs.start == s)].mrr), 4)
-        for c, s in first.items()
-    }
     at = [mrr_at(subs, t) for t in bounds]
     rows = []
     for c in range(n):
-        members = [k for k, s in first.items() if bounds[c] <= s < bounds[c + 1]]
-        size, base = len(members), sum(initial[k] for k in members)
+        # first paying start in period c, and still paying at its end
+        members = [k for k, s in first.items() if bounds[c] <= s < bounds[c + 1] and k in at[c + 1]]
+        size, base = len(members), sum(at[c + 1][k] for k in members)
         for k in range(n):
             seen = c + k < n
             cell = at[c + k + 1] if seen else {}
@@ -140,6 +199,7 @@ def reference_cohorts(
                     "cohort_mrr": base,
                     "revenue_retention": None if not seen or base == 0 else mrr / base,
                     "logo_retention": None if not seen or size == 0 else customers / size,
+                    "complete": seen and ends_by(bounds[c + k], period, end),
                 }
             )
     return pd.DataFrame(rows)

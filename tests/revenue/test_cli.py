@@ -133,3 +133,72 @@ def test_bad_input_exits_2_with_one_line(subs_csv: Path, args: list[str], messag
     assert proc.returncode == 2
     assert message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+# --- completeness and the one LTV (issue 11) ------------------------------------------------------
+# The data end of CSV is b's end, 20 February 2024: February is in progress.
+
+
+def test_revenue_json_says_which_periods_are_complete_and_carries_the_ltv(
+    subs_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = run_json(
+        capsys, "revenue", str(subs_csv), "--date-from", "2024-01-01", "--format", "json"
+    )
+    assert out["data_end"] == "2024-02-20T00:00:00+00:00"
+    periods = out["periods"]
+    assert isinstance(periods, list)
+    assert [p["complete"] for p in periods] == [True, False]
+    ltv = out["ltv"]
+    assert isinstance(ltv, dict)
+    # Complete months December and January: nobody churned, so no LTV, and the line says why.
+    assert ltv["ltv"] is None and ltv["months"] == 2 and ltv["arpa"] == 7.5
+    assert ltv["formula"].startswith("LTV undefined: no customer churned")
+    # --as-of the whole of 29 February completes February.
+    late = run_json(
+        capsys, "revenue", str(subs_csv), "--date-from", "2024-01-01", "--as-of", "2024-02-29",
+        "--format", "json",
+    )  # fmt: skip
+    assert late["data_end"] == "2024-03-01T00:00:00+00:00"
+    assert [p["complete"] for p in late["periods"]] == [True, True]  # type: ignore[union-attr]
+
+
+def test_ltv_command_gives_the_same_figure_as_revenue_in_every_view(
+    subs_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As of the end of March: October and November have no customer at their start (no
+    # rate); December 0, January 0, February 1/2 (b), March 0 -> mean 1/8. ARPA at the end of
+    # March: 34.99 / 2 customers. LTV = 17.495 * 8 = 139.96.
+    alone = run_json(capsys, "ltv", str(subs_csv), "--as-of", "2024-03-31", "--format", "json")
+    assert alone["metric"] == "ltv" and alone["months"] == 4
+    assert alone["ltv"] == pytest.approx(139.96)
+    for period in ("week", "month", "quarter"):
+        out = run_json(
+            capsys, "revenue", str(subs_csv), "--period", period, "--as-of", "2024-03-31",
+            "--format", "json",
+        )  # fmt: skip
+        assert out["ltv"] == {k: v for k, v in alone.items() if k not in ("metric", "data_end")}
+
+
+def test_revenue_cohorts_json_flags_each_cell(
+    subs_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = run_json(capsys, "revenue-cohorts", str(subs_csv), "--format", "json")
+    cohorts = out["cohorts"]
+    assert isinstance(cohorts, list) and out["data_end"] == "2024-02-20T00:00:00+00:00"
+    december = [c for c in cohorts if c["cohort"] == "2023-12-01T00:00:00+00:00"]
+    assert [c["complete"] for c in december] == [True, True, False]  # February in progress
+    assert [c["revenue_retention"] for c in december][:2] == [1.0, 1.0]
+
+
+def test_tables_mark_periods_in_progress_and_csv_keeps_the_flag(
+    subs_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["revenue", str(subs_csv), "--date-from", "2024-01-01"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "*" not in lines[1] and "34.99*" in lines[2]
+    assert lines[-1] == "* in progress: the period ends after the data end (2024-02-20 00:00)"
+    assert main(["revenue", str(subs_csv), "--date-from", "2024-01-01", "--format", "csv"]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].split(",")[-1] == "complete"
+    assert [r.split(",")[-1] for r in rows[1:]] == ["True", "False"]

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prodops.engine import as_table
-from prodops.metrics.revenue import REVENUE_COLUMNS, customer_movements, revenue
+from prodops.metrics.revenue import REVENUE_COLUMNS, customer_movements, ltv, revenue
 from prodops.metrics.revenue_retention import COHORT_COLUMNS, revenue_cohorts
-from revenue.reference import reference_cohorts, reference_revenue, same
+from revenue.reference import reference_cohorts, reference_ltv, reference_revenue, same
 
 BASE = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -47,14 +47,19 @@ RANGES = st.sampled_from(
         ("quarter", "2023-10-01", "2025-01-01", "Europe/Berlin"),
     ]
 )
+# The data end: the latest start or end (all in the past here), a whole day, or an instant.
+AS_OF = st.sampled_from([None, "2024-05-31", "2024-03-15T12:00", "2024-10-01"])
 
 
-def check_revenue(frame: pd.DataFrame, data: Any, spec: tuple[str, str, str, str]) -> None:
+def check_revenue(
+    frame: pd.DataFrame, data: Any, spec: tuple[str, str, str, str], as_of: str | None = None
+) -> None:
     """Every invariant of one history, run on the table *data* (any backend)."""
     period, first, last, zone = spec
-    result = revenue(data, period=period, date_from=first, date_to=last, timezone=zone)
+    options = {"date_from": first, "date_to": last, "timezone": zone, "as_of": as_of}
+    result = revenue(data, period=period, **options)
     assert list(result.columns) == REVENUE_COLUMNS
-    expected = reference_revenue(frame, period=period, date_from=first, date_to=last, timezone=zone)
+    expected = reference_revenue(frame, period=period, **options)
     assert len(result) == len(expected)
     for col in REVENUE_COLUMNS:
         for i, (got, want) in enumerate(zip(result[col], expected[col], strict=True)):
@@ -72,8 +77,19 @@ def check_revenue(frame: pd.DataFrame, data: Any, spec: tuple[str, str, str, str
         assert ((values >= 0) & (values <= 1)).all(), col
     assert (r.nrr.dropna() >= 0).all() and (r.net_mrr_churn_rate.dropna() <= 1).all()
     assert (r.quick_ratio.dropna() >= 0).all() and (r.arpa.dropna() > 0).all()
-    assert (r.ltv.dropna() > 0).all()
     assert r.logo_churn_rate.isna().equals(r.customers_start == 0)
+    assert r["complete"].tolist() == sorted(r["complete"], reverse=True)
+
+    # One LTV: the reference's, and the same from ltv() and from every display period.
+    want = reference_ltv(frame, date_to=last, as_of=as_of, timezone=zone)
+    got = result.attrs["ltv"]
+    for key, value in want.items():
+        assert same(got[key], value), (key, got[key], value)
+    alone = ltv(data, date_to=last, as_of=as_of, timezone=zone).iloc[0]
+    assert same(alone["ltv"], want["ltv"]) and alone["formula"] == got["formula"]
+    for other in {"week", "month", "quarter"} - {period}:
+        view = revenue(data, period=other, **options).attrs["ltv"]
+        assert same(view["ltv"], want["ltv"]) and view["formula"] == got["formula"], other
 
     moves = customer_movements(data, period=period, date_from=first, date_to=last, timezone=zone)
     counts = moves.groupby(["period", "movement"]).size().unstack(fill_value=0)
@@ -84,29 +100,37 @@ def check_revenue(frame: pd.DataFrame, data: Any, spec: tuple[str, str, str, str
     assert (counts.churn.to_numpy() == r.customers_churned.to_numpy()).all()
 
 
-def check_cohorts(frame: pd.DataFrame, data: Any, spec: tuple[str, str, str, str]) -> None:
+def check_cohorts(
+    frame: pd.DataFrame, data: Any, spec: tuple[str, str, str, str], as_of: str | None = None
+) -> None:
     period, first, last, zone = spec
-    result = revenue_cohorts(data, period=period, date_from=first, date_to=last, timezone=zone)
+    options = {"date_from": first, "date_to": last, "timezone": zone, "as_of": as_of}
+    result = revenue_cohorts(data, period=period, **options)
     assert list(result.columns) == COHORT_COLUMNS
-    expected = reference_cohorts(frame, period=period, date_from=first, date_to=last, timezone=zone)
+    expected = reference_cohorts(frame, period=period, **options)
     assert len(result) == len(expected)
     for col in COHORT_COLUMNS:
         for i, (got, want) in enumerate(zip(result[col], expected[col], strict=True)):
             assert got == want if col == "cohort" else same(got, want), (col, i, got, want)
     logo = result.logo_retention.dropna()
     assert ((logo >= 0) & (logo <= 1)).all()
+    # Period 0 is the base: 100 % for every cohort that has one.
+    base = result[(result["offset"] == 0) & (result["cohort_customers"] > 0)]
+    assert (base["revenue_retention"] == 1).all() and (base["logo_retention"] == 1).all()
 
 
 @settings(max_examples=40, deadline=None)
-@given(frame=histories(), spec=RANGES)
-def test_duckdb_matches_reference_and_reconciles(frame: pd.DataFrame, spec: Any) -> None:
-    check_revenue(frame, as_table(frame), spec)
+@given(frame=histories(), spec=RANGES, as_of=AS_OF)
+def test_duckdb_matches_reference_and_reconciles(
+    frame: pd.DataFrame, spec: Any, as_of: str | None
+) -> None:
+    check_revenue(frame, as_table(frame), spec, as_of)
 
 
 @settings(max_examples=20, deadline=None)
-@given(frame=histories(), spec=RANGES)
-def test_duckdb_cohorts_match_reference(frame: pd.DataFrame, spec: Any) -> None:
-    check_cohorts(frame, frame, spec)
+@given(frame=histories(), spec=RANGES, as_of=AS_OF)
+def test_duckdb_cohorts_match_reference(frame: pd.DataFrame, spec: Any, as_of: str | None) -> None:
+    check_cohorts(frame, frame, spec, as_of)
 
 
 @settings(
@@ -114,16 +138,19 @@ def test_duckdb_cohorts_match_reference(frame: pd.DataFrame, spec: Any) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(frame=histories(), spec=RANGES)
+@given(frame=histories(), spec=RANGES, as_of=AS_OF)
 def test_postgres_gives_the_same_results_as_duckdb(
-    pg_ibis: Any, frame: pd.DataFrame, spec: Any
+    pg_ibis: Any, frame: pd.DataFrame, spec: Any, as_of: str | None
 ) -> None:
     table = pg_ibis.create_table(f"subs_{uuid.uuid4().hex[:10]}", ibis.memtable(frame))
     period, first, last, zone = spec
     kwargs = {"period": period, "date_from": first, "date_to": last, "timezone": zone}
+    kwargs["as_of"] = as_of
     local = as_table(frame)
     # DuckDB equals the reference (above); PostgreSQL must give exactly the same frames.
-    pd.testing.assert_frame_equal(revenue(table, **kwargs), revenue(local, **kwargs))
+    on_pg, on_duckdb = revenue(table, **kwargs), revenue(local, **kwargs)
+    pd.testing.assert_frame_equal(on_pg, on_duckdb)
+    assert on_pg.attrs == on_duckdb.attrs  # the data end and the LTV
     pd.testing.assert_frame_equal(
         revenue_cohorts(table, **kwargs), revenue_cohorts(local, **kwargs)
     )

@@ -10,6 +10,7 @@ from prodops.metrics.revenue import (
     REVENUE_COLUMNS,
     REVENUE_FORMULAS,
     customer_movements,
+    ltv,
     revenue,
 )
 
@@ -19,8 +20,8 @@ MOVES = ["mrr_start", "new", "expansion", "contraction", "churn", "reactivation"
 def subs(*rows: tuple[str, str, str | None, float]) -> pd.DataFrame:
     """Subscriptions from (customer, start, end or None, mrr) rows; times are UTC."""
     frame = pd.DataFrame(rows, columns=["customer_id", "start", "end", "mrr"])
-    frame["start"] = pd.to_datetime(frame["start"], utc=True)
-    frame["end"] = pd.to_datetime(frame["end"], utc=True)
+    frame["start"] = pd.to_datetime(frame["start"], utc=True, format="ISO8601")
+    frame["end"] = pd.to_datetime(frame["end"], utc=True, format="ISO8601")
     return frame
 
 
@@ -144,16 +145,69 @@ def test_a_period_with_zero_starting_mrr_has_null_rates_not_errors() -> None:
     assert empty.loc["2024-01", "arpa"] is pd.NA
 
 
-def test_ltv_divides_arpa_by_the_mean_logo_churn_of_the_last_six_periods() -> None:
-    four = [(c, "2023-06-01", None, 100.0) for c in "abc"] + [
-        ("d", "2023-06-01", "2024-01-10", 100.0)
-    ]
-    r = monthly(subs(*four), "2024-01-01", "2024-08-01")
-    assert r.loc["2024-01", "logo_churn_rate"] == pytest.approx(0.25)
-    # Aug..Jan: rates 0, 0, 0, 0, 0, 0.25 -> mean 0.25 / 6; ARPA 100 -> LTV 2400.
-    assert r.loc["2024-01", "ltv"] == pytest.approx(2400.0)
-    assert r.loc["2024-06", "ltv"] == pytest.approx(2400.0)  # Jan..Jun still holds the churn
-    assert r.loc["2024-07", "ltv"] is pd.NA  # Feb..Jul: no churn, mean 0 -> null
+# a..e pay 100 from 2023; b cancels on 10 March 2024, c on 31 May at noon; f pays 200 from
+# 15 March and upgrades to 300 on 15 July.
+LTV_SUBS = [
+    ("a", "2023-01-01", None, 100.0),
+    ("b", "2023-01-01", "2024-03-10", 100.0),
+    ("c", "2023-01-01", "2024-05-31T12:00", 100.0),
+    ("d", "2023-01-01", None, 100.0),
+    ("e", "2023-01-01", None, 100.0),
+    ("f", "2024-03-15", "2024-07-15", 200.0),
+    ("f", "2024-07-15", None, 300.0),
+]
+
+
+@pytest.mark.parametrize("period", ["week", "month", "quarter"])
+def test_ltv_is_one_figure_whatever_the_display_period(period: str) -> None:
+    r = revenue(subs(*LTV_SUBS), period=period, date_from="2024-01-01", as_of="2024-08-20")
+    assert "ltv" not in r.columns
+    # As of 20 August the last complete month is July. Monthly logo churn, February to July:
+    # 0, 1/5 (b of a-e), 0, 1/5 (c of a, c, d, e, f), 0, 0 -> mean 1/15. ARPA at the end of
+    # July: (100 + 100 + 100 + 300) / 4 = 150. LTV = 150 / (1/15) = 2,250.
+    ltv_ = r.attrs["ltv"]
+    assert ltv_["ltv"] == pytest.approx(2250.0)
+    assert ltv_["arpa"] == pytest.approx(150.0)
+    assert ltv_["mean_logo_churn_rate"] == pytest.approx(1 / 15)
+    assert ltv_["months"] == 6
+    assert ltv_["arpa_month"] == pd.Timestamp("2024-07-01", tz="UTC")
+    assert (ltv_["churn_from"], ltv_["churn_to"]) == (
+        pd.Timestamp("2024-02-01", tz="UTC"),
+        pd.Timestamp("2024-07-01", tz="UTC"),
+    )
+    assert ltv_["formula"] == (
+        "LTV = ARPA / mean monthly logo churn = 150.00 / 6.67% = 2,250.00 (ARPA at the end of"
+        " July 2024; logo churn of the 6 complete months February 2024 to July 2024)"
+    )
+
+
+def test_ltv_is_taken_at_the_end_of_the_range() -> None:
+    frame = subs(*LTV_SUBS)
+    # date_to 31 July (the whole day) ends the range with July: the same 2,250.
+    assert ltv(frame, date_to="2024-07-31", as_of="2024-08-20")["ltv"].iloc[0] == pytest.approx(
+        2250.0
+    )
+    # Ending on 30 July, July is not complete: January to June (0, 0, 1/5, 0, 1/5, 0: mean
+    # 1/15) and ARPA at the end of June, (100 * 3 + 200) / 4 = 125 -> 1,875.
+    row = ltv(frame, date_to="2024-07-30", as_of="2024-08-20").iloc[0]
+    assert row["ltv"] == pytest.approx(1875.0) and row["arpa"] == pytest.approx(125.0)
+    assert row["as_of"] == pd.Timestamp("2024-07-31", tz="UTC")
+    weekly = revenue(frame, period="week", date_from="2024-06-01", date_to="2024-07-30")
+    assert weekly.attrs["ltv"]["ltv"] == pytest.approx(1875.0)
+
+
+def test_ltv_leaves_out_months_without_customers_and_says_when_it_is_undefined() -> None:
+    young = subs(("a", "2024-05-10", None, 40.0), ("b", "2024-05-20", "2024-06-15", 60.0))
+    row = ltv(young, as_of="2024-08-20").iloc[0]
+    # February to May start with no customer (no rate); June 1/2 (b), July 0: mean 1/4.
+    assert row["months"] == 2 and row["mean_logo_churn_rate"] == pytest.approx(0.25)
+    assert row["ltv"] == pytest.approx(40.0 / 0.25)
+    loyal = ltv(subs(("a", "2023-01-01", None, 40.0)), as_of="2024-08-20").iloc[0]
+    assert loyal["ltv"] is None
+    assert loyal["formula"] == (
+        "LTV undefined: no customer churned in the 6 complete months February 2024 to July 2024"
+        " (ARPA 40.00 at the end of July 2024)"
+    )
 
 
 def test_periods_start_at_local_midnight_of_the_analysis_zone() -> None:

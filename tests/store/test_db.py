@@ -92,10 +92,42 @@ def test_the_migrations_create_exactly_what_the_models_declare(engine: Engine) -
     assert diffs == []
 
 
+def _seed_as_stored_at(engine: Engine, revision: str) -> dict[str, int]:
+    """The rows of :func:`_seed`, inserted through the tables as they were at *revision*.
+
+    Today's models have columns later revisions added, so the ORM cannot write into an old
+    schema; SQLAlchemy Core on the reflected tables can.
+    """
+    migrate(engine, revision=revision)
+    assert current_revision(engine) == revision
+    meta = sa.MetaData()
+    tables = {name: sa.Table(name, meta, autoload_with=engine) for name in OKR_TABLES}
+    now = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+    stamps = {"created_at": now, "updated_at": now, "archived": False, "version": 1}
+    with engine.begin() as connection:
+        objective = connection.execute(
+            tables["objective"].insert().returning(tables["objective"].c.id),
+            {"title": "Grow activation", "description": "", "owner": "", "team": "", **Q4,
+             "parent_id": None, **stamps},
+        ).scalar_one()  # fmt: skip
+        kr = connection.execute(
+            tables["key_result"].insert().returning(tables["key_result"].c.id),
+            {"objective_id": objective, "title": "Week-1 retention", "unit": "rate",
+             "start_value": 0.2, "target_value": 0.3, "weight": 1.0, "owner": "",
+             "binding_dataset": "events", "binding_metric": "retention",
+             "binding_params": None, "last_refresh_error": None, "last_refreshed_at": None,
+             **stamps},
+        ).scalar_one()  # fmt: skip
+        connection.execute(
+            tables["check_in"].insert(),
+            {"key_result_id": kr, "value": 0.25, "confidence": 0.6, "note": "", "author": "ana",
+             "created_at": now},
+        )  # fmt: skip
+    return {"objective": objective, "key_result": kr}
+
+
 def test_data_written_at_revision_0001_survives_the_upgrade_to_head(bare_engine: Engine) -> None:
-    migrate(bare_engine, revision="0001")
-    assert current_revision(bare_engine) == "0001"
-    ids = _seed(bare_engine)
+    ids = _seed_as_stored_at(bare_engine, "0001")
     migrate(bare_engine)
     assert current_revision(bare_engine) == _head(bare_engine)
     with read_session(bare_engine) as session:
@@ -104,6 +136,35 @@ def test_data_written_at_revision_0001_survives_the_upgrade_to_head(bare_engine:
     assert (objective.title, objective.period_end) == ("Grow activation", dt.date(2026, 12, 31))
     assert (check_in.value, check_in.confidence, check_in.author) == (0.25, 0.6, "ana")
     assert check_in.created_at.tzinfo is not None
+
+
+def test_rows_of_revision_0003_get_no_binding_unit_and_no_check_in_source(
+    bare_engine: Engine,
+) -> None:
+    ids = _seed_as_stored_at(bare_engine, "0003")
+    migrate(bare_engine, revision="0004")
+    with read_session(bare_engine) as session:
+        kr = okr_crud.get_key_result(session=session, key_result_id=ids["key_result"])
+        [check_in] = okr_crud.history(session=session, key_result_id=ids["key_result"])
+    assert (kr.binding_metric, kr.binding_unit) == ("retention", None)
+    assert (check_in.value, check_in.source_dataset, check_in.source_version) == (0.25, None, None)
+    assert check_in.source_period_start is None and check_in.source_data_end is None
+
+
+def test_downgrading_0004_with_check_ins_in_place_drops_only_the_new_columns(
+    engine: Engine,
+) -> None:
+    ids = _seed(engine)
+    migrate(engine, revision="0003", downgrade=True)
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("check_in")}
+    assert not {c for c in columns if c.startswith("source_")}
+    kr_columns = {c["name"] for c in sa.inspect(engine).get_columns("key_result")}
+    assert "binding_unit" not in kr_columns and "binding_metric" in kr_columns
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT key_result_id, value FROM check_in")).all()
+    assert [tuple(r) for r in rows] == [(ids["key_result"], 0.25)]
+    migrate(engine)
+    assert current_revision(engine) == _head(engine)
 
 
 def test_downgrading_to_base_and_upgrading_again_rebuilds_the_schema(engine: Engine) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,7 @@ def test_retention_in_the_browser(
     name, data = download(page, 0)  # heatmap CSV
     assert name == "demo-events_retention_heatmap.csv"
     lines = data.decode().splitlines()
-    assert lines[0] == "breakdown,cohort,size,offset,count,rate"
+    assert lines[0] == "breakdown,cohort,size,offset,count,rate,complete"
     assert len(lines) == 1 + 8 * 8  # 8 daily cohorts x 8 offsets
     name, png = download(page, 1)
     assert name.endswith(".png") and png.startswith(b"\x89PNG")
@@ -163,6 +164,74 @@ def test_retention_in_the_browser(
     expect_choice(shared, "Period", "Day")
     assert download(shared, 0)[1] == data  # the same view, to the byte
     keep_screenshot(page, artifact_path, "retention-daily.png")
+    assert console == []
+
+
+# The marks of a chart: [mark class, aria-label, drawing attributes] for every rect, symbol and
+# path Vega drew (the SVG renderer labels each mark with its tooltip fields).
+MARKS_JS = """chart => [...chart.querySelectorAll('g.role-mark')].flatMap(group =>
+    [...group.querySelectorAll(':scope > path, :scope > rect, :scope > g > path')].map(mark => [
+        group.getAttribute('class'),
+        mark.getAttribute('aria-label') || '',
+        ['opacity', 'fill-opacity', 'stroke', 'stroke-opacity', 'stroke-dasharray', 'stroke-width']
+            .map(name => name + '=' + mark.getAttribute(name)).join(' '),
+    ]))"""
+DATA_END_WEEK = date(2026, 10, 26)  # demo-events ends Saturday 31 Oct: this week is in progress
+
+
+def cell_of(label: str) -> tuple[date, int] | None:
+    """(cohort, offset) of a heatmap mark, from its label ("Cohort: 2026-09-07; ...; Week 1")."""
+    cohort = re.search(r"Cohort: [^;]*?(\d{4}-\d{2}-\d{2})", label)
+    offset = re.search(r"(?:Week|Period|Weeks since the start event):? (\d+)\b", label)
+    if cohort is None or offset is None:
+        return None
+    return date.fromisoformat(cohort.group(1)), int(offset.group(1))
+
+
+def number(label: str, name: str) -> float:
+    found = re.search(rf"{name}: ([\d,.]+)", label)
+    assert found is not None, (name, label)
+    return float(found.group(1).replace(",", ""))
+
+
+def test_retention_in_the_browser_draws_the_period_in_progress_apart(
+    app_page: Any, console: list[str], artifact_path: Callable[[str], Path]
+) -> None:
+    page = app_page.goto_app("Retention?dataset=demo-events")
+    heatmap, curves = charts(page, 2).all()
+    heatmap.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    # Heatmap: each cell's drawing (over every layer) by its period: complete or in progress.
+    drawn: dict[tuple[date, int], list[str]] = {}
+    users: dict[tuple[date, int], tuple[float, float]] = {}
+    for group, label, style in heatmap.evaluate(MARKS_JS):
+        cell = cell_of(label)
+        if cell is None or "rect" not in group:
+            continue
+        drawn.setdefault(cell, []).append(f"{group} {style}")
+        if "Users retained:" in label:
+            users[cell] = (number(label, "Users retained"), number(label, "Users"))
+    week = {cell: cell[0] + timedelta(weeks=cell[1]) for cell in drawn}
+    in_progress = {str(sorted(d)) for c, d in drawn.items() if week[c] == DATA_END_WEEK}
+    complete = {str(sorted(d)) for c, d in drawn.items() if week[c] < DATA_END_WEEK}
+    assert len([c for c in drawn if week[c] == DATA_END_WEEK]) == 8  # the last diagonal
+    assert complete and in_progress and not complete & in_progress, (complete, in_progress)
+    # Curves: the weighted average at each offset is that of the complete cells only, so it does
+    # not fall at its end; no average is drawn where no cell is complete yet.
+    expected: dict[int, float] = {}
+    for offset in range(8):
+        cells = [users[c] for c in users if c[1] == offset and week[c] < DATA_END_WEEK]
+        if sum(size for _, size in cells):
+            expected[offset] = sum(n for n, _ in cells) / sum(size for _, size in cells)
+    average = {
+        int(number(label, "Week")): number(label, "Retained") / 100
+        for group, label, _ in curves.evaluate(MARKS_JS)
+        if "symbol" in group and "Weighted average" in label
+    }
+    assert set(average) == set(expected) == set(range(7))  # offset 7: only in-progress cells
+    for offset, rate in expected.items():
+        assert average[offset] == pytest.approx(rate, abs=0.0006), offset
+    keep_screenshot(page, artifact_path, "retention-in-progress.png")
     assert console == []
 
 
@@ -182,7 +251,7 @@ def test_engagement_in_the_browser(
     name, data = download(page, buttons.count() - 6)  # lifecycle CSV
     assert name == "demo-events_engagement_lifecycle.csv"
     header = data.decode().splitlines()[0]
-    assert header == "start,new,returning,resurrecting,dormant,pulse_ratio"
+    assert header == "start,new,returning,resurrecting,dormant,pulse_ratio,complete"
     shared = fresh_page(page.url)
     charts(shared, 5)
     expect_choice(shared, "Lifecycle period", "Month")
@@ -211,12 +280,33 @@ def test_revenue_in_the_browser(
     assert console == []
 
 
-def test_home_in_the_browser_links_an_insight_to_its_view(
+# Each tile's metric (label, value, change) and the caption in the same bordered tile.
+TILES_JS = """() => [...document.querySelectorAll('[data-testid="stMetric"]')].map(metric => {
+    const tile = metric.closest('[data-testid="stVerticalBlock"]');
+    const caption = tile && tile.querySelector('[data-testid="stCaptionContainer"]');
+    const label = metric.querySelector('[data-testid="stMetricLabel"]');
+    return [label ? label.innerText.trim() : '', caption ? caption.innerText.trim() : null];
+})"""
+
+
+def test_home_in_the_browser_names_each_tiles_period_and_links_an_insight(
     app_page: Any, console: list[str], artifact_path: Callable[[str], Path]
 ) -> None:
     page = app_page.goto_app("")
     expect(page.get_by_role("link", name="Open Retention").first).to_be_visible(timeout=WAIT_MS)
-    assert page.get_by_test_id("stMetric").count() >= 3
+    # demo-events ends on Saturday 31 Oct 2026 23:50: the weekly tiles show the last complete
+    # week (19-25 Oct), churn the last complete month (September); demo-subscriptions ends on
+    # 31 Oct 21:59: MRR as of then, NRR and logo churn of September.
+    assert page.evaluate(TILES_JS) == [
+        ["Weekly active users", "19–25 Oct 2026 · change vs 12–18 Oct"],
+        ["Week-1 retention", "cohort 12–18 Oct, back 19–25 Oct 2026 · change vs cohort 5–11 Oct"],
+        ["User churn (month)", "September 2026 · change vs August 2026"],
+        ["MRR", "as of 31 Oct 2026 21:59 · change vs 1 Oct 2026"],
+        ["NRR", "September 2026 · change vs August 2026"],
+        ["Logo churn", "September 2026 · change vs August 2026"],
+        ["LTV", "end of September 2026 · churn of Apr–Sep 2026"],
+    ]
+    expect(page.get_by_text("Data up to 31 Oct 2026 23:50 UTC", exact=False)).to_be_visible()
     keep_screenshot(page, artifact_path, "home.png")
     page.get_by_role("link", name="Open Retention").first.click()
     page.wait_for_url(re.compile(r"/Retention\?.*periods=30"), timeout=WAIT_MS)

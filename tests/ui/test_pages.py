@@ -66,6 +66,40 @@ def test_home_shows_catalog_kpis_with_changes_and_links(
     assert all(m.delta for m in at.metric[3:6])
 
 
+def test_home_tiles_name_their_period_and_share_the_last_complete_one(
+    demo_home_env: Path, open_page: Open
+) -> None:
+    at = open_page("app.py")
+    assert_clean(at)
+    captions = [t.replace("\\", "") for t in texts(at.caption)]
+    # demo-events ends on Saturday 31 October 2026 at 23:50:30: the week of 26 October and
+    # October itself are still in progress, so the weekly tiles show 19-25 October (the cohort of
+    # 12 October came back then) and churn shows September.
+    events = captions.index(
+        "Data up to 31 Oct 2026 23:50 UTC: each number is of the latest complete period it"
+        " names; the change is against the period before."
+    )
+    assert captions[events + 1 : events + 4] == [
+        "19–25 Oct 2026 · change vs 12–18 Oct",
+        "cohort 12–18 Oct, back 19–25 Oct 2026 · change vs cohort 5–11 Oct",
+        "September 2026 · change vs August 2026",
+    ]
+    # demo-subscriptions ends on 31 October at 21:59: MRR as of then, against the end of
+    # September; NRR and logo churn of September, the last complete month.
+    subscriptions = captions.index(
+        "Data up to 31 Oct 2026 21:59 UTC: each number is of the latest complete period it"
+        " names; the change is against the period before."
+    )
+    assert captions[subscriptions + 1 : subscriptions + 5] == [
+        "as of 31 Oct 2026 21:59 · change vs 1 Oct 2026",
+        "September 2026 · change vs August 2026",
+        "September 2026 · change vs August 2026",
+        "end of September 2026 · churn of Apr–Sep 2026",  # the one LTV, as of September too
+    ]
+    ltv = at.metric[6]
+    assert (ltv.label, ltv.value) == ("LTV", "2,922.29")  # revenue(...).attrs["ltv"], one figure
+
+
 def test_home_picker_is_remembered_on_the_other_pages(demo_home_env: Path, open_page: Open) -> None:
     at = open_page("app.py")
     at.selectbox(key="dataset_picker").set_value("demo-subscriptions").run()
@@ -220,7 +254,9 @@ def test_retention_on_subscriptions_explains_what_it_needs(
 def test_engagement_controls(demo_home_env: Path, open_page: Open) -> None:
     at = open_page("pages/2_Engagement.py", dataset="demo-events")
     assert_clean(at)
-    assert [m.label for m in at.metric] == ["Pulse ratio, latest period"]
+    # The demo ends on Saturday 31 October: the week of the 26th is in progress, so the latest
+    # pulse ratio is the week before's (issue 11: it showed the 6-of-7-days week).
+    assert [m.label for m in at.metric] == ["Pulse ratio, 19–25 Oct 2026"]
     at.date_input(key="dates").set_value((date(2026, 8, 1), date(2026, 8, 31))).run()
     at.selectbox(key="event").select_index(1).run()
     at.selectbox(key="tz").set_value("America/New_York").run()
@@ -228,6 +264,7 @@ def test_engagement_controls(demo_home_env: Path, open_page: Open) -> None:
     at.selectbox(key="st_period").set_value("week").run()
     at.number_input(key="min_events").set_value(2).run()
     at.toggle(key="st_cumulative").set_value(True).run()
+    at.toggle(key="st_incomplete").set_value(True).run()
     at.selectbox(key="lc_period").set_value("day").run()
     at.selectbox(key="week_start").set_value("sunday").run()
     assert_clean(at)
@@ -235,6 +272,7 @@ def test_engagement_controls(demo_home_env: Path, open_page: Open) -> None:
     assert qp["dates"] == "2026-08-01..2026-08-31" and qp["tz"] == "America/New_York"
     assert qp["st_period"] == "week" and qp["lc_period"] == "day"
     assert qp["st_cumulative"] == "1" and qp["min_events"] == "2"
+    assert qp["st_incomplete"] == "1"
 
 
 # --- Revenue & Churn -----------------------------------------------------------------------------
@@ -247,7 +285,8 @@ def test_revenue_page_on_events_shows_user_churn_and_explains_subscriptions(
     assert_clean(at)
     assert any("need a subscriptions dataset" in t for t in texts(at.caption))
     churn = table(at)
-    assert list(churn.columns) == ["period", "active_start", "churned", "churn_rate"]
+    assert list(churn.columns) == ["period", "active_start", "churned", "churn_rate", "complete"]
+    assert churn["complete"].tolist()[-1] is False  # October: the data ends on its last day
     assert ((churn["churn_rate"].dropna() >= 0) & (churn["churn_rate"].dropna() <= 1)).all()
     at.selectbox(key="churn_period").set_value("week").run()
     at.selectbox(key="event").select_index(1).run()
@@ -264,10 +303,22 @@ def test_revenue_page_on_subscriptions_shows_formulas(demo_home_env: Path, open_
     labels = [m.label for m in at.metric]
     assert labels[:5] == ["Logo churn", "Gross MRR churn", "Net MRR churn", "NRR", "GRR"]
     assert len(at.code) >= 5  # each rate with its formula
+
+    def ltv_tile() -> tuple[str, str]:
+        (value,) = [m.value for m in at.metric if m.label == "LTV"]
+        (line,) = [c.value for c in at.code if c.value.startswith("LTV ")]
+        return value, line
+
+    monthly = ltv_tile()
+    assert monthly[1].startswith("LTV = ARPA / mean monthly logo churn")
     at.selectbox(key="rev_period").set_value("quarter").run()
+    assert_clean(at)
+    assert ltv_tile() == monthly  # one LTV whatever the display period (issue 11)
+    at.selectbox(key="rev_period").set_value("week").run()
+    assert ltv_tile() == monthly
     at.date_input(key="dates").set_value((date(2026, 1, 1), date(2026, 9, 30))).run()
     assert_clean(at)
-    assert at.query_params["rev_period"] == "quarter"
+    assert at.query_params["rev_period"] == "week"
 
 
 def test_a_link_with_parameters_wins_over_the_session_and_switching_keeps_it(

@@ -1,4 +1,7 @@
-"""The catalog section of the Data page: the table of datasets, rename, delete (confirmed)."""
+"""The catalog section of the Data page: the table of datasets, rename, delete (confirmed).
+
+Broken datasets are listed too, with their problem, so that they can be deleted.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from prodops.ui.session import show_error
 
 
 def catalog_frame(datasets: Sequence[Any]) -> pd.DataFrame:
-    """Name, kind, rows, users/customers, time range, source, imported at, version, live."""
+    """Name, kind, rows, users/customers, time range, source, imported at, version, live, and
+    the problem of a broken dataset."""
 
     def stamp(value: Any, fmt: str) -> str:
         return "" if value is None else pd.Timestamp(value).strftime(fmt)
@@ -32,6 +36,7 @@ def catalog_frame(datasets: Sequence[Any]) -> pd.DataFrame:
             "Imported (UTC)": [stamp(d.imported_at, "%Y-%m-%d %H:%M") for d in datasets],
             "Version": [d.version for d in datasets],
             "Live": [d.live for d in datasets],
+            "Problem": [getattr(d, "problem", "") for d in datasets],
         }
     )
 
@@ -39,14 +44,22 @@ def catalog_frame(datasets: Sequence[Any]) -> pd.DataFrame:
 def render_catalog(catalog: Any) -> None:
     """The datasets, and rename / delete for the one picked (delete asks for confirmation)."""
     try:
-        datasets = catalog.list()
+        datasets = catalog.list(include_broken=True)
     except ProdOpsError as error:
         show_error(error)
         return
     if not datasets:
         st.info("The catalog is empty: upload a file above.", icon=":material/info:")
         return
-    st.dataframe(neutralise_formulas(catalog_frame(datasets)), hide_index=True, key="data_catalog")
+    frame = catalog_frame(datasets)
+    if not frame["Problem"].any():
+        frame = frame.drop(columns="Problem")
+    else:
+        st.warning(
+            "Some datasets cannot be used (see Problem): delete them and import their files again.",
+            icon=":material/warning:",
+        )
+    st.dataframe(neutralise_formulas(frame), hide_index=True, key="data_catalog")
     names = [d.name for d in datasets]
     picked = st.selectbox("Dataset", names, key="data_manage")
     left, right = st.columns(2)

@@ -12,6 +12,7 @@ from prodops.data.presets import detect_mapping
 from prodops.data.schema import REQUIRED_COLUMNS
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas
+from prodops.text import escape_markdown
 from prodops.ui.session import flash, show_error
 
 TYPED = "(type a URL)"
@@ -53,6 +54,15 @@ def _mapping(columns: list[str], kind: str | None) -> tuple[str, dict[str, str |
     return detected.kind, overrides
 
 
+def _warn_about_login(backend: Any) -> None:
+    """Recommend a read-only role when the login is a superuser or could change data."""
+    risks = connect.login_risks(backend)
+    if risks is None or risks.warning is None:
+        return
+    st.warning(escape_markdown(risks.warning), icon=":material/shield:")
+    st.code(risks.read_only_role_sql(), language="sql")
+
+
 def render_connect(catalog: Any) -> None:
     """Pick a table or write one SELECT, preview it, map it, register it as a live dataset."""
     url, secret_name = _url()
@@ -62,6 +72,7 @@ def render_connect(catalog: Any) -> None:
     try:
         with connect.connection(url) as backend:
             tables = connect.list_relations(backend)
+            _warn_about_login(backend)
             mode = st.radio(
                 "Read", ["A table or view", "One SELECT"], horizontal=True, key="db_mode"
             )
@@ -71,7 +82,7 @@ def render_connect(catalog: Any) -> None:
                 text = st.text_area("SELECT statement", key="db_sql")
             if not text:
                 return
-            relation = connect.check_relation(text)
+            relation = connect.check_relation(text, dialect=connect.dialect_for(url))
             frame = connect.preview_relation(backend, relation)
         st.dataframe(neutralise_formulas(frame), hide_index=True)
         kind_choice = st.selectbox("Kind", ["detect", "events", "subscriptions"], key="db_kind")

@@ -1,14 +1,15 @@
 """The upload flow of the Data page: spool, inspect, edit every guess, import, report.
 
-Uploads are written once (per upload id) to a temporary file that DuckDB reads; the inspection is
-cached on that upload id and the chosen options, never on the bytes (DESIGN.md, pitfalls).
+Uploads are written once (per upload id) to a temporary file in the data directory's temp folder
+(:func:`prodops.data.tempfiles.uploads_dir`) that DuckDB reads; the inspection is cached on that
+upload id and the chosen options, never on the bytes (DESIGN.md, pitfalls).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from prodops.data.importer import TIME_COLUMNS, ImportPlan, Inspection, inspect_
 from prodops.data.presets import OPTIONAL_COLUMNS
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
 from prodops.data.sniff import DELIMITERS, ENCODINGS, FileGuess
+from prodops.data.tempfiles import uploads_dir
 from prodops.data.timeparse import TimeGuess
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas, to_safe_csv
@@ -36,7 +38,7 @@ COMMON_TIME_FORMATS = (
 
 def spool_upload(uploaded: Any) -> Path:
     """Write the upload to a temporary file once per upload id; return its path."""
-    folder = Path(tempfile.gettempdir()) / "prodops-uploads" / re.sub(r"\W", "_", uploaded.file_id)
+    folder = uploads_dir() / re.sub(r"\W", "_", uploaded.file_id)
     path = folder / (re.sub(r"[^\w.\-]", "_", uploaded.name)[-120:] or "upload")
     if not path.is_file():
         previous = st.session_state.get("data_spooled")
@@ -59,8 +61,19 @@ def load_inspection(
 
 
 def file_options(inspection: Inspection, key: str) -> FileGuess | None:
-    """Selectboxes for encoding, delimiter and decimal mark; the corrected guess if changed."""
+    """Selectboxes for encoding, delimiter and decimal mark (the sheet of a workbook); the
+    corrected guess if changed."""
     guess = inspection.plan.file
+    if guess.format == "xlsx" and len(inspection.sheets) > 1:
+        sheets = list(inspection.sheets)
+        sheet = st.selectbox(
+            "Sheet",
+            sheets,
+            index=sheets.index(guess.sheet) if guess.sheet in sheets else 0,
+            key=f"sheet_{key}",
+            help="The workbook has several sheets; the data is read from this one.",
+        )
+        return None if sheet == guess.sheet else replace(guess, sheet=sheet)
     if guess.format != "csv":
         st.text(f"Format: {guess.format}" + (" (gzip)" if guess.compression == "gzip" else ""))
         return None
@@ -199,8 +212,11 @@ def render_upload(catalog: Any) -> None:
             st.warning("Check the mapping:", icon=":material/warning:")
             for warning in inspection.warnings:
                 st.text(warning)
-        inspection = column_mapping(inspection, key)
-        plan = time_formats(inspection.plan, key)
+        # the mapping widgets belong to one reading of the file (sheet, delimiter, ...): another
+        # reading has other columns, so its widgets start from its own guesses
+        read_key = f"{key}_{hashlib.sha256(repr(inspection.plan.file).encode()).hexdigest()[:8]}"
+        inspection = column_mapping(inspection, read_key)
+        plan = time_formats(inspection.plan, read_key)
         st.dataframe(neutralise_formulas(inspection.preview), hide_index=True)
         name, append = target(
             catalog, plan.mapping.kind, Path(uploaded.name).stem.split(".")[0], key

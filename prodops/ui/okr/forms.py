@@ -1,8 +1,14 @@
 """The OKR page's forms: create, edit, archive, delete, check in, refresh, import.
 
-Numbers are typed as text so that a non-numeric value gets a message instead of being silently
-refused; every rule (target equal to start, confidence out of range, end before start) is the
-store's own (:mod:`prodops.okr`), shown with ``st.error``.
+Numbers are typed as text and read by :func:`prodops.numbers.parse_number`: "58,5" is 58.5, and
+"1,234" in a key result whose values are below 1000 is refused with both readings, never stored
+ten times too big. Every rule (target equal to start, confidence out of range, end before start,
+a title too long, a binding in the wrong unit) is the store's own (:mod:`prodops.okr`), shown with
+``st.error``. Units and titles people typed go into widget labels escaped (they are Markdown).
+
+The new-key-result controls are not an ``st.form``: the note on how a refresh stores the bound
+metric ("week-1 retention is a ratio; 0.62 is stored as 62 %") follows the choices as they are
+made. After a key result is added, every control (the metric binding too) starts afresh.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ from sqlmodel import SQLModel
 
 from prodops import okr
 from prodops.errors import ParameterError, ProdOpsError, StaleEditError
+from prodops.numbers import parse_number, typical_size
 from prodops.okr import crud as okr_crud
 from prodops.okr import transfer as okr_io
+from prodops.okr import units
 from prodops.okr.binding import BINDABLE_METRICS, refresh_all, refresh_key_result
 from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.okr.report import KeyResultView, ObjectiveView
 from prodops.store.db import write_session
+from prodops.text import escape_markdown
 from prodops.ui import session as common
 from prodops.ui.okr.views import Board
 
@@ -33,6 +42,7 @@ NO_PARENT = 0
 
 def _build(model: type[M], **fields: Any) -> M:
     """Validate *fields* into *model*; a pydantic error becomes one readable ParameterError."""
+    okr_crud.check_lengths(model, fields)  # "the title is 5,000 characters long ..." first
     try:
         return model.model_validate(fields)
     except pydantic.ValidationError as error:
@@ -41,10 +51,12 @@ def _build(model: type[M], **fields: Any) -> M:
         raise ParameterError(first["msg"], where=where) from None
 
 
-def _number(text: str, field: str, *, optional: bool = False) -> float | None:
+def _number(
+    text: str, field: str, *, optional: bool = False, typical: float | None = None
+) -> float | None:
     if optional and not text.strip():
         return None
-    return okr.parse_number(text, field=field)
+    return parse_number(text, field=field, typical=typical)
 
 
 def _objective_choices(board: Board, *, exclude: int | None = None) -> dict[int, str]:
@@ -269,20 +281,25 @@ def _binding_inputs(prefix: str, kr: KeyResultView | None = None) -> dict[str, s
 def okr_binding_help() -> str:
     """The help text of the metric choice: what each bindable metric measures."""
     return (
-        "retention: average rate at 'offset' (default 1) of the cohorts started in the period; "
-        "active_users: users active in the 'window_days' (default 7) days ending on the "
-        "period's last day (or the as-of day); churn: user churn of the last 'period' (month); "
-        "revenue: a 'column' (default nrr) of the last month."
+        "retention: average rate at 'offset' (default 1) of the cohorts started in the period "
+        "whose cell at that offset is complete; active_users: users active in the 'window_days' "
+        "(default 7) days ending on the last complete day; churn: user churn of the last "
+        "complete 'period' (month); revenue: a 'column' (default nrr) of the last complete "
+        "month. A period counts once the data cover all of it. A ratio (retention, churn, NRR) "
+        "bound to a key result in % is stored in percent: 0.62 as 62."
     )
 
 
+NEW_KR_KEYS = ("title", "start", "target", "unit", "weight", "owner", "metric", "dataset", "params")
+
+
 def render_new_key_result(engine: Engine, board: Board) -> None:
-    """A form that adds a key result to an objective of the period (optionally metric-bound)."""
+    """Controls that add a key result to an objective of the period (optionally metric-bound)."""
     objectives = {v.id: f"#{v.id} {v.title}" for v in board.all_views if not v.archived}
     if not objectives:
         st.text("Create an objective first.")
         return
-    with st.form("okr_new_kr", clear_on_submit=False):
+    with st.container(border=True, key="okr_new_kr"):
         st.text("New key result")
         objective_id = st.selectbox(
             "Objective",
@@ -299,7 +316,8 @@ def render_new_key_result(engine: Engine, board: Board) -> None:
         owner = e.text_input("Owner", key="okr_new_kr_owner")
         st.caption("Optional: bind to a metric so that 'Refresh from metrics' checks it in.")
         binding = _binding_inputs("okr_new_kr")
-        if st.form_submit_button("Add key result", key="okr_new_kr_submit"):
+        _conversion_note(binding, unit)
+        if st.button("Add key result", key="okr_new_kr_submit"):
             try:
                 kr_in = _build(
                     KeyResultCreate,
@@ -316,9 +334,16 @@ def render_new_key_result(engine: Engine, board: Board) -> None:
                 common.show_error(error)
                 return
             if common.write(engine, okr_crud.create_key_result, key_result_in=kr_in):
-                for key in ("title", "start", "target", "unit", "owner", "dataset", "params"):
+                for key in NEW_KR_KEYS:  # the next key result starts unbound, with blank fields
                     st.session_state.pop(f"okr_new_kr_{key}", None)
                 common.done(f"Key result '{kr_in.title.strip()}' added.")
+
+
+def _conversion_note(binding: dict[str, str | None], unit: str) -> None:
+    """How a refresh will store the chosen metric in this key result's unit (nothing if unbound)."""
+    text = units.conversion_text(binding["binding_metric"], binding["binding_params"], unit)
+    if text:
+        st.caption(escape_markdown(text))
 
 
 def pick_key_result(view: ObjectiveView) -> KeyResultView | None:
@@ -340,7 +365,8 @@ def render_check_in(engine: Engine, kr: KeyResultView, author: str | None) -> No
     with st.form(f"okr_check_in_{kr.id}", clear_on_submit=False):
         a, b = st.columns(2)
         value = a.text_input(
-            f"Value ({kr.unit})" if kr.unit else "Value", key=f"okr_ci_{kr.id}_value"
+            f"Value ({escape_markdown(kr.unit, one_line=True)})" if kr.unit else "Value",
+            key=f"okr_ci_{kr.id}_value",
         )
         confidence = b.text_input("Confidence (0-1, optional)", key=f"okr_ci_{kr.id}_confidence")
         note = st.text_area("Note", key=f"okr_ci_{kr.id}_note", height=68)
@@ -352,8 +378,8 @@ def render_check_in(engine: Engine, kr: KeyResultView, author: str | None) -> No
                 check_in = _build(
                     CheckInCreate,
                     key_result_id=kr.id,
-                    value=_number(value, "value"),
-                    confidence=_number(confidence, "confidence", optional=True),
+                    value=_number(value, "value", typical=typical_size(kr.start, kr.target)),
+                    confidence=_number(confidence, "confidence", optional=True, typical=1.0),
                     note=note,
                     author=author,
                 )
@@ -381,14 +407,17 @@ def render_key_result_edit(engine: Engine, kr: KeyResultView) -> None:
         weight = cols[3].text_input("Weight", value=f"{kr.weight:g}", key=keys[4])
         owner = cols[4].text_input("Owner", value=kr.owner, key=keys[5])
         binding = _binding_inputs(f"okr_kr_{kr.id}", kr)
+        if kr.conversion:  # the saved binding's; a change shows after saving
+            st.caption(escape_markdown(kr.conversion))
         if st.form_submit_button("Save key result", key=f"okr_kr_{kr.id}_save"):
+            size = typical_size(kr.start, kr.target)
             try:
                 new = {
                     "title": title.strip(),
                     "unit": unit.strip(),
                     "owner": owner.strip(),
-                    "start_value": _number(start, "start value"),
-                    "target_value": _number(target, "target"),
+                    "start_value": _number(start, "start value", typical=size),
+                    "target_value": _number(target, "target", typical=size),
                     "weight": _number(weight, "weight"),
                     **binding,
                 }

@@ -19,6 +19,7 @@ from prodops.okr import crud as okr_crud
 from prodops.okr import transfer as okr_io
 from prodops.okr.charts import build_okr_history_chart
 from prodops.okr.report import (
+    NO_KEY_RESULTS,
     ObjectiveView,
     alignment_tree,
     filter_views,
@@ -80,14 +81,21 @@ def render_summary(board: Board) -> None:
         return
     cols = st.columns(5)
     cols[0].metric("Objectives", summary["objectives"])
-    cols[1].metric("Period progress", f"{float(summary['progress'] or 0):.0%}")
+    progress = summary["progress"]
+    without = int(summary["without_key_results"] or 0)
+    cols[1].metric(
+        "Period progress",
+        "—" if progress is None else f"{float(progress):.0%}",
+        help="The mean progress of the objectives that have key results"
+        + (f"; {without} with {NO_KEY_RESULTS} left out." if without else "."),
+    )
     for col, key in zip(cols[2:], okr.STATUSES, strict=True):
         col.metric(okr.STATUS_LABELS[key], summary[key])
 
 
 def _badge(status: str | None) -> None:
     if status is None:
-        st.badge("No key results", color="gray")
+        st.badge(NO_KEY_RESULTS.capitalize(), color="gray")
     else:
         st.badge(okr.STATUS_LABELS[status], color=STATUS_COLORS[status])
 
@@ -109,9 +117,19 @@ def render_objective_header(view: ObjectiveView) -> None:
         if view.archived:
             st.badge("Archived", color="gray")
         a, b, c = st.columns(3)
-        a.metric("Progress", f"{view.progress:.0%}")
-        b.metric("Expected", f"{view.expected:.0%}")
-        c.metric("Score", f"{view.score:.2f}", help=f"reads as '{view.reading}'. {okr.STATUS_HELP}")
+        if view.progress is None or view.score is None:
+            a.metric("Progress", "—")
+            b.metric("Expected", f"{view.expected:.0%}")
+            c.metric("Score", "—", help=okr.STATUS_HELP)
+        else:
+            a.metric("Progress", f"{view.progress:.0%}")
+            b.metric("Expected", f"{view.expected:.0%}")
+            c.metric(
+                "Score", f"{view.score:.2f}", help=f"reads as '{view.reading}'. {okr.STATUS_HELP}"
+            )
+    if view.progress is None:
+        st.text("Left out of the period's progress until it has a key result.")
+        return
     st.progress(
         okr.clamp(view.progress),
         text=f"{view.progress:.0%} done, {view.expected:.0%} of the period elapsed",
@@ -201,7 +219,11 @@ def render_tree(board: Board) -> None:
         return
     lines = [
         f"{'    ' * depth}{'└─ ' if depth else ''}{v.title}  "
-        f"[{okr.STATUS_LABELS.get(v.status or '', 'no key results')}, {v.progress:.0%}]"
+        + (
+            f"[{NO_KEY_RESULTS}]"
+            if v.status is None or v.progress is None
+            else f"[{okr.STATUS_LABELS[v.status]}, {v.progress:.0%}]"
+        )
         for depth, v in tree
     ]
     st.code("\n".join(lines), language=None)
