@@ -21,6 +21,10 @@ from prodops.metrics.retention import retention_average
 
 IN_PROGRESS = "in_progress"  # ``attrs`` key of a shown table: some value is marked with ``*``
 MARK = "*"
+# Keys and bases a period in progress does not change (a cohort's size, the MRR at a period's start).
+UNMARKED = frozenset(
+    {"offset", "size", "cohort_customers", "cohort_mrr", "mrr_start", "customers_start"}
+)
 
 
 def _iso(value: Any) -> str | None:
@@ -60,6 +64,8 @@ def mark_incomplete(frame: pd.DataFrame) -> pd.DataFrame:
     late = ~frame["complete"].astype(bool).to_numpy()
     out = frame.drop(columns="complete")
     for column in out.columns:
+        if column in UNMARKED:
+            continue
         values = out[column]
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if not numeric or not late.any():
