@@ -36,7 +36,9 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/revenue.py
+	$(BIN)/python benchmarks/insights.py
 	$(BIN)/python benchmarks/ui.py
+	$(BIN)/python benchmarks/scale.py --chart docs/benchmarks/scale.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -19,7 +19,7 @@ if info.kind != "events":
 
 with render.errors():
     counts = cache.load_metric(info, "event_counts")
-    params = controls.retention_controls(info, counts, cache.filter_options(info))
+    params = controls.retention_controls(info, counts, controls.segment_choices(info))
     frame = cache.load_metric(info, "retention", **params.as_kwargs())
 
 how = "cumulative" if params.cumulative else "min_occurrences"
@@ -40,8 +40,24 @@ if frame.empty or int(frame.drop_duplicates(["breakdown", "cohort"])["size"].sum
     )
     st.stop()
 
-part, value = render.pick_breakdown(frame, params.breakdown)
 running = controls.include_incomplete_toggle()
+if params.breakdown:
+    render.chart(
+        lambda: charts.build_retention_breakdown_chart(
+            frame,
+            breakdown=params.breakdown or "",
+            period=params.period,
+            period_count=params.period_count,
+            include_incomplete=running,
+        ),
+        frame=charts.retention_breakdown_frame(frame, include_incomplete=running),
+        key="by_value",
+        stem=render.stem(info, f"retention_by_{params.breakdown}"),
+        view=render.view_key(info, params.as_kwargs(), {"incomplete": running}),
+    )
+    if not state.url_toggle("Show the heatmap and table of one value", key="one_value"):
+        st.stop()
+part, value = render.pick_breakdown(frame, params.breakdown)
 average = metrics.retention_average(part, include_incomplete=running)
 note = None if span is None else in_progress_note(span, include_incomplete=running)
 if note:

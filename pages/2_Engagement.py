@@ -17,7 +17,7 @@ if info.kind != "events":
 
 with render.errors():
     counts = cache.load_metric(info, "event_counts")
-    shared = controls.engagement_controls(info, counts, cache.filter_options(info))
+    shared, split = controls.engagement_controls(info, counts, controls.segment_choices(info))
     params = shared.as_kwargs()
     windows = {
         n: cache.load_metric(info, "active_users", window_days=d, **params)
@@ -40,6 +40,22 @@ render.chart(
     stem=f"{name}_active_users",
     view=key,
 )
+if split.breakdown:
+    window = controls.window_control()
+    with render.errors():
+        by_value = cache.load_metric(
+            info, "active_users", window_days=window, **params, **split.as_kwargs()
+        )
+    per_value = engagement_charts.active_users_frame(engagement_charts.breakdown_parts(by_value))
+    render.chart(
+        lambda: engagement_charts.build_active_users_chart(
+            per_value, title=f"Active users by {split.breakdown}", legend=split.breakdown or ""
+        ),
+        frame=per_value,
+        key="active_by_value",
+        stem=f"{name}_active_users_by_{split.breakdown}",
+        view=render.view_key(info, params, split.as_kwargs(), {"window": window}),
+    )
 render.chart(
     lambda: engagement_charts.build_dau_mau_chart(ratio),
     frame=ratio,
@@ -69,6 +85,23 @@ with render.errors():
     life = cache.load_metric(info, "lifecycle", **params, **life_params.as_kwargs())
 render.lifecycle_summary(life, period=life_params.period)
 life_key = render.view_key(info, params, life_params.as_kwargs())
+if split.breakdown:
+    with render.errors():
+        lives = cache.load_metric(
+            info, "lifecycle", **params, **life_params.as_kwargs(), **split.as_kwargs()
+        )
+    for label, part in engagement_charts.breakdown_parts(lives).items():
+        render.chart(
+            lambda part=part, label=label: engagement_charts.build_lifecycle_chart(
+                part, period=life_params.period, title=f"Lifecycle · {split.breakdown} = {label}"
+            ),
+            frame=part,
+            key=f"lifecycle_{label}",
+            stem=f"{name}_lifecycle_{label}",
+            view=render.view_key(
+                info, params, life_params.as_kwargs(), split.as_kwargs(), {"value": label}
+            ),
+        )
 render.chart(
     lambda: engagement_charts.build_lifecycle_chart(life, period=life_params.period),
     frame=life,

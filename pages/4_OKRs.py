@@ -3,6 +3,7 @@
 import streamlit as st
 
 from prodops import okr
+from prodops.ui import examples
 from prodops.ui import session as common
 from prodops.ui.nav import setup_page
 from prodops.ui.okr import forms, views
@@ -15,12 +16,13 @@ setup_page(
 )
 engine = common.store_engine()
 common.show_flash()
+examples.render_examples_note(engine, where="okr")
 author = common.person_name(acting_as="Checking in", shown_with="your check-ins")
 board = views.render_filters(engine)
 views.render_summary(board)
 
-board_tab, tree_tab, add_tab, io_tab = st.tabs(
-    ["Board", "Alignment", "Add objectives and key results", "Export / import"],
+board_tab, week_tab, tree_tab, add_tab, io_tab = st.tabs(
+    ["Board", "This week", "Alignment", "Add objectives and key results", "Export / import"],
     key="okr_tabs",
     on_change="rerun",  # tracked: the open tab stays open across the reruns that forms trigger
 )
@@ -41,8 +43,10 @@ with board_tab:
                         forms.render_refresh(engine, board, kr)
                     forms.render_key_result_edit(engine, kr)
                 forms.render_objective_tools(engine, view, board)
+with week_tab:
+    views.render_this_week(board, author)
 with tree_tab:
-    views.render_tree(board)
+    views.render_tree(engine, board)
 with add_tab:
     forms.render_new_objective(engine, board)
     forms.render_new_key_result(engine, board)

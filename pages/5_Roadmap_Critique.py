@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from prodops.ui import examples
 from prodops.ui import session as common
 from prodops.ui.critique import items, sessions
 from prodops.ui.nav import setup_page
@@ -15,6 +16,8 @@ setup_page(
 engine = common.store_engine()
 with st.container():  # fixed slots: what follows keeps its place whether or not these draw
     common.show_flash()
+with st.container():
+    examples.render_examples_note(engine, where="critique")
 with st.container():
     reviewer = common.person_name(acting_as="Reviewing", shown_with="your scores and decisions")
 

@@ -10,6 +10,7 @@
 | ``PRODOPS_ALLOW_FILE_DB_DIR`` | unset | the one folder of DuckDB/SQLite files URLs may open |
 | ``PRODOPS_MAX_IMPORT_ROWS`` | ``50000000`` | most rows one imported file may hold |
 | ``PRODOPS_MAX_IMPORT_BYTES`` | ``20000000000`` | most bytes of one imported file, decompressed |
+| ``PRODOPS_SETUP_ON_START`` | ``1`` | ``0``: the app's first start does not run ``prodops setup`` |
 
 Temporary files (spooled uploads, transcoded copies) live in ``PRODOPS_HOME/tmp``
 (:func:`tmp_dir`), never in the system's temporary folder, so a crash leaves nothing elsewhere and
@@ -147,3 +148,9 @@ def allowed_file_db_dir() -> Path | None:
     """
     text = os.environ.get("PRODOPS_ALLOW_FILE_DB_DIR", "").strip()
     return Path(text).expanduser().resolve() if text else None
+
+
+def setup_on_start() -> bool:
+    """Whether the app's first start on an empty data directory sets it up like ``prodops setup``
+    (demo datasets and examples); ``PRODOPS_SETUP_ON_START=0`` turns it off (tests do)."""
+    return os.environ.get("PRODOPS_SETUP_ON_START", "1").strip().lower() not in {"0", "false", "no"}

@@ -13,16 +13,14 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import ibis
-import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from prodops import config
+from prodops import config, dialects
 from prodops.errors import BackendError
 
 _SPILL_NAMES = itertools.count()
@@ -90,23 +88,25 @@ def duckdb_connect(
     return backend
 
 
-@ibis.udf.scalar.builtin(
-    name="timezone",
-    signature=((dt.string, dt.Timestamp(timezone="UTC")), dt.timestamp),
-)
-def _timezone(zone: str, ts: Any) -> Any:  # pragma: no cover - executed by the database
-    """``timezone(zone, ts)``: the wall-clock time in *zone*; shared by DuckDB and PostgreSQL."""
-
-
 def local_time(ts: ir.TimestampValue, timezone: str) -> ir.TimestampValue:
     """Return the naive wall-clock time of UTC timestamp *ts* in *timezone*.
 
     Truncating a zoned timestamp in Ibis truncates in the session zone, not the value's zone, so
     every metric converts to local wall-clock time first and then truncates (DESIGN.md, pitfalls).
+    Each engine gets its own zone function when the query is compiled (:mod:`prodops.dialects`):
+    ``timezone(zone, ts)`` on DuckDB and PostgreSQL, ``from_utc_timestamp`` on Spark, ...
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.table({"ts": "timestamp('UTC')"}, name="events")
+    >>> expr = t.select(day=local_time(t.ts, "America/New_York").truncate("D"))
+    >>> "TIMEZONE('America/New_York', " in ibis.to_sql(expr, dialect="duckdb")
+    True
+    >>> "CONVERT_TIMEZONE('UTC', 'America/New_York', " in ibis.to_sql(expr, dialect="snowflake")
+    True
     """
-    if timezone in ("UTC", "Etc/UTC"):
-        return ts.cast(dt.Timestamp())
-    return _timezone(ibis.literal(timezone), ts.cast(dt.Timestamp(timezone="UTC")))
+    return dialects.local_time(ts, timezone)
 
 
 def quote_ident(name: str) -> str:

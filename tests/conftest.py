@@ -41,6 +41,7 @@ def prodops_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("PRODOPS_HOME", str(home))
     monkeypatch.delenv("PRODOPS_DATABASE_URL", raising=False)
+    monkeypatch.setenv("PRODOPS_SETUP_ON_START", "0")  # pages start empty unless a test sets up
     return home
 
 
@@ -141,7 +142,10 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("demo-home")
     env = {**os.environ, "PRODOPS_HOME": str(home)}
     env.pop("PRODOPS_DATABASE_URL", None)
-    subprocess.run([sys.executable, "-m", "prodops", "setup"], check=True, env=env, cwd=ROOT)
+    # No examples: the tests that use this directory add their own OKRs and critiques.
+    subprocess.run(
+        [sys.executable, "-m", "prodops", "setup", "--no-examples"], check=True, env=env, cwd=ROOT
+    )
     return home
 
 

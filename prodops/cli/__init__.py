@@ -27,6 +27,8 @@ _GROUPS = (
     "prodops.cli.revenue",
     "prodops.cli.okr",
     "prodops.cli.critique",
+    "prodops.cli.insights",
+    "prodops.cli.qbr",
 )
 
 

@@ -72,21 +72,24 @@ def _kind_from_flags(args: argparse.Namespace) -> Kind | None:
 
 def run_import(args: argparse.Namespace) -> int:
     """Import FILE as dataset NAME and print the validation summary."""
-    from prodops.cli.sources import mapping_overrides
+    from prodops.cli.sources import check_plan_mapping, file_choices, mapping_overrides
     from prodops.data.catalog import Catalog
     from prodops.data.importer import apply_overrides, inspect_file
     from prodops.export import to_safe_csv
 
     path = Path(args.file)
     kind = _kind_from_flags(args)
-    inspection = inspect_file(path, kind=kind, sheet=args.sheet)
+    inspection = file_choices(inspect_file(path, kind=kind, sheet=args.sheet), args)
     for warning in inspection.warnings:
         print(f"note: {warning}")
     plan_kind = inspection.plan.mapping.kind
     plan = apply_overrides(inspection, mapping_overrides(args, plan_kind), day_first=args.day_first)
+    check_plan_mapping(plan, inspection.columns, path=path)
     result = Catalog().import_file(path, name=args.name, plan=plan, append=args.append)
     report, info = result.report, result.info
     print(report.summary())
+    for note in report.notes:
+        print(f"note: {note}")
     verb = "appended to" if args.append else "saved as"
     extra = f" ({result.duplicates} duplicate rows skipped)" if args.append else ""
     print(

@@ -12,6 +12,7 @@ trailing ``*`` in tables and :func:`in_progress_footer` prints the one line that
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -21,7 +22,8 @@ from prodops.metrics.retention import retention_average
 
 IN_PROGRESS = "in_progress"  # ``attrs`` key of a shown table: some value is marked with ``*``
 MARK = "*"
-# Keys and bases a period in progress does not change (a cohort's size, the MRR at a period's start).
+# Keys and bases a period in progress does not change (a cohort's size, the MRR at a period's
+# start).
 UNMARKED = frozenset(
     {"offset", "size", "cohort_customers", "cohort_mrr", "mrr_start", "customers_start"}
 )
@@ -186,10 +188,18 @@ def retention_shown(frame: pd.DataFrame, fmt: str) -> pd.DataFrame:
     return retention_wide(frame) if fmt == "table" else frame
 
 
+def _breakdown_of(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """``{"breakdown": value}`` for a row of a broken-down series, else nothing (the documents
+    of DESIGN.md stay as they were without ``--breakdown``)."""
+    return {"breakdown": _label(row["breakdown"])} if "breakdown" in row else {}
+
+
 def lifecycle_json(frame: pd.DataFrame, **_: Any) -> dict[str, Any]:
+    """Every bucket; with ``--breakdown`` each carries its ``breakdown`` value."""
     buckets = [
         {
             "start": _iso(row["start"]),
+            **_breakdown_of(row),
             **{k: int(row[k]) for k in ("new", "returning", "resurrecting", "dormant")},
             "pulse_ratio": _float(row["pulse_ratio"]),
             "complete": bool(row["complete"]),
@@ -227,18 +237,26 @@ def active_users_shown(frame: pd.DataFrame, fmt: str = "table") -> pd.DataFrame:
 
 
 def active_users_json(frame: pd.DataFrame, *, window_days: int = 1, **_: Any) -> dict[str, Any]:
+    """Every day; with ``--breakdown`` each carries its ``breakdown`` value."""
     shown = active_users_shown(frame)
     series = [
-        {"date": d, "users": int(u), "complete": bool(c)}
-        for d, u, c in zip(shown["date"], shown["users"], shown["complete"], strict=True)
+        {
+            "date": row["date"],
+            **_breakdown_of(row),
+            "users": int(row["users"]),
+            "complete": bool(row["complete"]),
+        }
+        for row in shown.to_dict("records")
     ]
     return {"metric": "active_users", "window_days": window_days, "series": series}
 
 
 def churn_json(frame: pd.DataFrame, **_: Any) -> dict[str, Any]:
+    """Every period; with ``--breakdown`` each carries its ``breakdown`` value."""
     periods = [
         {
             "period": _iso(row["period"]),
+            **_breakdown_of(row),
             "active_start": int(row["active_start"]),
             "churned": int(row["churned"]),
             "churn_rate": _float(row["churn_rate"]),

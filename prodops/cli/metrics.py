@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from prodops.cli.output import add_format_option
 from prodops.cli.sources import add_source_arguments
-from prodops.errors import ParameterError
 from prodops.metrics import registry
 from prodops.metrics.registry import Metric, Param
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from prodops.metrics.filters import Condition
 
 # How a metric's frame is shaped for ``table``/``csv`` when it differs from the frame itself:
 # metric -> "module:function(frame, fmt)".
@@ -42,19 +43,18 @@ SHOWN: dict[str, str] = {
 }
 
 
-def parse_where(items: Sequence[str] | None, *, flag: str = "--where") -> dict[str, str] | None:
-    """Turn repeated ``COL=VAL`` options into a filter dict (None when none were given)."""
+def parse_where(items: Sequence[str] | None, *, flag: str = "--where") -> list[Condition] | None:
+    """Turn repeated conditions (``plan=pro``, ``country!=DE``, ``amount>=100``,
+    ``email~@acme.com``, ``plan?``, ``plan!?``) into a filter (None when none were given).
+
+    Several ``=`` on one column are OR, the rest AND (:mod:`prodops.metrics.filters`); a
+    malformed condition raises ParameterError naming *flag*.
+    """
     if not items:
         return None
-    where: dict[str, str] = {}
-    for item in items:
-        column, sep, value = item.partition("=")
-        if not sep or not column:
-            raise ParameterError(
-                f"{flag} {item!r} is not COL=VAL", fix=f"Write it like {flag} plan=pro."
-            )
-        where[column.strip()] = value
-    return where
+    from prodops.metrics.filters import parse_condition
+
+    return [parse_condition(item, flag=flag) for item in items]
 
 
 def add_param(parser: argparse.ArgumentParser, param: Param) -> None:

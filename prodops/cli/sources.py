@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,8 @@ from prodops.errors import InputError, ParameterError
 if TYPE_CHECKING:  # Ibis is imported by the functions that open a source, not at import
     import ibis.expr.types as ir
 
+    from prodops.data.importer import ImportPlan, Inspection
+
 # flag -> canonical column, per kind
 MAPPING_FLAGS: dict[Kind, tuple[tuple[str, str], ...]] = {
     "events": (("user_col", USER_COL), ("event_col", EVENT_COL), ("time_col", TIME_COL)),
@@ -40,6 +42,23 @@ MAPPING_FLAGS: dict[Kind, tuple[tuple[str, str], ...]] = {
         ("mrr_col", MRR_COL),
     ),
 }
+
+
+def flag_names(kind: Kind) -> dict[str, str]:
+    """Canonical column -> its mapping flag (``{"user_id": "--user-col", ...}``) for *kind*."""
+    return {canonical: "--" + flag.replace("_", "-") for flag, canonical in MAPPING_FLAGS[kind]}
+
+
+def check_plan_mapping(plan: ImportPlan, columns: Sequence[str], *, path: Path) -> None:
+    """Raise the mapping's :class:`~prodops.errors.ColumnError` naming the flag that fixes it
+    (and, for a workbook, its other sheets)."""
+    from prodops.data.importer import with_sheet_hint
+    from prodops.data.presets import check_mapping
+
+    try:
+        check_mapping(plan.mapping, columns, label=path.name, flags=flag_names(plan.mapping.kind))
+    except InputError as error:
+        raise with_sheet_hint(error, path, plan.file, path.name) from error
 
 
 def add_mapping_arguments(parser: argparse.ArgumentParser, kind: Kind | None) -> None:
@@ -72,12 +91,35 @@ def add_mapping_arguments(parser: argparse.ArgumentParser, kind: Kind | None) ->
 
 
 def add_file_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of how a file is read: ``--sheet`` of an Excel workbook."""
+    """Add the options of how a file is read: ``--sheet`` of an Excel workbook, JSON columns
+    unpacked or not, ids merged into persons or not."""
     parser.add_argument(
         "--sheet",
         metavar="NAME",
         help="the sheet of an Excel workbook to read (default: the first that holds data)",
     )
+    parser.add_argument(
+        "--no-unpack",
+        dest="unpack",
+        action="store_false",
+        help="keep JSON object columns (PostHog properties, ...) as text instead of one "
+        "property column per key",
+    )
+    parser.add_argument(
+        "--keep-raw-ids",
+        action="store_true",
+        help="keep user ids as exported: do not merge anonymous / device ids into persons "
+        "(PostHog $identify and person_id, Amplitude device_id, Segment anonymousId)",
+    )
+
+
+def file_choices(inspection: Inspection, args: argparse.Namespace) -> Inspection:
+    """The inspection with ``--no-unpack`` and ``--keep-raw-ids`` applied."""
+    if not getattr(args, "unpack", True):
+        inspection = inspection.with_unpacking([])
+    if getattr(args, "keep_raw_ids", False):
+        inspection = inspection.with_raw_ids(True)
+    return inspection
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, kind: Kind) -> None:
@@ -144,6 +186,7 @@ def open_source(args: argparse.Namespace, kind: Kind) -> Iterator[ir.Table]:
             overrides,
             day_first=getattr(args, "day_first", None),
             sheet=getattr(args, "sheet", None),
+            args=args,
         ) as table:
             yield table
 
@@ -172,10 +215,12 @@ def open_file(
     day_first: bool | None = None,
     report_to: Any = None,
     sheet: str | None = None,
+    args: argparse.Namespace | None = None,
 ) -> Iterator[ir.Table]:
     """Import *path* into a temporary in-memory DuckDB and yield its canonical table.
 
-    Temporary files go to the data directory's temp folder and are removed afterwards.
+    Temporary files go to the data directory's temp folder and are removed afterwards. *args*
+    carries ``--no-unpack`` and ``--keep-raw-ids`` (:func:`file_choices`).
     """
     from prodops.data.catalog import canonical_types
     from prodops.data.importer import apply_overrides, import_into, inspect_file
@@ -183,7 +228,10 @@ def open_file(
     from prodops.engine import duckdb_connect
 
     inspection = inspect_file(path, kind=kind, sheet=sheet)
+    if args is not None:
+        inspection = file_choices(inspection, args)
     plan = apply_overrides(inspection, overrides, day_first=day_first)
+    check_plan_mapping(plan, inspection.columns, path=path)
     with workspace() as work:
         backend = duckdb_connect(allowed_directories=[path.resolve().parent, work])
         try:
@@ -203,5 +251,26 @@ def _open_database(
 
     relation = connect.check_relation(relation_text, dialect=connect.dialect_for(url))
     with connect.connection(connect.with_password(url, None)) as backend:
+        _check_live_mapping(
+            connect.relation_table(backend, relation), relation.label, kind, overrides
+        )
         spec = connect.plan_live(backend, relation, url=url, kind=kind, overrides=overrides)
         yield connect.canonical_expr(connect.relation_table(backend, relation), spec)
+
+
+def _check_live_mapping(
+    table: ir.Table, label: str, kind: Kind, overrides: dict[str, str | None]
+) -> None:
+    """The mapping :func:`prodops.data.connect.plan_live` will check, checked first with the
+    errors naming the flags (``--user-col``) instead of the page's mapping."""
+    from prodops.data.presets import ColumnMapping, check_mapping, detect_mapping
+    from prodops.data.schema import REQUIRED_COLUMNS
+
+    columns = list(table.columns)
+    mapping = detect_mapping(columns, kind=kind)
+    if mapping.preset == "stripe":  # as plan_live: a raw Stripe table maps nothing by itself
+        mapping = ColumnMapping(kind=kind, columns={c: None for c in REQUIRED_COLUMNS[kind]})
+    for canonical, source in overrides.items():
+        if source:
+            mapping = mapping.with_column(canonical, source, columns)
+    check_mapping(mapping, columns, label=label, flags=flag_names(kind))

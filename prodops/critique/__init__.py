@@ -7,6 +7,7 @@ trajectory), ``roadmap_import`` (Jira, Linear, Productboard, any CSV), ``report`
 Markdown exports) and ``charts``. Other features use only the names exported here.
 """
 
+from prodops.critique.crud import list_sessions
 from prodops.critique.frameworks import (
     KINDS,
     Criterion,
@@ -29,6 +30,7 @@ from prodops.critique.rules import (
     FLAG_LABELS,
     HIGH_EFFORT,
     LOW_CONFIDENCE,
+    SESSION_STATUS_LABELS,
     SUMMARY_COLUMNS,
     ItemFacts,
     ReviewerScore,
@@ -41,6 +43,8 @@ from prodops.critique.rules import (
     title_similarity,
     value_effort,
 )
+from prodops.critique.scoring import ScoresHiddenError
+from prodops.critique.summary import SessionSummary, linked_key_results, summarise_session
 
 __all__ = [
     "DECISIONS",
@@ -52,12 +56,15 @@ __all__ = [
     "HIGH_EFFORT",
     "KINDS",
     "LOW_CONFIDENCE",
+    "SESSION_STATUS_LABELS",
     "SUMMARY_COLUMNS",
     "Criterion",
     "Framework",
     "ItemFacts",
     "Kind",
     "ReviewerScore",
+    "ScoresHiddenError",
+    "SessionSummary",
     "aggregate",
     "custom_rubric",
     "flag_items",
@@ -65,11 +72,14 @@ __all__ = [
     "ice_score",
     "is_disagreement",
     "likely_duplicates",
+    "linked_key_results",
+    "list_sessions",
     "quadrant",
     "rank",
     "rice_score",
     "rubric_from_rows",
     "rubric_score",
+    "summarise_session",
     "title_similarity",
     "value_effort",
     "wsjf_score",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from prodops.critique.rules import DECISION_LABELS
 from prodops.errors import ColumnError
 
 QUADRANT_SPLIT = 50.0
@@ -21,6 +22,7 @@ QUADRANT_LABELS = (  # (x = effort, y = value, label): corners of the 0-100 squa
 )
 DECISION_ORDER = ["approve", "approve_with_changes", "needs_evidence", "reject", "undecided"]
 DECISION_COLOURS = ["#2ca02c", "#98df8a", "#ff7f0e", "#d62728", "#7f7f7f"]
+DECISION_WORDS = {**DECISION_LABELS, "undecided": "Undecided"}
 
 
 def build_value_effort_chart(
@@ -45,6 +47,8 @@ def build_value_effort_chart(
     if "decision" not in data.columns:
         data["decision"] = ""
     data["decision"] = data["decision"].fillna("").replace("", "undecided")
+    # Words, not identifiers: the legend and tooltip read "Approve with changes".
+    data["decision"] = data["decision"].map(lambda d: DECISION_WORDS.get(d, d))
     if "quadrant" not in data.columns:
         data["quadrant"] = ""
     scale = alt.Scale(domain=[0, 100])
@@ -57,7 +61,9 @@ def build_value_effort_chart(
             color=alt.Color(
                 "decision:N",
                 title="Decision",
-                scale=alt.Scale(domain=DECISION_ORDER, range=DECISION_COLOURS),
+                scale=alt.Scale(
+                    domain=[DECISION_WORDS[d] for d in DECISION_ORDER], range=DECISION_COLOURS
+                ),
             ),
             tooltip=[
                 alt.Tooltip("title:N", title="Item"),

@@ -21,11 +21,14 @@ from prodops.critique.frameworks import Framework, framework
 from prodops.critique.models import (
     CritiqueSession,
     CritiqueSessionCreate,
+    Decision,
     RoadmapItem,
     RoadmapItemCreate,
     RoadmapItemKeyResult,
     RoadmapItemUpdate,
+    Score,
     SessionItem,
+    Submission,
 )
 from prodops.errors import NotFoundError, ParameterError, did_you_mean
 from prodops.okr import KeyResult
@@ -180,6 +183,27 @@ def linked_key_result_ids(*, session: Session, item_ids: Sequence[int]) -> dict[
     return {k: sorted(v) for k, v in out.items()}
 
 
+def items_by_key_result(
+    *, session: Session, key_result_ids: Sequence[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """Key-result id -> the (id, title) of the unarchived roadmap items that serve it, by title."""
+    out: dict[int, list[tuple[int, str]]] = {k: [] for k in key_result_ids}
+    if not key_result_ids:
+        return out
+    query = (
+        select(RoadmapItemKeyResult.key_result_id, RoadmapItem.id, RoadmapItem.title)
+        .join(RoadmapItem, col(RoadmapItem.id) == col(RoadmapItemKeyResult.item_id))
+        .where(
+            col(RoadmapItemKeyResult.key_result_id).in_(list(key_result_ids)),
+            col(RoadmapItem.archived).is_(False),
+        )
+        .order_by(col(RoadmapItem.title), col(RoadmapItem.id))
+    )
+    for kr_id, item_id, title in session.exec(query).all():
+        out[kr_id].append((int(item_id or 0), title))
+    return out
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: int
@@ -297,6 +321,57 @@ def set_session_status(
 
 def session_framework(row: CritiqueSession) -> Framework:
     return Framework.from_dict(row.framework)
+
+
+def delete_session(*, session: Session, session_id: int) -> None:
+    """Delete a critique session with its scores, submissions and decisions (its items stay)."""
+    get_session(session=session, session_id=session_id)
+    for model in (Score, Submission, Decision, SessionItem):
+        session.execute(sa.delete(model).where(col(model.session_id) == session_id))
+    versioning.delete_edit_log(session=session, entity="critique_session", entity_id=session_id)
+    session.execute(sa.delete(CritiqueSession).where(col(CritiqueSession.id) == session_id))
+    session.expire_all()
+
+
+def item_in_sessions(*, session: Session, item_id: int) -> list[int]:
+    """The ids of the critique sessions that hold an item."""
+    query = select(SessionItem.session_id).where(col(SessionItem.item_id) == item_id)
+    return sorted(session.exec(query).all())
+
+
+def unlink_key_result(*, session: Session, key_result_id: int) -> None:
+    """Remove every roadmap item's link to a key result (before the key result is deleted)."""
+    session.execute(
+        sa.delete(RoadmapItemKeyResult).where(
+            col(RoadmapItemKeyResult.key_result_id) == key_result_id
+        )
+    )
+
+
+def delete_item(*, session: Session, item_id: int) -> None:
+    """Delete an archived roadmap item that no critique session holds, with its key-result links.
+
+    An item that is not archived, or that a session still holds (its scores and decisions are
+    that session's record), is refused with a ParameterError.
+    """
+    item = get_item(session=session, item_id=item_id)
+    if not item.archived:
+        raise ParameterError(
+            f"roadmap item {item.title!r} is not archived, so it cannot be deleted",
+            fix="Archive it first; only archived items can be deleted.",
+        )
+    held = item_in_sessions(session=session, item_id=item_id)
+    if held:
+        raise ParameterError(
+            f"roadmap item {item.title!r} is part of critique session {held[0]}",
+            fix="Keep it archived, or delete that session first.",
+        )
+    session.execute(
+        sa.delete(RoadmapItemKeyResult).where(col(RoadmapItemKeyResult.item_id) == item_id)
+    )
+    versioning.delete_edit_log(session=session, entity="roadmap_item", entity_id=item_id)
+    session.execute(sa.delete(RoadmapItem).where(col(RoadmapItem.id) == item_id))
+    session.expire_all()
 
 
 # --- Shared machinery -----------------------------------------------------------------------------

@@ -40,6 +40,8 @@ DECISION_LABELS = {
     "reject": "Reject",
 }
 
+SESSION_STATUS_LABELS = {"open": "open for scoring", "closed": "closed"}
+
 FLAG_LABELS = {
     "no_key_result": "no linked key result",
     "no_evidence": "no evidence",

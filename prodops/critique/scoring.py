@@ -16,7 +16,11 @@ from sqlmodel import Session, col, select
 from prodops.critique.crud import get_item, get_session, session_framework, session_items
 from prodops.critique.models import CritiqueSession, Decision, Score, Submission
 from prodops.critique.rules import DECISIONS
-from prodops.errors import NotFoundError, ParameterError
+from prodops.errors import NotFoundError, ParameterError, ProdOpsError
+
+
+class ScoresHiddenError(ProdOpsError):
+    """A reviewer asked for others' scores of an open session before submitting their own."""
 
 
 def _check_reviewer(reviewer: str) -> str:
@@ -137,8 +141,39 @@ def visible_scores(*, session: Session, session_id: int, reviewer: str) -> list[
     return _latest_scores(session, session_id, reviewer=name)
 
 
-def submitted_scores(*, session: Session, session_id: int) -> list[Score]:
-    """The latest scores of the reviewers who submitted (what the aggregation counts)."""
+def check_can_see_scores(*, session: Session, session_id: int, viewer: str) -> None:
+    """Refuse (ScoresHiddenError) when *viewer* may not see others' scores yet.
+
+    In an open session a reviewer (a listed participant, anyone when none are listed, or whoever
+    has saved a score) sees others' scores only after submitting their own. Someone outside a
+    session with listed participants (the lead watching) sees them; in a closed session, everyone.
+    """
+    row = get_session(session=session, session_id=session_id)
+    if row.status == "closed":
+        return
+    name = _check_reviewer(viewer)
+    if name in submitted_reviewers(session=session, session_id=session_id):
+        return
+    scored = bool(_latest_scores(session, session_id, reviewer=name))
+    if row.participants and name not in row.participants and not scored:
+        return
+    raise ScoresHiddenError(
+        "the other reviewers' scores stay hidden until you submit yours",
+        where=row.name,
+        fix="Score every item and submit; then everyone's scores are shown.",
+    )
+
+
+def submitted_scores(
+    *, session: Session, session_id: int, viewer: str | None = None
+) -> list[Score]:
+    """The latest scores of the reviewers who submitted (what the aggregation counts).
+
+    With *viewer* (the person asking), refused with ScoresHiddenError while that person may not
+    see others' scores (:func:`check_can_see_scores`); without, for reports after the fact.
+    """
+    if viewer is not None:
+        check_can_see_scores(session=session, session_id=session_id, viewer=viewer)
     done = set(submitted_reviewers(session=session, session_id=session_id))
     return [s for s in _latest_scores(session, session_id) if s.reviewer in done]
 

@@ -27,6 +27,7 @@ from prodops.critique.models import CritiqueSession, Score, SessionItem
 from prodops.critique.rules import ItemFacts, ReviewerScore, aggregate, flag_items
 from prodops.critique.scoring import current_decisions, submitted_scores
 from prodops.okr import CheckIn, KeyResult, Objective
+from prodops.research import evidence_counts
 
 TABLE_COLUMNS = (
     "rank",
@@ -60,18 +61,24 @@ class SessionSummary:
 
 
 def summarise_session(
-    *, session: Session, session_id: int, scores: Sequence[Score] | None = None
+    *,
+    session: Session,
+    session_id: int,
+    scores: Sequence[Score] | None = None,
+    viewer: str | None = None,
 ) -> SessionSummary:
     """Rank a session's items by the submitted scores (or *scores*), with flags and decisions.
 
-    Unscored items come last with an empty rank.
+    Unscored items come last with an empty rank. With *viewer* (the person asking), refused with
+    :class:`~prodops.critique.scoring.ScoresHiddenError` while that person is a reviewer of the
+    open session who has not submitted (:func:`~prodops.critique.scoring.check_can_see_scores`).
     """
     row = get_session(session=session, session_id=session_id)
     fw = session_framework(row)
     counted = (
         list(scores)
         if scores is not None
-        else submitted_scores(session=session, session_id=session_id)
+        else submitted_scores(session=session, session_id=session_id, viewer=viewer)
     )
     agg = aggregate(
         fw, [ReviewerScore(str(s.item_id), s.reviewer, s.criterion_scores) for s in counted]
@@ -79,8 +86,17 @@ def summarise_session(
     items = session_items(session=session, session_id=session_id)
     ids = [i.id for i in items if i.id is not None]
     links = linked_key_result_ids(session=session, item_ids=ids)
+    # Evidence: the item's own links and notes, plus the customer notes behind the insights
+    # linked to it in the research repository (prodops.research).
+    research = evidence_counts(session=session, item_ids=ids)
     facts = [
-        ItemFacts(str(i.id), i.title, len(links[cast(int, i.id)]), i.evidence_count) for i in items
+        ItemFacts(
+            str(i.id),
+            i.title,
+            len(links[cast(int, i.id)]),
+            i.evidence_count + research.get(cast(int, i.id), 0),
+        )
+        for i in items
     ]
     flags = {int(k): v for k, v in flag_items(fw, agg, facts).items()}
     decisions = current_decisions(session=session, session_id=session_id)

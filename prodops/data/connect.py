@@ -26,6 +26,7 @@ Safety rules (docs: issue 17, items 2 and 3):
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import re
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
@@ -71,6 +72,7 @@ from prodops.data.schema import (
     USER_COL,
     Kind,
 )
+from prodops.dialects import from_epoch_seconds
 from prodops.engine import database_error, duckdb_connect, quote_ident
 from prodops.errors import BackendError, InputError, ParameterError
 
@@ -84,7 +86,21 @@ _DIALECTS = {
     "postgres": "postgres", "postgresql": "postgres", "duckdb": "duckdb", "sqlite": "sqlite",
     "mysql": "mysql", "clickhouse": "clickhouse", "bigquery": "bigquery", "trino": "trino",
     "snowflake": "snowflake", "mssql": "tsql", "oracle": "oracle", "databricks": "databricks",
+    "sc": "spark",
 }  # fmt: skip
+# Warehouses and clusters reached by URL: the modules their client needs, and what installs them.
+DRIVERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "bigquery": (("google.cloud.bigquery",), "ibis-framework[bigquery]"),
+    "snowflake": (("snowflake.connector",), "ibis-framework[snowflake]"),
+    "trino": (("trino",), "ibis-framework[trino]"),
+    "clickhouse": (("clickhouse_connect",), "ibis-framework[clickhouse]"),
+    "databricks": (("databricks.sql",), "ibis-framework[databricks]"),
+    "sc": (("pyspark", "grpc", "google.rpc"), "prodops[spark]"),
+}
+# Spark SQL can query a file by path (``SELECT * FROM parquet.`/etc/x```): refused in a query.
+_SPARK_FILE_SOURCES = frozenset(
+    {"parquet", "csv", "json", "orc", "text", "avro", "binaryfile", "delta", "file", "hive"}
+)
 # Functions a SELECT may not call: they change the session or the database in ways a read-only
 # transaction does not stop (sequences, large objects, settings, locks, other sessions), read or
 # list server files, reach other servers, or run SQL given as text (which no parser can check).
@@ -97,6 +113,8 @@ SIDE_EFFECT_FUNCTIONS = frozenset(
         # the same jobs on other engines: MySQL, ClickHouse's table functions, DuckDB's readers
         "load_file", "sleep", "benchmark", "get_lock", "release_lock", "sys_exec", "sys_eval",
         "file", "url", "s3", "hdfs", "remote", "remotesecure", "executable", "glob",
+        # Spark / Databricks: call any Java method, read files as tables
+        "reflect", "java_method", "try_reflect", "input_file_name",
     }
 )  # fmt: skip
 SIDE_EFFECT_PREFIXES = (
@@ -208,8 +226,13 @@ def connect(url: str) -> Any:
             return _connect_file(url)
         if scheme in ("postgres", "postgresql"):
             return _connect_postgres(url)
+        _check_driver(url)
+        if scheme == "sc":
+            return _connect_spark(url)
+        if scheme == "databricks":
+            return ibis.databricks.connect(**databricks_options(url))
         return ibis.connect(url)
-    except (ParameterError, InputError):
+    except (ParameterError, InputError, BackendError):
         raise
     except Exception as error:  # drivers raise their own types; all mean "cannot connect"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -219,6 +242,106 @@ def connect(url: str) -> Any:
             fix="Check that the database is running and reachable, and the URL, user and password "
             "(password: .streamlit/secrets.toml or PRODOPS_DB_PASSWORD_<NAME>).",
         ) from error
+
+
+def _check_driver(url: str) -> None:
+    """Refuse a warehouse URL whose client library is not installed, naming what installs it."""
+    scheme = url_scheme(url)
+    if scheme not in DRIVERS:
+        return
+    modules, package = DRIVERS[scheme]
+    for module in modules:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:  # a parent package is missing
+            found = False
+        if not found:
+            raise BackendError(
+                f"the {scheme} client is not installed (no module {module!r})",
+                where=mask_url(url),
+                fix=f"Install it into ProdOps' environment: pip install '{package}'.",
+            )
+
+
+def spark_remote(url: str) -> str:
+    """The Spark Connect address of ``sc://`` *url*, with the password as the session token.
+
+    The token follows today's password rules: written as the URL's password
+    (``sc://user:TOKEN@host:15002``), or better left out and looked up by connection name
+    (``PRODOPS_DB_PASSWORD_<NAME>`` or ``.streamlit/secrets.toml``), so the stored URL never holds
+    it. A ``;token=`` parameter would be stored and shown, so it is refused.
+
+    Examples
+    --------
+    >>> spark_remote("sc://ana:s3cret@spark.internal:15002/;use_ssl=true")
+    'sc://spark.internal:15002/;use_ssl=true;user_id=ana;token=s3cret'
+    >>> spark_remote("sc://spark.internal")
+    'sc://spark.internal:15002'
+    """
+    parts = check_url(url)
+    params = [p for p in parts.path.lstrip("/").split(";") if p]
+    if any(p.split("=", 1)[0].strip().lower() == "token" for p in params):
+        raise ParameterError(
+            "a Spark Connect token is not accepted as a ;token= parameter",
+            where=mask_url(url),
+            fix="Write it as the URL's password (sc://user:TOKEN@host:15002) or, better, set "
+            "PRODOPS_DB_PASSWORD_<NAME> or .streamlit/secrets.toml.",
+        )
+    if parts.username:
+        params.append(f"user_id={unquote(parts.username)}")
+    password = url_password(url)
+    if password:
+        params.append(f"token={unquote(password)}")
+    address = f"sc://{parts.hostname}:{parts.port or 15002}"
+    return f"{address}/;{';'.join(params)}" if params else address
+
+
+def _connect_spark(url: str) -> Any:
+    """Ibis over a Spark Connect session (a cluster the team runs; never Spark in-process)."""
+    from pyspark.sql import SparkSession
+
+    # create(), not getOrCreate(): a cached session may be connected to another cluster.
+    session = SparkSession.builder.remote(spark_remote(url)).create()
+    return ibis.pyspark.connect(session)
+
+
+def databricks_options(url: str) -> dict[str, Any]:
+    """Keyword arguments of ``ibis.databricks.connect`` for a ``databricks://`` *url*.
+
+    ``databricks://token:ACCESS_TOKEN@HOST/CATALOG/SCHEMA?http_path=/sql/1.0/warehouses/ID``:
+    the access token is the URL's password, so it follows today's password rules (looked up by
+    connection name, never stored or shown).
+
+    Examples
+    --------
+    >>> options = databricks_options(
+    ...     "databricks://token:dapi42@adb-1.azuredatabricks.net/main/web"
+    ...     "?http_path=/sql/1.0/warehouses/abc"
+    ... )
+    >>> sorted(options.items())  # doctest: +NORMALIZE_WHITESPACE
+    [('access_token', 'dapi42'), ('catalog', 'main'), ('http_path', '/sql/1.0/warehouses/abc'),
+     ('schema', 'web'), ('server_hostname', 'adb-1.azuredatabricks.net')]
+    """
+    parts = check_url(url)
+    params = check_parameters(url)
+    http_path = params.pop("http_path", None)
+    if not parts.hostname or not http_path:
+        raise ParameterError(
+            "a Databricks URL needs the workspace host and the SQL warehouse's http_path",
+            where=mask_url(url),
+            fix="Write databricks://token@HOST/CATALOG/SCHEMA?http_path=/sql/1.0/warehouses/ID "
+            "and set the access token as the connection's password.",
+        )
+    catalog, _, schema = parts.path.strip("/").partition("/")
+    password = url_password(url)
+    options: dict[str, Any] = {
+        "server_hostname": parts.hostname,
+        "http_path": http_path,
+        "access_token": unquote(password) if password else None,
+        "catalog": catalog or None,
+        "schema": schema or None,
+    }
+    return {k: v for k, v in options.items() if v is not None}
 
 
 @contextlib.contextmanager
@@ -407,6 +530,10 @@ def check_relation(text: str, *, dialect: str = "postgres") -> Relation:
     >>> check_relation("DROP TABLE events")
     Traceback (most recent call last):
     prodops.errors.InputError: only a table or view name, or one SELECT statement, is accepted. ...
+    >>> check_relation("SELECT * FROM parquet.`/etc/passwd`", dialect="spark")
+    Traceback (most recent call last):
+    prodops.errors.InputError: parquet.`/etc/passwd` reads a file on the cluster, which connected \
+databases may not do. ...
     >>> check_relation("SELECT pg_read_file('/etc/passwd')")
     Traceback (most recent call last):
     prodops.errors.InputError: the query calls pg_read_file(), which connected databases may not \
@@ -419,7 +546,10 @@ run. ...
     )
     if not query:
         raise refuse
+    spark = dialect in ("spark", "databricks")
     if _IDENT.match(query):
+        if spark and _spark_file_source(query.replace('"', "").partition(".")[0]):
+            raise _file_query(query)
         return Relation(table=query.replace('"', ""))
     if re.search(r"(?i)\bU&[\"']", query):  # escaped names could hide a function's name
         raise InputError(
@@ -440,6 +570,9 @@ run. ...
         raise refuse
     if any(isinstance(node, _FORBIDDEN) for node in tree.walk()):
         raise refuse
+    for table in tree.find_all(exp.Table) if spark else ():
+        if _spark_file_source(table.db):
+            raise _file_query(table.sql(dialect=dialect))
     name = side_effect_function(tree)
     if name is not None:
         raise InputError(
@@ -449,6 +582,17 @@ run. ...
             "refused).",
         )
     return Relation(sql=query)
+
+
+def _spark_file_source(schema: str) -> bool:
+    return schema.strip("`").lower() in _SPARK_FILE_SOURCES
+
+
+def _file_query(name: str) -> InputError:
+    return InputError(
+        f"{name} reads a file on the cluster, which connected databases may not do",
+        fix="Name a table of the catalog (catalog.schema.table) or a SELECT over tables.",
+    )
 
 
 def dialect_for(url: str) -> str:
@@ -551,13 +695,6 @@ class LiveSpec:
         )
 
 
-@ibis.udf.scalar.builtin(
-    name="to_timestamp", signature=((dt.float64,), dt.Timestamp(timezone="UTC"))
-)
-def _to_timestamp(seconds: Any) -> Any:  # pragma: no cover - executed by the database
-    """``to_timestamp(seconds)``: Unix time to a UTC timestamp; PostgreSQL and DuckDB share it."""
-
-
 def _as_utc(column: ir.Value, unit: str | None) -> ir.TimestampValue:
     utc = dt.Timestamp(timezone="UTC")
     dtype = column.type()
@@ -565,7 +702,7 @@ def _as_utc(column: ir.Value, unit: str | None) -> ir.TimestampValue:
         return column.cast(utc)
     if dtype.is_numeric():
         seconds = column.cast("float64") / (1000.0 if unit == "ms" else 1.0)
-        return _to_timestamp(seconds)
+        return from_epoch_seconds(seconds)  # each engine's own function (prodops.dialects)
     return column.cast(utc)
 
 

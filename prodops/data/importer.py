@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,7 +26,9 @@ from prodops.data.presets import (
     ColumnMapping,
     check_mapping,
     detect_mapping,
+    is_end_like,
 )
+from prodops.data.quotes import UNTERMINATED_REASON, Repair, repair_unterminated_quotes
 from prodops.data.reader import (
     RawSource,
     backend_error,
@@ -34,11 +37,21 @@ from prodops.data.reader import (
     no_such_sheet,
     open_raw,
     preview,
+    text_expr,
 )
-from prodops.data.schema import END_COL, START_COL, TIME_COL, Kind
+from prodops.data.schema import END_COL, REQUIRED_COLUMNS, START_COL, TIME_COL, USER_COL, Kind
 from prodops.data.sniff import FileGuess, open_head, sniff_file
+from prodops.data.stitch import People, detect_people
 from prodops.data.tempfiles import workspace as workspace  # re-exported (tests use it)
 from prodops.data.timeparse import TimeGuess, detect_time_format
+from prodops.data.unpack import (
+    DISCOVERY_ROWS,
+    Unpacking,
+    json_object_columns,
+    order_sources,
+    plan_unpacking,
+    preview_frame,
+)
 from prodops.data.validate import ENCODING_REASON, ValidationReport, load_canonical
 from prodops.engine import quote_ident
 from prodops.errors import InputError, ParameterError, UnreadableFileError
@@ -59,11 +72,17 @@ class ImportPlan:
         Kind, preset, canonical -> source columns, property columns.
     times : dict
         Canonical time column (``timestamp``, ``start``, ``end``) -> :class:`TimeGuess`.
+    unpack : Unpacking
+        JSON object columns unpacked into property columns (:mod:`prodops.data.unpack`).
+    people : People
+        How ids are merged into persons (:mod:`prodops.data.stitch`); ``keep_raw`` turns it off.
     """
 
     file: FileGuess
     mapping: ColumnMapping
     times: dict[str, TimeGuess] = field(default_factory=dict)
+    unpack: Unpacking = field(default_factory=Unpacking)
+    people: People = field(default_factory=People)
 
     @property
     def ambiguous(self) -> list[str]:
@@ -90,12 +109,41 @@ class Inspection:
     warnings: tuple[str, ...] = ()
     sheets: tuple[str, ...] = ()
     """The worksheets of an Excel workbook (``plan.file.sheet`` is the one read)."""
+    json_columns: tuple[str, ...] = ()
+    """Columns whose sampled values are all JSON objects (offered for unpacking)."""
+    json_sample: pd.DataFrame | None = field(default=None, repr=False)
+    """The first rows of :attr:`json_columns`, where their keys are found."""
+
+    def with_unpacking(self, sources: Sequence[str]) -> Inspection:
+        """Return the inspection unpacking only the JSON columns *sources* (others kept as text).
+
+        Key names are found again: a key that collided only with a column no longer unpacked
+        gets its plain name back.
+        """
+        chosen = [c for c in self.json_columns if c in sources]
+        unpack = Unpacking()
+        if chosen and self.json_sample is not None:
+            ordered = order_sources(chosen, self.plan.mapping.preset)
+            taken = [*REQUIRED_COLUMNS[self.plan.mapping.kind], *self.columns]
+            unpack = plan_unpacking(self.json_sample, ordered, taken=taken)
+        return replace(self, plan=replace(self.plan, unpack=unpack))
+
+    def with_raw_ids(self, keep_raw: bool) -> Inspection:
+        """Return the inspection keeping the exported user ids (*keep_raw*) or merging them."""
+        people = replace(self.plan.people, keep_raw=keep_raw)
+        return replace(self, plan=replace(self.plan, people=people))
+
+    def unpacked_preview(self, rows: int = 20) -> pd.DataFrame:
+        """The preview's first *rows* rows of the unpacked property columns."""
+        if self.json_sample is None or not self.plan.unpack.keys:
+            return pd.DataFrame()
+        return preview_frame(self.json_sample, self.plan.unpack, rows=rows)
 
     def remap(self, canonical: str, source: str | None) -> Inspection:
         """Return the inspection with *canonical* mapped to *source* (time format re-guessed)."""
         mapping = self.plan.mapping.with_column(canonical, source, self.columns)
         times = dict(self.plan.times)
-        if canonical in TIME_COLUMNS:
+        if canonical in time_columns(mapping.kind):
             times.pop(canonical, None)
             if source:
                 with contextlib.suppress(InputError):  # reported again, clearly, at import
@@ -144,11 +192,11 @@ def _plan_times(
     times: dict[str, TimeGuess] = {}
     warnings: list[str] = []
     columns = list(sample.columns)
-    for canonical in TIME_COLUMNS:
+    for canonical in time_columns(mapping.kind):
         source = mapping.columns.get(canonical)
         if source is None and canonical != END_COL and mapping.preset == "generic":
             # no column is named like a time: take the first property whose values are times
-            source = _time_like_property(sample, mapping)
+            source = _time_like_property(sample, mapping, canonical)
             if source is not None:
                 mapping = mapping.with_column(canonical, source, columns)
         if not source or source not in sample.columns:
@@ -160,7 +208,8 @@ def _plan_times(
         try:
             times[canonical] = guess_time(sample, source)
         except InputError as error:
-            swap = _time_like_property(sample, mapping) if mapping.preset == "generic" else None
+            generic = mapping.preset == "generic"
+            swap = _time_like_property(sample, mapping, canonical) if generic else None
             if swap is None:
                 warnings.append(error.message)
                 continue
@@ -169,8 +218,16 @@ def _plan_times(
     return mapping, times, warnings
 
 
-def _time_like_property(sample: pd.DataFrame, mapping: ColumnMapping) -> str | None:
+def time_columns(kind: Kind) -> tuple[str, ...]:
+    """The canonical time columns of *kind*: ``timestamp``, or ``start`` and ``end``."""
+    return (TIME_COL,) if kind == "events" else (START_COL, END_COL)
+
+
+def _time_like_property(sample: pd.DataFrame, mapping: ColumnMapping, canonical: str) -> str | None:
+    """The first property column whose values are times (never an end date for the start)."""
     for column in mapping.properties:
+        if canonical == START_COL and is_end_like(column):
+            continue
         try:
             if detect_time_format(sample[column].tolist()).matched >= 0.95:
                 return column
@@ -198,16 +255,39 @@ def inspect_raw(
     mapping = detect_mapping(list(raw.columns), kind=kind)
     times: dict[str, TimeGuess] = {}
     warnings: list[str] = []
+    people = People()
     if mapping.preset != "stripe":
         mapping, times, warnings = _plan_times(sample, mapping)
-    return Inspection(
+    if mapping.kind == "events":
+        people = detect_people(mapping.preset, raw.columns, mapping.columns.get(USER_COL))
+    json_columns = (
+        json_object_columns(sample, mapping.properties) if mapping.preset != "stripe" else []
+    )
+    json_sample = _json_sample(con, raw, json_columns) if json_columns else None
+    found = Inspection(
         label=raw.label,
         columns=raw.columns,
         preview=sample.head(preview_rows),
         sample=sample,
-        plan=ImportPlan(file=file_guess, mapping=mapping, times=times),
+        plan=ImportPlan(file=file_guess, mapping=mapping, times=times, people=people),
         warnings=tuple(warnings),
+        json_columns=tuple(json_columns),
+        json_sample=json_sample,
     )
+    return found.with_unpacking(json_columns)
+
+
+def _json_sample(
+    con: duckdb.DuckDBPyConnection, raw: RawSource, columns: Sequence[str]
+) -> pd.DataFrame:
+    """The first :data:`~prodops.data.unpack.DISCOVERY_ROWS` values of the JSON *columns*."""
+    select = ", ".join(f"{text_expr(raw, c)} AS {quote_ident(c)}" for c in columns)
+    try:
+        frame = con.execute(f"SELECT {select} FROM {raw.relation} LIMIT {DISCOVERY_ROWS}").df()
+    except duckdb.Error as error:
+        raise backend_error(error, f"reading the JSON columns of {raw.label}") from error
+    frame.columns = list(columns)
+    return frame
 
 
 def inspect_file(
@@ -277,7 +357,18 @@ def inspect_file(
             )
     with workspace() as work, scratch_connection(path, work) as con:
         raw = open_raw(con, path, guess, workdir=work, label=label)
-        found = inspect_raw(con, raw, guess, kind=kind, preview_rows=preview_rows)
+        try:
+            found = inspect_raw(con, raw, guess, kind=kind, preview_rows=preview_rows)
+        except UnreadableFileError:
+            # an open quote may have swallowed every row: look at a repaired copy instead
+            if raw.csv_file is None:
+                raise
+            fixed = _repaired_copy(raw, work)
+            if fixed is None or not fixed.bad_rows:
+                raise
+            plain = replace(raw.csv_file[1], encoding="utf-8", compression="none")
+            repaired = open_raw(con, fixed.path, plain, workdir=work, label=label)
+            found = inspect_raw(con, repaired, guess, kind=kind, preview_rows=preview_rows)
     return replace(found, sheets=sheets, warnings=(*notes, *found.warnings))
 
 
@@ -335,6 +426,7 @@ def _read_validated(
     workdir: Path,
     label: str,
     stop_early: bool,
+    repair: Repair | None = None,
 ) -> ValidationReport:
     raw = open_raw(con, path, plan.file, workdir=workdir, label=label)
     mapping = plan.mapping
@@ -344,16 +436,41 @@ def _read_validated(
     try:
         check_mapping(mapping, raw.columns, label=label)
     except InputError as error:
-        raise _with_sheet_hint(error, path, plan.file, label) from error
-    for canonical in TIME_COLUMNS:
+        raise with_sheet_hint(error, path, plan.file, label) from error
+    times = {c: g for c, g in times.items() if c in time_columns(mapping.kind)}
+    for canonical in time_columns(mapping.kind):
         if mapping.columns.get(canonical) and canonical not in times:
             sample = preview(con, raw, rows=SAMPLE_ROWS)
             times[canonical] = guess_time(sample, str(mapping.columns[canonical]))
         if canonical in times and times[canonical].ambiguous and mapping.columns.get(canonical):
             raise ambiguous_error(str(mapping.columns[canonical]), times[canonical])
-    report = load_canonical(
-        con, raw, mapping, times, table=table, decimal=plan.file.decimal, stop_early=stop_early
-    )
+
+    def read_repaired(fixed: Repair) -> ValidationReport:
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
+        retry = replace(plan, file=replace(plan.file, encoding="utf-8", compression="none"))
+        return _read_validated(
+            con, fixed.path, retry, table=table, workdir=workdir, label=label,
+            stop_early=stop_early, repair=fixed,
+        )  # fmt: skip
+
+    try:
+        report = load_canonical(
+            con,
+            raw,
+            mapping,
+            times,
+            table=table,
+            decimal=plan.file.decimal,
+            stop_early=stop_early,
+            unpack=plan.unpack if plan.mapping.preset != "stripe" else Unpacking(),
+            people=plan.people if mapping.kind == "events" else People(),
+        )
+    except UnreadableFileError:
+        # DuckDB gives up on some open quotes outright (CRLF files): read a repaired copy
+        fixed = _repaired_copy(raw, workdir) if repair is None and raw.csv_file else None
+        if fixed is None or not fixed.bad_rows:
+            raise
+        return read_repaired(fixed)
     if plan.file.encoding == "utf-8" and (report.rejected["reason"] == ENCODING_REASON).any():
         # the head was UTF-8 but later bytes are not: read the whole file as cp1252 instead
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
@@ -361,6 +478,13 @@ def _read_validated(
         return _read_validated(
             con, path, retry, table=table, workdir=workdir, label=label, stop_early=stop_early
         )
+    if repair is None and raw.csv_file and (report.rejected["reason"] == UNTERMINATED_REASON).any():
+        # a quote left open swallowed rows: read a copy where those lines are malformed instead
+        fixed = _repaired_copy(raw, workdir)
+        if fixed is not None:  # None: unreadable as text after all; keep the first reading
+            return read_repaired(fixed)
+    if repair is not None and repair.bad_rows:
+        report = _explain_repaired(report, repair)
     if report.rows_read == 0:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
         raise UnreadableFileError(
@@ -371,7 +495,36 @@ def _read_validated(
     return report
 
 
-def _with_sheet_hint(error: InputError, path: Path, guess: FileGuess, label: str) -> InputError:
+def _repaired_copy(raw: RawSource, workdir: Path) -> Repair | None:
+    """A copy of the CSV behind *raw* with lines whose quote never closes made malformed
+    (:mod:`prodops.data.quotes`); None when the text cannot be read again (damaged gzip)."""
+    assert raw.csv_file is not None
+    source, read = raw.csv_file
+    try:
+        return repair_unterminated_quotes(
+            source,
+            compression=read.compression,
+            delimiter=read.delimiter,
+            quote=read.quote,
+            columns=len(raw.columns),
+            out=workdir / f"{uuid.uuid4().hex}.csv",
+        )
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError):
+        return None
+
+
+def _explain_repaired(report: ValidationReport, repair: Repair) -> ValidationReport:
+    """The repaired lines were rejected as "too many fields": say why, with their own text."""
+    rejected = report.rejected.copy()
+    bad = rejected["row"].isin(list(repair.bad_rows))
+    rows = rejected.loc[bad, "row"]
+    rejected.loc[bad, "reason"] = UNTERMINATED_REASON
+    rejected.loc[bad, "column"] = ""
+    rejected.loc[bad, "value"] = [repair.bad_rows[int(r)][:200] for r in rows]
+    return replace(report, rejected=rejected)
+
+
+def with_sheet_hint(error: InputError, path: Path, guess: FileGuess, label: str) -> InputError:
     """*error*, pointing at the workbook's other sheets when the one read does not fit."""
     if guess.format != "xlsx":
         return error

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from prodops.data.schema import (
@@ -42,29 +43,63 @@ _CANDIDATES: dict[str, tuple[str, ...]] = {
         "timestamp", "time", "event_time", "ts", "datetime", "event_timestamp", "occurred_at",
         "created_at", "date", "when",
     ),
+    # subscriptions: English, then German, French, Spanish, Portuguese, Italian, Dutch (accents
+    # folded: "Kündigungsdatum" -> "kundigungsdatum", "date de début" -> "date_de_debut")
     CUSTOMER_COL: (
         "customer_id", "customer", "account_id", "client_id", "subscriber_id", "org_id",
         "user_id", "company_id",
+        "kunde", "kundennummer", "kunden_nr", "kundennr", "kunden_id", "kundenid", "mitglied",
+        "mitgliedsnummer", "client", "id_client", "numero_client", "no_client", "abonne",
+        "cliente", "id_cliente", "cliente_id", "numero_cliente", "num_cliente", "codigo_cliente",
+        "codice_cliente", "suscriptor", "assinante", "abbonato", "klant", "klantnummer",
+        "klant_id", "klantnr", "abonnee",
     ),
     START_COL: (
         "start", "start_date", "started_at", "period_start", "starts_at", "start_time",
         "valid_from", "from", "begin", "created",
+        "vertragsbeginn", "startdatum", "start_datum", "beginn", "beginndatum", "anfangsdatum",
+        "vertragsstart", "laufzeitbeginn", "abo_start", "gultig_ab", "von",
+        "date_de_debut", "date_debut", "debut", "date_d_effet", "date_de_souscription",
+        "fecha_de_inicio", "fecha_inicio", "inicio", "fecha_alta", "fecha_de_alta", "alta",
+        "data_de_inicio", "data_inicio", "data_de_adesao",
+        "data_di_inizio", "data_inizio", "inizio", "data_attivazione",
+        "begindatum", "ingangsdatum", "aanvangsdatum",
     ),
     END_COL: (
         "end", "end_date", "ended_at", "period_end", "ends_at", "end_time", "valid_to", "to",
         "canceled_at", "cancelled_at",
+        "vertragsende", "enddatum", "end_datum", "kundigungsdatum", "gekundigt_am", "ende",
+        "laufzeitende", "abo_ende", "gultig_bis", "bis",
+        "date_de_fin", "date_fin", "fin", "date_de_resiliation", "date_resiliation",
+        "fecha_de_fin", "fecha_fin", "fecha_baja", "fecha_de_baja", "baja", "fecha_cancelacion",
+        "data_de_fim", "data_fim", "fim", "data_de_termino", "data_cancelamento",
+        "data_di_fine", "data_fine", "fine", "data_disdetta", "data_cessazione",
+        "einddatum", "eind_datum", "opzegdatum", "einde",
     ),
     MRR_COL: (
         "mrr", "monthly_amount", "monthly_revenue", "mrr_amount", "amount", "revenue", "price",
         "value",
+        "betrag", "monatsbeitrag", "monatlicher_betrag", "monatsbetrag", "beitrag", "preis",
+        "monatsumsatz", "umsatz", "montant", "montant_mensuel", "mensualite", "prix",
+        "importe", "importe_mensual", "cuota_mensual", "cuota", "monto", "precio",
+        "valor_mensal", "mensalidade", "valor", "montante", "preco",
+        "importo", "importo_mensile", "canone_mensile", "canone", "prezzo",
+        "bedrag", "maandbedrag", "maandelijks_bedrag", "prijs",
     ),
 }  # fmt: skip
 
 
 def normalise(name: str) -> str:
-    """Return *name* in lower case with runs of non-alphanumerics as one "_" (``$distinct_id``)."""
+    """Return *name* in lower case, accents folded, runs of other characters as one "_".
+
+    Examples
+    --------
+    >>> normalise("$distinct_id"), normalise("Kündigungsdatum"), normalise("Date de début")
+    ('distinct_id', 'kundigungsdatum', 'date_de_debut')
+    """
     lowered = re.sub(r"\(utc\)", "", name.strip().lower())  # Stripe: "Created (UTC)"
-    return re.sub(r"[^0-9a-z]+", "_", lowered).strip("_")
+    folded = unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^0-9a-z]+", "_", folded).strip("_")
 
 
 @dataclass(frozen=True)
@@ -107,9 +142,26 @@ def _find(names: dict[str, str], *wanted: str) -> str | None:
     return None
 
 
+def is_end_like(name: str) -> bool:
+    """True when the (normalised) *name* reads as an end date (``Vertragsende``, ``date_fin``).
+
+    Examples
+    --------
+    >>> is_end_like("Vertragsende"), is_end_like("Kündigungsdatum"), is_end_like("Startdatum")
+    (True, True, False)
+    """
+    key = normalise(name)
+    return any(
+        key == want or (len(want) >= 3 and (key.endswith("_" + want) or key.startswith(want + "_")))
+        for want in _CANDIDATES[END_COL]
+    )
+
+
 def _fuzzy(names: dict[str, str], canonical: str, taken: set[str]) -> str | None:
     candidates = _CANDIDATES[canonical]
     free = {k: v for k, v in names.items() if v not in taken}
+    if canonical == START_COL:  # an end date is never taken for the start
+        free = {k: v for k, v in free.items() if not is_end_like(k)}
     for want in candidates:  # exact normalised names first
         if want in free:
             return free[want]
@@ -219,8 +271,11 @@ def detect_mapping(columns: Sequence[str], *, kind: Kind | None = None) -> Colum
     )
 
 
+_MONEY_WORDS = frozenset(_CANDIDATES[MRR_COL]) - {"amount", "price", "value", "valor", "revenue"}
+
+
 def _has_money(names: dict[str, str]) -> bool:
-    return any(n in names for n in _CANDIDATES[MRR_COL][:5])
+    return any(n in names for n in _MONEY_WORDS) or "amount" in names
 
 
 def _has_time_like(names: dict[str, str], canonical: str) -> bool:
@@ -234,11 +289,39 @@ def _raise_wrong_kind(asked: Kind, found: Kind, what: str) -> None:
     )
 
 
-def check_mapping(mapping: ColumnMapping, columns: Sequence[str], *, label: str = "") -> None:
-    """Raise :class:`ColumnError` if a required column is unmapped or not in *columns*."""
+def check_mapping(
+    mapping: ColumnMapping,
+    columns: Sequence[str],
+    *,
+    label: str = "",
+    flags: Mapping[str, str] | None = None,
+) -> None:
+    """Raise :class:`ColumnError` if a required column is unmapped, not in *columns*, or one
+    source column is mapped twice.
+
+    *flags* (canonical column -> command-line flag, ``{"user_id": "--user-col"}``) makes the fix
+    name the flag to use instead of the page's mapping.
+
+    Examples
+    --------
+    >>> mapping = ColumnMapping(kind="events", columns={"user_id": "id", "event": "id",
+    ...                         "timestamp": "ts"})
+    >>> flags = {"user_id": "--user-col", "event": "--event-col"}
+    >>> try:
+    ...     check_mapping(mapping, ["id", "ts"], flags=flags)
+    ... except ColumnError as error:
+    ...     print(error.what)
+    ...     print(error.fix)
+    column 'id' is mapped to both user_id and event
+    Give --user-col and --event-col different columns.
+    """
     if mapping.preset == "stripe":
         return
     where = label or None
+
+    def how(canonical: str) -> str:
+        return flags[canonical] if flags and canonical in flags else f"the {canonical} column"
+
     for canonical in REQUIRED_COLUMNS[mapping.kind]:
         source = mapping.columns.get(canonical)
         if source is None:
@@ -246,25 +329,42 @@ def check_mapping(mapping: ColumnMapping, columns: Sequence[str], *, label: str 
                 continue
             hint = did_you_mean(canonical, columns)
             what = "timestamp" if canonical in (TIME_COL, START_COL) else canonical
+            choose = (
+                f"Pass {how(canonical)} COLUMN."
+                if flags and canonical in flags
+                else f"Choose the {canonical} column in the mapping."
+            )
             raise ColumnError(
                 f"no column for {what!r} ({mapping.kind}) among "
                 + ", ".join(map(repr, columns[:12])),
                 where=where,
-                fix=f"Choose the {canonical} column in the mapping. {hint}".strip(),
+                fix=f"{choose} {hint}".strip(),
             )
         if source not in columns:
+            named = f" ({how(canonical)})" if flags and canonical in flags else ""
             raise ColumnError(
-                f"column {source!r} (mapped to {canonical!r}) is not in the file",
+                f"column {source!r} (mapped to {canonical!r}{named}) is not in the file",
                 where=where,
                 fix=f"Choose one of the file's columns. {did_you_mean(source, columns)}".strip(),
             )
-    used = [c for c in mapping.columns.values() if c]
-    if len(used) != len(set(used)):
-        raise ColumnError(
-            "the same source column is mapped to two canonical columns",
-            where=where,
-            fix="Map each canonical column to a different source column.",
-        )
+    seen: dict[str, str] = {}
+    for canonical in REQUIRED_COLUMNS[mapping.kind]:
+        source = mapping.columns.get(canonical)
+        if not source:
+            continue
+        if source in seen:
+            first = seen[source]
+            fix = (
+                f"Give {how(first)} and {how(canonical)} different columns."
+                if flags and first in flags and canonical in flags
+                else "Map each canonical column to a different source column."
+            )
+            raise ColumnError(
+                f"column {source!r} is mapped to both {first} and {canonical}",
+                where=where,
+                fix=fix,
+            )
+        seen[source] = canonical
 
 
 def property_name(source: str, canonical: Sequence[str]) -> str:

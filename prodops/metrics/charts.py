@@ -421,6 +421,104 @@ def build_retention_curves_chart(
     )
 
 
+MISSING_LABEL = "(not set)"  # the breakdown value of rows whose property is missing
+
+
+def retention_breakdown_frame(
+    frame: pd.DataFrame, *, include_incomplete: bool = False
+) -> pd.DataFrame:
+    """Long frame ``value, label, offset, rate, users`` of one average curve per breakdown value.
+
+    Each value's curve is its cohorts' size-weighted average
+    (:func:`prodops.metrics.retention_average`: complete cells only unless
+    *include_incomplete*); ``users`` is the value's total cohort size and ``label`` says it
+    ("pro · 120 users"). Values keep the metric's order (largest first, "other" last).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"breakdown": ["pro", "pro", "team", "team"],
+    ...     "cohort": pd.to_datetime(["2024-01-01"] * 4, utc=True), "size": [4, 4, 2, 2],
+    ...     "offset": [0, 1, 0, 1], "count": [4, 1, 2, 2], "rate": [1.0, 0.25, 1.0, 1.0],
+    ...     "complete": [True] * 4})
+    >>> retention_breakdown_frame(r)[["label", "offset", "rate"]]
+               label  offset  rate
+    0  pro · 4 users       0  1.00
+    1  pro · 4 users       1  0.25
+    2  team · 2 users      0  1.00
+    3  team · 2 users      1  1.00
+    """
+    require_columns(frame, ["breakdown", "cohort", "size", "offset", "rate"], "retention curves")
+    from prodops.metrics.retention import retention_average
+
+    average = retention_average(frame, include_incomplete=include_incomplete)
+    values = [MISSING_LABEL if v is None or v != v else str(v) for v in average["breakdown"]]
+    cohorts = frame.drop_duplicates(["breakdown", "cohort"])
+    sizes = {
+        (MISSING_LABEL if k is None or k != k else str(k)): int(v)
+        for k, v in cohorts.groupby("breakdown", dropna=False, sort=False)["size"].sum().items()
+    }
+    out = pd.DataFrame(
+        {
+            "value": values,
+            "label": [f"{v} · {_users(sizes.get(v, 0))}" for v in values],
+            "offset": average["offset"].astype(int).to_numpy(),
+            "rate": as_floats(average["rate"]).to_numpy(),
+            "users": [sizes.get(v, 0) for v in values],
+        }
+    ).dropna(subset=["rate"])
+    check_rows(out, "retention curves")
+    return out.reset_index(drop=True)
+
+
+def _users(n: int) -> str:
+    return f"{n:,} user{'s' * (n != 1)}"
+
+
+def build_retention_breakdown_chart(
+    frame: pd.DataFrame,
+    *,
+    breakdown: str,
+    period: str = "week",
+    period_count: int = 1,
+    include_incomplete: bool = False,
+    title: str = "Retention by value",
+) -> alt.Chart:
+    """One line per breakdown value (its size-weighted average curve), the values side by side.
+
+    *frame* is :func:`prodops.metrics.retention` output with a breakdown; the lines come from
+    :func:`retention_breakdown_frame` (the headless twin).
+    """
+    data = retention_breakdown_frame(frame, include_incomplete=include_incomplete)
+    unit = period_unit(period, period_count)
+    counted = "periods in progress included" if include_incomplete else "complete periods"
+    chart: alt.Chart = (
+        alt.Chart(data)
+        .mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=40))
+        .encode(
+            x=alt.X(
+                "offset:Q", title=f"{unit}s since the start event", axis=alt.Axis(tickMinStep=1)
+            ),
+            y=alt.Y("rate:Q", title="Users retained", axis=alt.Axis(format=".0%")),
+            color=alt.Color("label:N", title=breakdown, sort=list(dict.fromkeys(data["label"]))),
+            tooltip=[
+                alt.Tooltip("value:N", title=breakdown),
+                alt.Tooltip("users:Q", title="Users in the cohorts", format=","),
+                alt.Tooltip("offset:Q", title=unit),
+                alt.Tooltip("rate:Q", title="Retained", format=".1%"),
+            ],
+        )
+        .properties(
+            title=alt.Title(
+                title, subtitle=[f"Each line: the value's cohorts weighted by size ({counted})"]
+            ),
+            height=320,
+            width="container",
+        )
+    )
+    return chart
+
+
 # --- tables --------------------------------------------------------------------------------------
 
 

@@ -6,18 +6,22 @@ so every period carries ``complete`` (DESIGN.md, "Completeness").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from prodops.metrics import completeness
-from prodops.metrics.activity import active_pairs, period_completeness, range_end
-from prodops.metrics.filters import check_event_names, events_table, predicate
+from prodops.metrics.activity import (
+    active_pairs,
+    breakdown_table,
+    period_completeness,
+    range_end,
+)
+from prodops.metrics.breakdowns import DEFAULT_BREAKDOWN_LIMIT, check_breakdown, rows_of, stack
+from prodops.metrics.filters import Filters, check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
-from prodops.metrics.periods import DateLike, build_calendar
+from prodops.metrics.periods import Calendar, DateLike, build_calendar
 from prodops.metrics.registry import Period, WeekStart
 
 CHURN_COLUMNS = ["period", "active_start", "churned", "churn_rate", "complete"]
@@ -28,12 +32,14 @@ def churn(
     *,
     period: Period = "month",
     event: str | None = None,
-    where: Mapping[str, str] | None = None,
+    where: Filters = None,
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
     week_start: WeekStart = "monday",
     as_of: DateLike = None,
+    breakdown: str | None = None,
+    breakdown_limit: int | None = DEFAULT_BREAKDOWN_LIMIT,
 ) -> pd.DataFrame:
     """Churn per period: ``churned / active_start``.
 
@@ -46,17 +52,24 @@ def churn(
     events : ibis.Table or pandas.DataFrame
     period : {"hour", "day", "week", "month"}
     event : str, optional
-    where : dict, optional
+    where : list or dict, optional
+        Filters on the events (:mod:`prodops.metrics.filters`).
     date_from, date_to : str, date or datetime, optional
         The range; defaults: the first event and the data end.
     timezone : str
     week_start : {"monday", "sunday"}
     as_of : str, date or datetime, optional
         The data end (a date alone: the end of that day); default: the last event.
+    breakdown : str, optional
+        A property column: one series per value, as if filtered on ``column = value``.
+    breakdown_limit : int or None
+        The values with the most active users (default 5), largest first; the rest are one
+        series labelled ``"other"`` (:mod:`prodops.metrics.breakdowns`). None: every value.
 
     Returns
     -------
     pandas.DataFrame
+        With a breakdown, a leading ``breakdown`` column and every period once per value.
         ``period`` (tz-aware start), ``active_start``, ``churned`` (int64), ``churn_rate``
         (Float64, ``<NA>`` when no one was active in the previous period), ``complete`` (bool:
         the period ends at or before the data end); ``attrs["data_end"]``.
@@ -77,6 +90,7 @@ def churn(
     """
     table = events_table(events)
     predicate(table, where, role="where")
+    check_breakdown(table, breakdown, breakdown_limit)
     cal = build_calendar(
         table,
         period=period,
@@ -87,17 +101,29 @@ def churn(
     )
     check_event_names(table, [event])
     flags, data_end = period_completeness(table, cal, as_of=as_of)
-    pairs = active_pairs(table, cal, event=event, where=where, lo=-1)
-    marked = pairs.mutate(
-        nxt=pairs.idx.lead().over(ibis.window(group_by="user_id", order_by="idx"))
+    table, values = breakdown_table(
+        table, cal, event=event, where=where, breakdown=breakdown, limit=breakdown_limit
     )
+    by = breakdown is not None
+    keys = ["bk", "user_id"] if by else ["user_id"]
+    pairs = active_pairs(table, cal, event=event, where=where, lo=-1, by_breakdown=by)
+    marked = pairs.mutate(nxt=pairs.idx.lead().over(ibis.window(group_by=keys, order_by="idx")))
     marked = marked.filter(marked.idx < cal.n - 1)
     left = marked.nxt.isnull() | (marked.nxt > marked.idx + 1)
     counted = (
-        marked.group_by(bucket=marked.idx + 1)
+        marked.group_by(*keys[:-1], bucket=marked.idx + 1)
         .aggregate(active_start=ibis._.count(), churned=marked.user_id.count(where=left))
         .to_pandas()
     )
+    if not by:
+        return completeness.attach(_frame(counted, cal, flags), data_end, timezone)
+    parts = [(v, _frame(rows_of(counted, v), cal, flags)) for v in values]
+    empty = _frame(counted.iloc[:0], cal, flags)
+    return completeness.attach(stack(parts, empty=empty), data_end, timezone)
+
+
+def _frame(counted: pd.DataFrame, cal: Calendar, flags: list[bool]) -> pd.DataFrame:
+    """The churn frame of one series from the database's per-period counts."""
     grid = np.zeros((cal.n, 2), dtype=np.int64)
     for bucket, active, gone in counted[["bucket", "active_start", "churned"]].itertuples(
         index=False
@@ -107,4 +133,4 @@ def churn(
     frame.insert(0, "period", cal.starts())
     frame["churn_rate"] = ratio(frame["churned"], frame["active_start"])
     frame["complete"] = flags
-    return completeness.attach(frame[CHURN_COLUMNS], data_end, timezone)
+    return frame[CHURN_COLUMNS]

@@ -6,18 +6,22 @@ end; stickiness counts the complete periods of the range only, unless ``include_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from prodops.metrics import completeness
-from prodops.metrics.activity import active_pairs, period_completeness, range_end
-from prodops.metrics.filters import check_event_names, events_table, predicate
+from prodops.metrics.activity import (
+    active_pairs,
+    breakdown_table,
+    period_completeness,
+    range_end,
+)
+from prodops.metrics.breakdowns import DEFAULT_BREAKDOWN_LIMIT, check_breakdown, rows_of, stack
+from prodops.metrics.filters import Filters, check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
-from prodops.metrics.periods import DateLike, build_calendar, check_positive
+from prodops.metrics.periods import Calendar, DateLike, build_calendar, check_positive
 from prodops.metrics.registry import Period, WeekStart
 
 STICKINESS_COLUMNS = ["active_periods", "users", "buckets_total", "buckets_complete", "complete"]
@@ -29,7 +33,7 @@ def stickiness(
     period: Period = "day",
     period_count: int = 1,
     event: str | None = None,
-    where: Mapping[str, str] | None = None,
+    where: Filters = None,
     min_events: int = 1,
     cumulative: bool = False,
     date_from: DateLike = None,
@@ -56,7 +60,8 @@ def stickiness(
         Units per period.
     event : str, optional
         The event that counts (None: any event).
-    where : dict, optional
+    where : list or dict, optional
+        Filters on the events (:mod:`prodops.metrics.filters`).
     min_events : int
         Matching events needed in a period.
     cumulative : bool
@@ -143,11 +148,13 @@ def active_users(
     *,
     window_days: int = 1,
     event: str | None = None,
-    where: Mapping[str, str] | None = None,
+    where: Filters = None,
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
     as_of: DateLike = None,
+    breakdown: str | None = None,
+    breakdown_limit: int | None = DEFAULT_BREAKDOWN_LIMIT,
 ) -> pd.DataFrame:
     """Users active in the ``window_days`` local calendar days ending on each day.
 
@@ -160,16 +167,23 @@ def active_users(
     events : ibis.Table or pandas.DataFrame
     window_days : int
     event : str, optional
-    where : dict, optional
+    where : list or dict, optional
+        Filters on the events (:mod:`prodops.metrics.filters`).
     date_from, date_to : str, date or datetime, optional
         Defaults: the first event and the data end.
     timezone : str
     as_of : str, date or datetime, optional
         The data end (a date alone: the end of that day); default: the last event.
+    breakdown : str, optional
+        A property column: one series per value, as if filtered on ``column = value``.
+    breakdown_limit : int or None
+        The values with the most active users (default 5), largest first; the rest are one
+        series labelled ``"other"`` (:mod:`prodops.metrics.breakdowns`). None: every value.
 
     Returns
     -------
     pandas.DataFrame
+        With a breakdown, a leading ``breakdown`` column and every day once per value.
         ``date`` (the local day, as a naive midnight Timestamp), ``users`` (int64),
         ``complete`` (bool: the day ends at or before the data end); ``attrs["data_end"]``.
 
@@ -189,6 +203,7 @@ def active_users(
     """
     table = events_table(events)
     predicate(table, where, role="where")
+    check_breakdown(table, breakdown, breakdown_limit)
     window = check_positive("window_days", window_days)
     cal = build_calendar(
         table,
@@ -203,11 +218,29 @@ def active_users(
     # each active day x starts a run [x, min(next active day, x + window)) and the runs of one
     # user never overlap. The database counts runs by (start, length); Python adds +1 at each
     # start and -1 at each end. Days more than a window before the range cannot reach it.
-    pairs = active_pairs(table, cal, event=event, where=where, lo=1 - window)
-    nxt = pairs.idx.lead().over(ibis.window(group_by="user_id", order_by="idx"))
+    table, values = breakdown_table(
+        table, cal, event=event, where=where, breakdown=breakdown, limit=breakdown_limit
+    )
+    by = breakdown is not None
+    keys = ["bk", "user_id"] if by else ["user_id"]
+    pairs = active_pairs(table, cal, event=event, where=where, lo=1 - window, by_breakdown=by)
+    nxt = pairs.idx.lead().over(ibis.window(group_by=keys, order_by="idx"))
     span = ibis.cases((nxt.isnull(), window), else_=ibis.least(nxt - pairs.idx, window))
     runs = pairs.mutate(span=span)
-    counted = runs.group_by(day=runs.idx, span=runs.span).aggregate(n=ibis._.count()).to_pandas()
+    counted = (
+        runs.group_by(*keys[:-1], day=runs.idx, span=runs.span)
+        .aggregate(n=ibis._.count())
+        .to_pandas()
+    )
+    if not by:
+        return completeness.attach(_users_frame(counted, cal, flags), data_end, timezone)
+    parts = [(v, _users_frame(rows_of(counted, v), cal, flags)) for v in values]
+    empty = _users_frame(counted.iloc[:0], cal, flags)
+    return completeness.attach(stack(parts, empty=empty), data_end, timezone)
+
+
+def _users_frame(counted: pd.DataFrame, cal: Calendar, flags: list[bool]) -> pd.DataFrame:
+    """The active-users frame of one series from the database's runs (start day, length)."""
     starts = counted["day"].astype("int64")
     deltas = pd.DataFrame(
         {
@@ -216,8 +249,7 @@ def active_users(
         }
     )
     users = _running_total(deltas, cal.n)
-    frame = pd.DataFrame({"date": cal.days(), "users": users, "complete": flags})
-    return completeness.attach(frame, data_end, timezone)
+    return pd.DataFrame({"date": cal.days(), "users": users, "complete": flags})
 
 
 def _running_total(deltas: pd.DataFrame, n: int) -> np.ndarray:
@@ -237,7 +269,7 @@ def dau_mau(
     events: ir.Table | pd.DataFrame,
     *,
     event: str | None = None,
-    where: Mapping[str, str] | None = None,
+    where: Filters = None,
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",

@@ -24,6 +24,7 @@ from prodops.metrics.charts import (
     IN_PROGRESS,
     IN_PROGRESS_DASH,
     IN_PROGRESS_OPACITY,
+    MISSING_LABEL,
     as_floats,
     check_rows,
     day_axis,
@@ -155,16 +156,40 @@ def active_users_frame(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
+def breakdown_parts(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The series of a broken-down metric frame, one per value in the metric's order (largest
+    first, "other" last), keyed by the value's label (``MISSING_LABEL`` for a missing value).
+
+    >>> f = pd.DataFrame({"breakdown": ["pro", "pro", None], "users": [3, 1, 2]})
+    >>> {k: v["users"].tolist() for k, v in breakdown_parts(f).items()}
+    {'pro': [3, 1], '(not set)': [2]}
+    """
+    require_columns(frame, ["breakdown"], "breakdown")
+    labels = [MISSING_LABEL if v is None or v != v else str(v) for v in frame["breakdown"]]
+    keyed = frame.drop(columns="breakdown").assign(_label=labels)
+    parts = {}
+    for label in dict.fromkeys(labels):
+        part = keyed[keyed["_label"] == label].drop(columns="_label").reset_index(drop=True)
+        part.attrs.update(frame.attrs)
+        parts[label] = part
+    return parts
+
+
 def build_active_users_chart(
-    frame: pd.DataFrame, *, title: str = "Active users (DAU, WAU, MAU)"
+    frame: pd.DataFrame,
+    *,
+    title: str = "Active users (DAU, WAU, MAU)",
+    legend: str = "Window",
 ) -> alt.Chart:
-    """Lines of daily, weekly and monthly active users (``active_users_frame`` output).
+    """Lines of daily, weekly and monthly active users (``active_users_frame`` output), or of
+    the values of a breakdown (``active_users_frame(breakdown_parts(frame))``, *legend* naming
+    the column).
 
     Days in progress are the dashed end of each line.
     """
     require_columns(frame, ["date", "series", "users"], "active users")
     order = [s for s in ("DAU", "WAU", "MAU") if s in set(frame["series"])]
-    order += sorted(set(frame["series"]) - set(order))
+    order += [s for s in dict.fromkeys(frame["series"]) if s not in order]  # given order
     data = frame[["date", "series", "users"]].assign(progress=progress(frame))
     data = joined_segments(data, by=["series"], order="date")
     result: alt.Chart = (
@@ -173,11 +198,11 @@ def build_active_users_chart(
         .encode(
             x=day_axis(),
             y=alt.Y("users:Q", title="Active users", axis=alt.Axis(format=",d")),
-            color=alt.Color("series:N", title="Window", sort=order),
+            color=alt.Color("series:N", title=legend, sort=order),
             strokeDash=progress_dash(data),
             tooltip=[
                 alt.Tooltip("date:N", title="Date"),
-                alt.Tooltip("series:N", title="Window"),
+                alt.Tooltip("series:N", title=legend),
                 alt.Tooltip("users:Q", title="Active users", format=",d"),
                 PROGRESS_TOOLTIP,
             ],

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from prodops.data.schema import EVENT_COLUMNS
+from prodops.data.schema import EVENT_COLUMNS, SUBSCRIPTION_COLUMNS
 from prodops.engine import as_table
 from prodops.metrics.filters import events_table
 
@@ -70,3 +74,188 @@ def property_values(events: ir.Table | pd.DataFrame, column: str, *, limit: int 
         .to_pandas()
     )
     return [str(v) for v in counted["value"]]
+
+
+# --- which property columns segment users (filters and breakdowns) ---------------------------
+
+# Rows read to judge the columns: enough for stable cardinalities, cheap on 10M-row tables.
+SEGMENT_SAMPLE_ROWS = 100_000
+# A column with more distinct values than this is not a breakdown; 25 values or fewer read well.
+SEGMENT_MAX_VALUES = 200
+SEGMENT_GOOD_VALUES = 25
+
+_UUID_RE = r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+_DATETIME_RE = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}|$)"
+# `uuid`, `$insert_id`, `session_id`, `anonymousId`, `user_properties.account_id`, ...
+_ID_NAME_RE = re.compile(r"(^|[._$])(u?uid|guid|id)$|_id$|[a-z]Id$|^\$?insert_id$|_key$|token$")
+_TIME_NAME_RE = re.compile(r"(^|[._$])(created|updated|sent|received)(_at)?$|_at$|(^|_)timestamp$")
+
+
+@dataclass(frozen=True)
+class SegmentColumns:
+    """Property columns split into those offered for filters/breakdowns and those hidden.
+
+    Attributes
+    ----------
+    offered
+        Columns that segment users, most useful first: few distinct values (2 to 25) and the most
+        rows filled, then moderate cardinality, then the rest (numbers, single-valued columns).
+    hidden
+        Identifiers, UUIDs, timestamps, free text, JSON, empty and very high-cardinality columns,
+        in table order; a picker shows them only behind a search.
+    reasons
+        Why each hidden column is hidden (one short phrase per column).
+    """
+
+    offered: list[str]
+    hidden: list[str]
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _ColumnStats:
+    name: str
+    filled: int
+    distinct: int
+    is_text: bool
+    is_number: bool
+    uuids: int = 0
+    datetimes: int = 0
+    with_space: int = 0
+    json_like: int = 0
+    mean_length: float = 0.0
+
+
+def segment_columns(
+    events: ir.Table | pd.DataFrame, *, sample_rows: int = SEGMENT_SAMPLE_ROWS
+) -> SegmentColumns:
+    """Rank the property columns of *events* by how well they segment users.
+
+    One aggregate over the first *sample_rows* rows measures each column (filled rows, distinct
+    values and, for text, how many values look like UUIDs, date-times, JSON or prose). A column
+    is hidden when its name or values say identifier, UUID or timestamp, when its values are
+    free text or JSON, when it has no value, when more than 25 distinct text values make up over
+    half its rows, or when it has more than ``SEGMENT_MAX_VALUES`` distinct values (numbers
+    excepted: ``amount >= 100`` is a useful filter). The canonical
+    columns (``user_id``, ``event``, ``timestamp``; ``customer_id``, ``start``, ``end``,
+    ``mrr``) are never listed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({
+    ...     "user_id": list("abcdef"), "event": ["open"] * 6,
+    ...     "timestamp": pd.to_datetime(["2024-01-01"] * 6, utc=True),
+    ...     "uuid": [f"018f2c3e-0000-7000-8000-00000000000{i}" for i in range(6)],
+    ...     "country": ["DE", "FR", None, None, None, "DE"],
+    ...     "plan": ["pro", "free", "pro", "free", "team", "pro"],
+    ...     "created_at": ["2024-01-01T10:00:00"] * 6,
+    ... })
+    >>> cols = segment_columns(ev)
+    >>> cols.offered, cols.hidden
+    (['plan', 'country'], ['uuid', 'created_at'])
+    >>> cols.reasons["uuid"]
+    'identifier (UUID values)'
+    """
+    table = as_table(events)
+    canonical = {*EVENT_COLUMNS, *SUBSCRIPTION_COLUMNS}
+    names = [c for c in table.columns if c not in canonical]
+    if not names:
+        return SegmentColumns(offered=[], hidden=[], reasons={})
+    stats = _column_stats(table, names, sample_rows=sample_rows)
+    offered: list[_ColumnStats] = []
+    hidden: list[str] = []
+    reasons: dict[str, str] = {}
+    for name in names:
+        reason = _hidden_reason(stats[name], table[name].type())
+        if reason is None:
+            offered.append(stats[name])
+        else:
+            hidden.append(name)
+            reasons[name] = reason
+    offered.sort(key=_usefulness)
+    return SegmentColumns(offered=[s.name for s in offered], hidden=hidden, reasons=reasons)
+
+
+def _column_stats(
+    table: ir.Table, names: list[str], *, sample_rows: int
+) -> dict[str, _ColumnStats]:
+    """Measure every column of *names* in one aggregate over the first *sample_rows* rows."""
+    sample = table.limit(sample_rows)
+    metrics: dict[str, ir.Scalar] = {}
+    for i, name in enumerate(names):
+        column = sample[name]
+        metrics[f"n{i}"] = column.count()
+        metrics[f"d{i}"] = column.nunique()
+        if column.type().is_string():
+            text = column.strip()
+
+            def matches(pattern: str, text: ir.StringColumn = text) -> ir.Scalar:
+                return text.re_search(pattern).ifelse(1, 0).sum()  # PostgreSQL: no bool->int
+
+            metrics[f"u{i}"] = matches(_UUID_RE)
+            metrics[f"t{i}"] = matches(_DATETIME_RE)
+            metrics[f"s{i}"] = matches(r"\s")
+            metrics[f"j{i}"] = matches(r"^[\[{]")
+            metrics[f"l{i}"] = text.length().mean()
+    row = sample.aggregate(**metrics).to_pandas().iloc[0]
+
+    def number(key: str) -> float:
+        value = row.get(key)
+        return 0.0 if value is None or pd.isna(value) else float(value)
+
+    stats: dict[str, _ColumnStats] = {}
+    for i, name in enumerate(names):
+        dtype = table[name].type()
+        stats[name] = _ColumnStats(
+            name=name,
+            filled=int(number(f"n{i}")),
+            distinct=int(number(f"d{i}")),
+            is_text=dtype.is_string(),
+            is_number=dtype.is_numeric() and not dtype.is_boolean(),
+            uuids=int(number(f"u{i}")),
+            datetimes=int(number(f"t{i}")),
+            with_space=int(number(f"s{i}")),
+            json_like=int(number(f"j{i}")),
+            mean_length=number(f"l{i}"),
+        )
+    return stats
+
+
+def _hidden_reason(stats: _ColumnStats, dtype: dt.DataType) -> str | None:
+    """Why the column does not segment users, or None when it does."""
+    most = 0.9 * stats.filled  # "values look like X": nine in ten filled values at least
+    if stats.filled == 0:
+        return "no values"
+    if dtype.is_temporal():
+        return "timestamp"
+    if stats.is_text and stats.uuids >= most:
+        return "identifier (UUID values)"
+    if stats.is_text and stats.datetimes >= most:
+        return "timestamp (date-time values)"
+    if _TIME_NAME_RE.search(stats.name) and stats.distinct > SEGMENT_GOOD_VALUES:
+        return "timestamp (by its name)"
+    unique_ish = stats.distinct > SEGMENT_GOOD_VALUES or 2 * stats.distinct > stats.filled
+    if _ID_NAME_RE.search(stats.name) and unique_ish and stats.distinct > 1:
+        return "identifier (by its name)"
+    if stats.is_text and stats.json_like >= most:
+        return "JSON text"
+    long_text = stats.mean_length > 40 or stats.with_space >= max(most, 1) * 0.5
+    if stats.is_text and long_text and stats.distinct > SEGMENT_GOOD_VALUES:
+        return "free text"
+    if stats.is_text and stats.distinct > SEGMENT_GOOD_VALUES and 2 * stats.distinct > stats.filled:
+        return "nearly every value different"
+    if stats.distinct > SEGMENT_MAX_VALUES and not stats.is_number:
+        return f"too many distinct values ({stats.distinct:,} in the first rows)"
+    return None
+
+
+def _usefulness(stats: _ColumnStats) -> tuple[int, int, int, str]:
+    """Sort key: few values first, then moderate, then numbers and single-valued columns."""
+    if 2 <= stats.distinct <= SEGMENT_GOOD_VALUES:
+        tier = 0
+    elif 2 <= stats.distinct <= SEGMENT_MAX_VALUES:
+        tier = 1
+    else:
+        tier = 2
+    return (tier, -stats.filled, stats.distinct, stats.name)

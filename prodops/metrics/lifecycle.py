@@ -6,18 +6,22 @@ every bucket carries ``complete`` and the frame the data end (DESIGN.md, "Comple
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from prodops.metrics import completeness
-from prodops.metrics.activity import active_pairs, period_completeness, range_end
-from prodops.metrics.filters import check_event_names, events_table, predicate
+from prodops.metrics.activity import (
+    active_pairs,
+    breakdown_table,
+    period_completeness,
+    range_end,
+)
+from prodops.metrics.breakdowns import DEFAULT_BREAKDOWN_LIMIT, check_breakdown, rows_of, stack
+from prodops.metrics.filters import Filters, check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
-from prodops.metrics.periods import DateLike, build_calendar
+from prodops.metrics.periods import Calendar, DateLike, build_calendar
 from prodops.metrics.registry import Period, WeekStart
 
 LIFECYCLE_COLUMNS = [
@@ -37,12 +41,14 @@ def lifecycle(
     *,
     period: Period = "week",
     event: str | None = None,
-    where: Mapping[str, str] | None = None,
+    where: Filters = None,
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
     week_start: WeekStart = "monday",
     as_of: DateLike = None,
+    breakdown: str | None = None,
+    breakdown_limit: int | None = DEFAULT_BREAKDOWN_LIMIT,
 ) -> pd.DataFrame:
     """Users per period by lifecycle state, with history before ``date_from`` counted.
 
@@ -60,19 +66,25 @@ def lifecycle(
     period : {"hour", "day", "week", "month"}
     event : str, optional
         The event that makes a user active (None: any event).
-    where : dict, optional
-        ``column -> value`` filters on the events.
+    where : list or dict, optional
+        Filters on the events (:mod:`prodops.metrics.filters`).
     date_from, date_to : str, date or datetime, optional
         The range (naive values in ``timezone``); defaults: the first event and the data end.
     timezone : str
     week_start : {"monday", "sunday"}
     as_of : str, date or datetime, optional
         The data end (a date alone: the end of that day); default: the last event.
+    breakdown : str, optional
+        A property column: one series per value, as if filtered on ``column = value``.
+    breakdown_limit : int or None
+        The values with the most active users (default 5), largest first; the rest are one
+        series labelled ``"other"`` (:mod:`prodops.metrics.breakdowns`). None: every value.
 
     Returns
     -------
     pandas.DataFrame
-        ``start`` (tz-aware period start), ``new``, ``returning``, ``resurrecting``,
+        With a breakdown, a leading ``breakdown`` column (the value) and every period once per
+        value. ``start`` (tz-aware period start), ``new``, ``returning``, ``resurrecting``,
         ``dormant`` (int64), ``pulse_ratio`` (Float64), ``complete`` (bool: the period ends at or
         before the data end). ``attrs["data_end"]`` holds the data end.
 
@@ -95,6 +107,7 @@ def lifecycle(
     """
     table = events_table(events)
     predicate(table, where, role="where")
+    check_breakdown(table, breakdown, breakdown_limit)
     cal = build_calendar(
         table,
         period=period,
@@ -105,15 +118,20 @@ def lifecycle(
     )
     check_event_names(table, [event])
     flags, data_end = period_completeness(table, cal, as_of=as_of)
-    pairs = active_pairs(table, cal, event=event, where=where)
-    win = ibis.window(group_by="user_id", order_by="idx")
+    table, values = breakdown_table(
+        table, cal, event=event, where=where, breakdown=breakdown, limit=breakdown_limit
+    )
+    by = breakdown is not None
+    keys = ["bk", "user_id"] if by else ["user_id"]
+    pairs = active_pairs(table, cal, event=event, where=where, by_breakdown=by)
+    win = ibis.window(group_by=keys, order_by="idx")
     marked = pairs.mutate(prev=pairs.idx.lag().over(win), nxt=pairs.idx.lead().over(win))
     # One aggregate per period index: the states of the users active there, and how many of
     # them leave (not active in the next period) - dormant in the period after.
     marked = marked.filter(marked.idx >= -1)
     user = marked.user_id
     counted = (
-        marked.group_by("idx")
+        marked.group_by(*keys[:-1], "idx")
         .aggregate(
             new=user.count(where=marked.prev.isnull()),
             returning=user.count(where=marked.prev == marked.idx - 1),
@@ -122,6 +140,15 @@ def lifecycle(
         )
         .to_pandas()
     )
+    if not by:
+        return completeness.attach(_frame(counted, cal, flags), data_end, timezone)
+    parts = [(v, _frame(rows_of(counted, v), cal, flags)) for v in values]
+    empty = _frame(counted.iloc[:0], cal, flags)
+    return completeness.attach(stack(parts, empty=empty), data_end, timezone)
+
+
+def _frame(counted: pd.DataFrame, cal: Calendar, flags: list[bool]) -> pd.DataFrame:
+    """The lifecycle frame of one series from the database's per-index counts."""
     grid = np.zeros((cal.n, len(_KINDS)), dtype=np.int64)
     for idx, new, returning, resurrecting, leaving in counted[
         ["idx", "new", "returning", "resurrecting", "leaving"]
@@ -134,4 +161,4 @@ def lifecycle(
     frame.insert(0, "start", cal.starts())
     frame["pulse_ratio"] = ratio(frame["new"] + frame["resurrecting"], frame["dormant"])
     frame["complete"] = flags
-    return completeness.attach(frame[LIFECYCLE_COLUMNS], data_end, timezone)
+    return frame[LIFECYCLE_COLUMNS]

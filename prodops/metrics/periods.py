@@ -35,7 +35,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
-from prodops.engine import local_time
+from prodops import dialects
 from prodops.errors import InputError, ParameterError, did_you_mean
 from prodops.metrics.limits import check_cells, check_periods
 
@@ -182,30 +182,26 @@ class Calendar:
         return _floor((seconds - first_s) / step).cast("int64")
 
 
-@ibis.udf.scalar.builtin(
-    name="date_part", signature=((dt.string, dt.Timestamp(timezone="UTC")), dt.float64)
-)
-def _epoch_of_instant(part: str, ts: Any) -> Any:  # pragma: no cover - executed by the database
-    """``date_part('epoch', timestamptz)``: seconds since 1970 (DuckDB and PostgreSQL)."""
-
-
-@ibis.udf.scalar.builtin(name="date_part", signature=((dt.string, dt.Timestamp()), dt.float64))
-def _epoch_of_wall_clock(part: str, ts: Any) -> Any:  # pragma: no cover - executed by the database
-    """``date_part('epoch', timestamp)``: nominal seconds since 1970 of a naive timestamp."""
-
-
 def wall_seconds(ts: ir.TimestampValue, timezone: str) -> ir.FloatingValue:
     """Seconds since 1970-01-01 00:00 of the local wall-clock time of UTC timestamp *ts*.
 
-    In UTC the wall clock is the instant itself, so its epoch is read directly: casting a zoned
-    timestamp to a naive one costs about 0.23 s per million rows on DuckDB (an ICU conversion),
-    ten times the rest of a metric. Other zones convert with :func:`prodops.engine.local_time`
-    first. Timestamps carry microseconds and a double resolves them to well under one, so
-    ``floor`` at period boundaries is exact.
+    Compiled per engine (:mod:`prodops.dialects`). On DuckDB and PostgreSQL, in UTC the wall
+    clock is the instant itself, so its epoch is read directly (``date_part('epoch', ts)``):
+    casting a zoned timestamp to a naive one costs about 0.23 s per million rows on DuckDB (an
+    ICU conversion), ten times the rest of a metric; other zones convert with
+    ``timezone(zone, ts)`` first. Timestamps carry microseconds and a double resolves them to
+    well under one, so ``floor`` at period boundaries is exact; engines whose epoch function
+    returns whole seconds (Spark, BigQuery, ...) floor the same way, since every boundary falls
+    on a whole second.
+
+    Examples
+    --------
+    >>> t = ibis.table({"timestamp": "timestamp('UTC')"}, name="events")
+    >>> sql = ibis.to_sql(t.select(s=wall_seconds(t.timestamp, "Europe/Berlin")), dialect="duckdb")
+    >>> "DATE_PART('epoch', TIMEZONE('Europe/Berlin', " in sql
+    True
     """
-    if timezone in ("UTC", "Etc/UTC"):
-        return _epoch_of_instant(ibis.literal("epoch"), ts.cast(dt.Timestamp(timezone="UTC")))
-    return _epoch_of_wall_clock(ibis.literal("epoch"), local_time(ts, timezone))
+    return dialects.wall_seconds(ts, timezone)
 
 
 def _floor(value: ir.NumericValue) -> ir.NumericValue:

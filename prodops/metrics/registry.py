@@ -51,9 +51,10 @@ class Param:
     """One option of a metric: CLI flag, page control and binding parameter at once.
 
     ``type`` is ``str``, ``int``, ``bool`` (a switch), ``date`` (ISO day) or ``where`` (repeatable
-    ``COL=VAL`` filters). ``choices`` is set for closed vocabularies. An ``output_only`` option
-    is read by the output (derived numbers such as the retention average), not passed to the
-    metric function.
+    conditions ``COL=VAL``, ``COL!=VAL``, ``COL>=NUM``... read by
+    :func:`prodops.metrics.filters.parse_condition`). ``choices`` is set for closed
+    vocabularies. An ``output_only`` option is read by the output (derived numbers such as the
+    retention average), not passed to the metric function.
     """
 
     name: str
@@ -128,7 +129,26 @@ _TZ = Param("timezone", "str", "UTC", "IANA time zone of the analysis (default U
 _WEEK = Param("week_start", "str", "monday", "first day of a week", choices=WEEK_STARTS)
 _FROM = Param("date_from", "date", None, "first day (read in the time zone)", metavar="DATE")
 _TO = Param("date_to", "date", None, "last day (default: the data end)", metavar="DATE")
-_WHERE = Param("where", "where", None, "keep events with COL=VAL (repeatable)", metavar="COL=VAL")
+_WHERE_HELP = (
+    "keep events where COND holds: COL=VAL, COL!=VAL, 'COL~TEXT' (contains), 'COL>=NUM' (also"
+    " >, <, <=), 'COL?' (is set), 'COL!?' (is not set); repeatable: several = on one column"
+    " are OR, the rest AND"
+)
+_WHERE = Param("where", "where", None, _WHERE_HELP, metavar="COND")
+_BREAKDOWN = Param(
+    "breakdown",
+    "str",
+    None,
+    "one series per value of this column, the largest first",
+    metavar="COL",
+)
+_BREAKDOWN_LIMIT = Param(
+    "breakdown_limit",
+    "int",
+    5,
+    "values shown with --breakdown (default 5); the rest are grouped as 'other'",
+    metavar="N",
+)
 _EVENT = Param("event", "str", None, "the event that counts (default: any)", metavar="NAME")
 _COUNT = Param("period_count", "int", 1, "units per period", metavar="N")
 _AS_OF = Param(
@@ -174,13 +194,28 @@ METRICS: tuple[Metric, ...] = (
             Param("start_event", "str", None, "start event (default: any)", metavar="NAME"),
             Param("return_event", "str", None, "return event (default: any)", metavar="NAME"),
             _WHERE,
-            Param("start_where", "where", None, "start events with COL=VAL", metavar="COL=VAL"),
-            Param("return_where", "where", None, "return events with COL=VAL", metavar="COL=VAL"),
+            Param(
+                "start_where", "where", None, "start events where COND (as --where)", metavar="COND"
+            ),
+            Param(
+                "return_where",
+                "where",
+                None,
+                "return events where COND (as --where)",
+                metavar="COND",
+            ),
             _FROM,
             _TO,
             _TZ,
             _WEEK,
-            Param("breakdown", "str", None, "one matrix per value of this column", metavar="COL"),
+            Param(
+                "breakdown",
+                "str",
+                None,
+                "one matrix per value of this column, the largest cohorts first",
+                metavar="COL",
+            ),
+            _BREAKDOWN_LIMIT,
             _AS_OF,
             _INCOMPLETE_OUTPUT,
         ),
@@ -203,6 +238,8 @@ METRICS: tuple[Metric, ...] = (
             _TO,
             _TZ,
             _WEEK,
+            _BREAKDOWN,
+            _BREAKDOWN_LIMIT,
             _AS_OF,
             _INCOMPLETE_OUTPUT,
         ),
@@ -252,6 +289,8 @@ METRICS: tuple[Metric, ...] = (
             _FROM,
             _TO,
             _TZ,
+            _BREAKDOWN,
+            _BREAKDOWN_LIMIT,
             _AS_OF,
             _INCOMPLETE_OUTPUT,
         ),
@@ -275,6 +314,8 @@ METRICS: tuple[Metric, ...] = (
             _TO,
             _TZ,
             _WEEK,
+            _BREAKDOWN,
+            _BREAKDOWN_LIMIT,
             _AS_OF,
             _INCOMPLETE_OUTPUT,
         ),

@@ -21,7 +21,6 @@ Invariants of the query (DESIGN.md, "Metric semantics"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +29,15 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from prodops.metrics.breakdowns import (
+    DEFAULT_BREAKDOWN_LIMIT,
+    LABEL,
+    check_limit,
+    split_by,
+)
 from prodops.metrics.completeness import attach, complete_flags, events_data_end, instant
 from prodops.metrics.filters import (
+    Filters,
     check_event_names,
     event_predicate,
     events_table,
@@ -39,7 +45,6 @@ from prodops.metrics.filters import (
     require_columns,
 )
 from prodops.metrics.frames import ratio
-from prodops.metrics.limits import check_cells
 from prodops.metrics.periods import (
     WEEK_STARTS,
     Calendar,
@@ -92,14 +97,15 @@ def retention(
     min_occurrences: int = 1,
     start_event: str | None = None,
     return_event: str | None = None,
-    where: Mapping[str, str] | None = None,
-    start_where: Mapping[str, str] | None = None,
-    return_where: Mapping[str, str] | None = None,
+    where: Filters = None,
+    start_where: Filters = None,
+    return_where: Filters = None,
     date_from: DateLike = None,
     date_to: DateLike = None,
     timezone: str = "UTC",
     week_start: WeekStart = "monday",
     breakdown: str | None = None,
+    breakdown_limit: int | None = DEFAULT_BREAKDOWN_LIMIT,
     as_of: DateLike = None,
 ) -> pd.DataFrame:
     """Cohort retention matrix as a tidy frame, one row per (breakdown, cohort, offset).
@@ -136,8 +142,9 @@ def retention(
         need it).
     start_event, return_event : str, optional
         Event names; None means any event.
-    where, start_where, return_where : dict, optional
-        ``column -> value`` filters: on every event, on start events only, on return events only.
+    where, start_where, return_where : list or dict, optional
+        Filters (:mod:`prodops.metrics.filters`: ``[(column, operator, value), ...]`` or
+        ``{column: value}``): on every event, on start events only, on return events only.
     date_from, date_to : str, date or datetime, optional
         The range of cohorts; naive values are read in ``timezone``. ``date_to`` defaults to the
         data end; the last period counts in full and a date-only ``date_to`` includes that whole
@@ -147,6 +154,10 @@ def retention(
     week_start : {"monday", "sunday"}
     breakdown : str, optional
         A property column: one matrix per value (as if filtered on ``column = value``).
+    breakdown_limit : int or None
+        With a breakdown, the values with the most users doing a matching start event (default
+        5), largest first; the rest are one matrix labelled ``"other"``
+        (:mod:`prodops.metrics.breakdowns`). None keeps every value.
     as_of : str, date or datetime, optional
         The data end: periods ending after it are in progress (``complete`` False). Default: the
         last event. A date means the end of that day; it is also the default ``date_to``.
@@ -207,6 +218,7 @@ def retention(
         predicate(table, filt, role=name)  # validates the columns up front
     if breakdown is not None:
         require_columns(table, [breakdown], role="breakdown column")
+        check_limit(breakdown_limit)
     stop = instant(as_of, check_timezone(timezone))  # validated before the range reads it
     cal, columns = cohort_calendar(
         table,
@@ -223,7 +235,20 @@ def retention(
     check_event_names(table, [start_event, return_event])
 
     scoped = table.filter(predicate(table, where))
-    values = _breakdown_values(scoped, breakdown, cal, columns)
+    values: list[str | None] = [None]
+    if breakdown is not None:
+        starting = predicate(scoped, start_where) & event_predicate(scoped, start_event)
+        split = split_by(
+            scoped,
+            breakdown,
+            limit=breakdown_limit,
+            counts=starting,
+            rows=cal.n,
+            columns=columns,
+            period=cal.period,
+        )
+        values = split.values
+        scoped = scoped.mutate(**{LABEL: split.label(scoped)})
     keys = ["bk", "user_id"] if breakdown is not None else ["user_id"]
     # Pairs of every period up to the last observed one (history included: first_time needs it).
     bounded, exact = bound_rows(cal, scoped, hi=seen + 1)
@@ -378,7 +403,7 @@ def in_progress_note(span: RetentionRange, *, include_incomplete: bool = False) 
 
 def _with_breakdown(table: ir.Table, breakdown: str | None, **columns: Any) -> ir.Table:
     if breakdown is not None:
-        columns = {"bk": table[breakdown].cast("string"), **columns}
+        columns = {"bk": table[LABEL], **columns}
     return table.select(**columns)
 
 
@@ -388,9 +413,9 @@ def _pairs(
     keys: list[str],
     breakdown: str | None,
     start_event: str | None,
-    start_where: Mapping[str, str] | None,
+    start_where: Filters,
     return_event: str | None,
-    return_where: Mapping[str, str] | None,
+    return_where: Filters,
 ) -> ir.Table:
     """``[bk,] user_id, idx, s, r``: one row per (user, period) with any event, all history.
 
@@ -432,7 +457,7 @@ def _first_ever(
     keys: list[str],
     breakdown: str | None,
     start_event: str | None,
-    start_where: Mapping[str, str] | None,
+    start_where: Filters,
 ) -> ir.Table:
     """Members whose very first start event (by name, before any filter) matches the filters."""
     named = table.filter(event_predicate(table, start_event))
@@ -448,22 +473,6 @@ def _first_ever(
     matched = marked.group_by(keys).aggregate(t1=marked.ts.min(), c=marked.c.min())
     members = matched.join(firsts, "user_id").filter(ibis._.t1 == ibis._.t0)
     return members.filter((members.c >= 0) & (members.c < cal.n)).select(*keys, "c")
-
-
-def _breakdown_values(
-    scoped: ir.Table, breakdown: str | None, cal: Calendar, columns: int
-) -> list[str | None]:
-    """The breakdown values (one matrix each), after checking the size of all the matrices."""
-    if breakdown is None:
-        return [None]
-    labels = scoped.select(bk=scoped[breakdown].cast("string")).distinct()
-    # Count before fetching: a column of user e-mails would otherwise come back whole.
-    check_cells(
-        rows=cal.n, columns=columns, period=cal.period, matrices=int(labels.count().to_pandas())
-    )
-    found = labels.to_pandas()["bk"]
-    present = [None if pd.isna(v) else str(v) for v in found]
-    return sorted(present, key=lambda v: (v is None, v or ""))
 
 
 def _matrix(

@@ -27,7 +27,7 @@ from prodops.engine import as_table, local_time
 from prodops.errors import InputError, ParameterError, did_you_mean
 from prodops.metrics.completeness import instant, subscriptions_data_end
 from prodops.metrics.filters import require_columns
-from prodops.metrics.periods import DateLike, check_timezone, localize, to_local
+from prodops.metrics.periods import DateLike, check_timezone, localize, to_local, wall_seconds
 from prodops.metrics.registry import REVENUE_PERIODS, RevenuePeriod
 
 SCALE = 10_000  # amounts are summed as integers in hundredths of a cent
@@ -202,11 +202,13 @@ def boundary_table(cal: RevenueCalendar, lookback: int) -> ir.Table:
 
 def period_index(ts: ir.TimestampValue, cal: RevenueCalendar) -> ir.IntegerValue:
     """Index of the period whose local wall-clock span holds UTC instant *ts* (0 = first)."""
-    local = local_time(ts, cal.timezone)
     if cal.period == "week":
-        first_s = int((cal.first - _EPOCH) // pd.Timedelta(seconds=1))
-        seconds = local.truncate("D").epoch_seconds().cast(dt.float64) - float(first_s)
-        return (seconds / float(7 * 86_400)).floor().cast(dt.int64)
+        # Whole local days since 1970 (each engine's own epoch and zone functions), in weeks
+        # from the first period's start (a day start).
+        first_day = (cal.first - _EPOCH) // pd.Timedelta(days=1)
+        days = (wall_seconds(ts, cal.timezone) / 86_400.0).floor()
+        return ((days - float(first_day)) / 7.0).floor().cast(dt.int64)
+    local = local_time(ts, cal.timezone)
     months = local.year() * 12 + local.month() - (cal.first.year * 12 + cal.first.month)
     if cal.period == "quarter":
         return (months.cast(dt.float64) / 3.0).floor().cast(dt.int64)

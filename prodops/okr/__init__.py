@@ -17,6 +17,7 @@ from prodops.okr.models import (
     ObjectiveCreate,
     ObjectiveUpdate,
 )
+from prodops.okr.report import KeyResultView, ObjectiveView, load_period
 from prodops.okr.rules import (
     STATUS_HELP,
     STATUS_LABELS,
@@ -50,14 +51,17 @@ __all__ = [
     "KeyResult",
     "KeyResultCreate",
     "KeyResultUpdate",
+    "KeyResultView",
     "Objective",
     "ObjectiveCreate",
     "ObjectiveUpdate",
+    "ObjectiveView",
     "Reading",
     "Status",
     "clamp",
     "expected_progress",
     "key_result_progress",
+    "load_period",
     "objective_progress",
     "parse_number",
     "period_bounds",

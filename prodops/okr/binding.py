@@ -89,11 +89,21 @@ from prodops.metrics import registry
 from prodops.okr import crud as okr_crud
 from prodops.okr import units
 from prodops.okr.models import CheckInCreate
+from prodops.okr.report import REFRESH_AUTHOR
 from prodops.store.db import read_session, write_session
 
-REFRESH_AUTHOR = "metric refresh"
 # Parameters a binding never passes on: the refresh sets the range and the data end itself.
-_RANGE_PARAMS = {"date_from", "date_to", "periods", "breakdown", "as_of", "include_incomplete"}
+# A key result reads one number: never a breakdown. Filters (``where``: ``{"plan": "pro"}`` or
+# ``[["plan", "=", "pro"], ["amount", ">=", "100"]]`` in the stored JSON) pass through.
+_RANGE_PARAMS = {
+    "date_from",
+    "date_to",
+    "periods",
+    "breakdown",
+    "breakdown_limit",
+    "as_of",
+    "include_incomplete",
+}
 
 
 @dataclass(frozen=True)
@@ -363,7 +373,8 @@ def headline_value(metric: registry.Metric) -> MetricFunction:
 
 def churn_value(table: Any, window: Window, params: Mapping[str, Any]) -> MetricReading:
     """User churn rate of the last complete period with a value (period start to last_day)."""
-    return _last_complete(_metric("churn"), table, window, params, "churn_rate")
+    metric = _metric("churn")
+    return _last_complete(metric, table, window, _options(metric, params), "churn_rate")
 
 
 def revenue_value(table: Any, window: Window, params: Mapping[str, Any]) -> MetricReading:

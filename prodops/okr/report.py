@@ -20,6 +20,7 @@ from prodops.okr import crud as okr_crud
 from prodops.okr import rules, units
 from prodops.okr.models import CheckIn, KeyResult, Objective
 
+REFRESH_AUTHOR = "metric refresh"  # the author of a refresh's check-ins (prodops.okr.binding)
 NO_KEY_RESULTS = "no key results yet"  # how an objective without key results is shown
 NO_KEY_RESULTS_STATUS = "no_key_results"  # its status in frames, CSV and JSON
 
@@ -52,6 +53,8 @@ class KeyResultView:
     binding_params: str | None = None
     binding_unit: str | None = None
     conversion: str = ""  # how a refresh stores the metric's value ("... stored as 62 %")
+    # The latest check-in by a person (a metric refresh is not one): what the weekly ritual asks.
+    last_person_check_in_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def key_result_view(
     # the owner's latest stated confidence (a metric refresh states none)
     stated = [c.confidence for c in check_ins if c.confidence is not None]
     confidence = stated[-1] if stated else None
+    by_people = [c for c in check_ins if c.author != REFRESH_AUTHOR]
     assert kr.id is not None
     return KeyResultView(
         id=kr.id,
@@ -124,6 +128,7 @@ def key_result_view(
         binding_params=kr.binding_params,
         binding_unit=kr.binding_unit,
         conversion=units.conversion_text(kr.binding_metric, kr.binding_params, kr.unit),
+        last_person_check_in_at=by_people[-1].created_at if by_people else None,
     )
 
 

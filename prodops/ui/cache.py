@@ -20,10 +20,10 @@ import prodops.metrics
 from prodops import config
 from prodops.data.catalog import Catalog, DatasetInfo
 from prodops.errors import NotFoundError, ParameterError
-from prodops.metrics import events, kpis, registry
+from prodops.metrics import events, filters, kpis, registry
 
 TTL_S = 3600
-# Parameters passed as column -> value mappings (frozen to sorted tuples for the cache key).
+# Filter parameters (mappings or condition lists; frozen to tuples of conditions for the key).
 _MAPPING_PARAMS = ("where", "start_where", "return_where")
 
 
@@ -56,14 +56,15 @@ def list_datasets() -> list[DatasetInfo]:
 
 def _freeze(name: str, value: Any) -> Any:
     if name in _MAPPING_PARAMS and value is not None:
-        return tuple(sorted(dict(value).items()))
+        # Mappings and condition lists alike, as hashable conditions (issue 12).
+        return tuple(filters.conditions(value))
     if isinstance(value, list):
         return tuple(value)
     return value
 
 
 def _thaw(params: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
-    return {k: (dict(v) if k in _MAPPING_PARAMS and v is not None else v) for k, v in params}
+    return {k: (list(v) if k in _MAPPING_PARAMS and v is not None else v) for k, v in params}
 
 
 # Frame helpers the pages load like metrics, though they are not registry metrics.

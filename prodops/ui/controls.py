@@ -9,7 +9,7 @@ choices (periods, cohort kinds, week starts) come from the registry's tuples.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -18,7 +18,11 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from prodops import config
 from prodops.data.catalog import DatasetInfo
+from prodops.metrics.breakdowns import DEFAULT_BREAKDOWN_LIMIT
+from prodops.metrics.events import segment_columns
+from prodops.metrics.filters import OPERATOR_LABELS, UNARY, Condition
 from prodops.metrics.registry import (
     COHORTS,
     PERIODS,
@@ -29,7 +33,7 @@ from prodops.metrics.registry import (
     RevenuePeriod,
     WeekStart,
 )
-from prodops.ui.cache import parse_filters
+from prodops.ui import cache
 from prodops.ui.state import (
     TIMEZONES,
     data_dates,
@@ -39,6 +43,7 @@ from prodops.ui.state import (
     url_multiselect,
     url_number,
     url_selectbox,
+    url_text,
     url_toggle,
 )
 
@@ -48,7 +53,85 @@ COHORT_LABELS: dict[str, str] = {
     "recurring": "Recurring (every start period)",
     "first_ever": "First ever (very first event)",
 }
-Where = dict[str, str] | None
+Where = tuple[Condition, ...] | None  # hashable: the params dataclasses are frozen
+# Operators offered per filtered column, in the order a person reads them.
+FILTER_OPERATORS: tuple[str, ...] = ("=", "!=", "~", ">", ">=", "<", "<=", "?", "!?")
+_VALUE_OPERATORS = ("=", "!=")  # a multi-select of the column's values
+_TEXT_OPERATORS = ("~", ">", ">=", "<", "<=")  # one typed value
+
+
+@dataclass(frozen=True)
+class SegmentChoices:
+    """The property columns a filter or breakdown list offers: the useful ones first, the
+    identifiers, timestamps and free text after them (labelled with why; found by typing)."""
+
+    offered: tuple[str, ...]
+    hidden: tuple[str, ...] = ()
+    reasons: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.offered, *self.hidden]
+
+    def label(self, column: str) -> str:
+        """A column's label in a list: hidden ones say why they are not offered first."""
+        reason = dict(self.reasons).get(column)
+        return f"{column} · {reason}" if reason else column
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def _segments(home: str, dataset_id: str, version: int, name: str) -> SegmentChoices:
+    with cache.get_catalog().open(name) as table:
+        found = segment_columns(table)
+    return SegmentChoices(
+        tuple(found.offered), tuple(found.hidden), tuple(sorted(found.reasons.items()))
+    )
+
+
+def segment_choices(info: DatasetInfo) -> SegmentChoices:
+    """:func:`prodops.metrics.events.segment_columns` of *info*, cached by id and version."""
+    return _segments(str(config.home()), info.id, info.version, info.name)
+
+
+def _breakdown(
+    choices: SegmentChoices, *, key: str, where: DeltaGenerator, help: str
+) -> str | None:
+    breakdown: str = url_selectbox(
+        "Breakdown",
+        ["", *choices.columns],
+        key=key,
+        default="",
+        format_func=lambda c: choices.label(c) if c else "None",
+        where=where,
+        help=help,
+    )
+    return breakdown or None
+
+
+def breakdown_limit_control(where: DeltaGenerator | None = None, *, key: str = "top") -> int:
+    """How many breakdown values are shown side by side (the rest are grouped as "other")."""
+    return url_number(
+        "Values shown",
+        key=key,
+        default=DEFAULT_BREAKDOWN_LIMIT,
+        min_value=1,
+        max_value=20,
+        where=where,
+        help="The values with the most users, largest first; the rest are one line, 'other'.",
+    )
+
+
+def window_control(where: DeltaGenerator | None = None) -> int:
+    """The window of the active users compared by value: 1 (DAU), 7 (WAU) or 30 (MAU) days."""
+    window: int = url_selectbox(
+        "Active users by value: window",
+        (1, 7, 30),
+        key="bk_window",
+        default=1,
+        format_func=lambda d: {1: "DAU (1 day)", 7: "WAU (7 days)", 30: "MAU (30 days)"}[d],
+        where=where,
+    )
+    return window
 
 
 def period_choices(first: Period, last: Period) -> tuple[Period, ...]:
@@ -67,8 +150,8 @@ class _Params:
     """``as_kwargs()`` for the parameter dataclasses below."""
 
     def as_kwargs(self) -> dict[str, Any]:
-        """The fields as keyword arguments of the metric (filters copied)."""
-        return dataclasses.asdict(self)
+        """The fields as keyword arguments of the metric (filters stay tuples of conditions)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)
@@ -88,6 +171,7 @@ class RetentionParams(_Params):
     timezone: str
     week_start: WeekStart
     breakdown: str | None
+    breakdown_limit: int = DEFAULT_BREAKDOWN_LIMIT
     periods: int | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -102,6 +186,14 @@ class EngagementParams(_Params):
     date_from: date
     date_to: date
     timezone: str
+
+
+@dataclass(frozen=True)
+class BreakdownParams(_Params):
+    """A breakdown of active users and lifecycle (None: no breakdown)."""
+
+    breakdown: str | None
+    breakdown_limit: int = DEFAULT_BREAKDOWN_LIMIT
 
 
 @dataclass(frozen=True)
@@ -163,15 +255,69 @@ def event_choices(counts: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
     return [ANY_EVENT, *names], labels
 
 
-def _filters(options: list[str], *, key: str, label: str, where: DeltaGenerator) -> Where:
+def filter_conditions(column: str, op: str, values: Sequence[str], text: str) -> list[Condition]:
+    """The conditions one filter row gives: one per chosen value for ``=`` / ``!=`` (``=`` values
+    are OR, ``!=`` values AND), the typed text for contains and comparisons, none for an empty
+    choice; ``?`` and ``!?`` take no value.
+
+    >>> filter_conditions("plan", "=", ["pro", "team"], "")
+    [Condition(column='plan', op='=', value='pro'), Condition(column='plan', op='=', value='team')]
+    >>> filter_conditions("amount", ">=", [], " 100 ")
+    [Condition(column='amount', op='>=', value='100')]
+    >>> filter_conditions("plan", "?", ["x"], "")
+    [Condition(column='plan', op='?', value=None)]
+    >>> filter_conditions("plan", "~", [], "")
+    []
+    """
+    if op in UNARY:
+        return [Condition(column, op)]
+    if op in _VALUE_OPERATORS:
+        return [Condition(column, op, v) for v in values]
+    text = text.strip()
+    return [Condition(column, op, text)] if text else []
+
+
+def _filters(
+    info: DatasetInfo, columns: list[str], *, key: str, label: str, where: DeltaGenerator
+) -> Where:
+    """Per chosen column, an operator and its values (a multi-select, or a typed value)."""
     chosen = url_multiselect(
         label,
-        options,
-        key=key,
+        columns,
+        key=f"{key}_cols",
         where=where,
-        help="Keep only events whose property has this value (column = value).",
+        help="Pick columns, then for each an operator and values. Several values of 'is' are OR"
+        " (plan is pro or team); different columns are AND.",
     )
-    return parse_filters(chosen) or None
+    found: list[Condition] = []
+    for column in chosen:
+        row = where.columns([2, 3])
+        op = url_selectbox(
+            column,
+            FILTER_OPERATORS,
+            key=f"{key}_op_{column}",
+            default="=",
+            format_func=lambda o: OPERATOR_LABELS[o],
+            where=row[0],
+        )
+        values: list[str] = []
+        text = ""
+        if op in _VALUE_OPERATORS:
+            values = url_multiselect(
+                f"{column} values",
+                cache.property_values(info, column),
+                key=f"{key}_v_{column}",
+                where=row[1],
+            )
+        elif op in _TEXT_OPERATORS:
+            text = url_text(
+                f"{column} value",
+                key=f"{key}_t_{column}",
+                placeholder="a number, e.g. 100" if op != "~" else "text, e.g. @acme.com",
+                where=row[1],
+            )
+        found += filter_conditions(column, op, values, text)
+    return tuple(found) or None
 
 
 def _period(
@@ -268,7 +414,7 @@ def _retention_range(
 
 
 def retention_controls(
-    info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
+    info: DatasetInfo, counts: pd.DataFrame, choices: SegmentChoices
 ) -> RetentionParams:
     """Every option of :func:`prodops.metrics.retention`, URL-synced."""
     events, labels = event_choices(counts)
@@ -288,13 +434,11 @@ def retention_controls(
         format_func=labeller(COHORT_LABELS),
         where=row[2],
     )
-    breakdown = url_selectbox(
-        "Breakdown",
-        ["", *info.property_columns],
+    breakdown = _breakdown(
+        choices,
         key="breakdown",
-        default="",
-        format_func=lambda c: c or "None",
         where=row[3],
+        help="Compare the values of a property side by side: one curve per value.",
     )
     row2 = st.columns([1, 1, 1, 0.6, 1])
     period = _period("Period", PERIODS, key="period", default="week", where=row2[0])
@@ -321,13 +465,15 @@ def retention_controls(
             help="Count a user at period k if they returned in period k or any later one.",
         )
         cols = st.columns(3)
-        where = _filters(filter_options, key="where", label="Filter all events", where=cols[0])
+        columns = choices.columns
+        where = _filters(info, columns, key="where", label="Filter all events", where=cols[0])
         start_where = _filters(
-            filter_options, key="start_where", label="Filter start events", where=cols[1]
+            info, columns, key="start_where", label="Filter start events", where=cols[1]
         )
         return_where = _filters(
-            filter_options, key="return_where", label="Filter return events", where=cols[2]
+            info, columns, key="return_where", label="Filter return events", where=cols[2]
         )
+        limit = breakdown_limit_control(st.columns(4)[0]) if breakdown else None
     return RetentionParams(
         period=period,
         period_count=count,
@@ -341,7 +487,8 @@ def retention_controls(
         return_where=return_where,
         timezone=timezone,
         week_start=week_start,
-        breakdown=breakdown or None,
+        breakdown=breakdown,
+        breakdown_limit=limit or DEFAULT_BREAKDOWN_LIMIT,
         periods=periods,
         date_from=date_from,
         date_to=date_to,
@@ -360,17 +507,27 @@ def include_incomplete_toggle(where: DeltaGenerator | None = None) -> bool:
 
 
 def engagement_controls(
-    info: DatasetInfo, counts: pd.DataFrame, filter_options: list[str]
-) -> EngagementParams:
-    """Event, filters, date range and time zone shared by the Engagement charts."""
+    info: DatasetInfo, counts: pd.DataFrame, choices: SegmentChoices
+) -> tuple[EngagementParams, BreakdownParams]:
+    """Event, filters, date range and time zone shared by the Engagement charts, and the
+    breakdown of active users and lifecycle."""
     row = st.columns(4)
     event = _active_event(counts, row[0])
     date_from, date_to = _date_range(info, days=180, where=row[1])
     timezone = _timezone(row[2])
-    where = _filters(filter_options, key="where", label="Filters", where=row[3])
-    return EngagementParams(
+    breakdown = _breakdown(
+        choices,
+        key="breakdown",
+        where=row[3],
+        help="Compare the values of a property side by side: active users and lifecycle per value.",
+    )
+    below = st.columns([3, 1])
+    where = _filters(info, choices.columns, key="where", label="Filters", where=below[0])
+    limit = breakdown_limit_control(below[1]) if breakdown else DEFAULT_BREAKDOWN_LIMIT
+    shared = EngagementParams(
         event=event, where=where, date_from=date_from, date_to=date_to, timezone=timezone
     )
+    return shared, BreakdownParams(breakdown=breakdown, breakdown_limit=limit)
 
 
 def lifecycle_controls(where: DeltaGenerator | None = None) -> LifecycleParams:

@@ -17,6 +17,7 @@ MENU: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("pages/1_Retention.py", "Retention", ":material/grid_on:"),
             ("pages/2_Engagement.py", "Engagement", ":material/monitoring:"),
             ("pages/3_Revenue_and_Churn.py", "Revenue & Churn", ":material/payments:"),
+            ("pages/7_Customer_Insights.py", "Customer insights", ":material/forum:"),
         ),
     ),
     (
@@ -24,6 +25,7 @@ MENU: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
         (
             ("pages/4_OKRs.py", "OKRs", ":material/flag:"),
             ("pages/5_Roadmap_Critique.py", "Roadmap critique", ":material/rate_review:"),
+            ("pages/8_Quarterly_Review.py", "Quarterly review", ":material/summarize:"),
         ),
     ),
     ("Data", (("pages/6_Data.py", "Data", ":material/database:"),)),
@@ -55,6 +57,9 @@ def setup_page(
     tooltip.
     """
     st.set_page_config(page_title=f"{tab or title} · ProdOps", layout="wide")
+    from prodops.ui.examples import ensure_set_up  # heavy imports: only once a page opens
+
+    ensure_set_up()  # the first page opened on a data directory never set up sets it up
     render_sidebar()
     st.title(title)
     if caption:

@@ -11,8 +11,10 @@ rerun that submits the form; so an edit made meanwhile by someone else is refuse
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -23,6 +25,16 @@ from prodops.text import escape_markdown
 
 T = TypeVar("T")
 NAME_KEY = "person"
+NAME_COOKIE = "prodops_name"  # remembers a typed name in this browser (local mode only)
+NAME_COOKIE_PENDING = "person_cookie_pending"
+NAME_FORGOTTEN = "person_forgotten"
+NAME_COOKIE_AGE_S = 365 * 24 * 3600
+NAME_MAX = 200  # the longest author / reviewer name the store keeps
+SIGN_IN_NOTE = "Sign in to check in, score and decide: edits are attributed to who signed in."
+LOCAL_MODE_NOTE = (
+    "Sign-in is not set up: edits are attributed to the name typed here, and anyone can type any"
+    " name. This browser remembers it."
+)
 FLASH_KEY = "flash"
 FLASH_ERRORS_KEY = "flash_errors"
 
@@ -125,27 +137,120 @@ def logged_in_name() -> str | None:
     return None
 
 
+def sign_in_configured() -> bool:
+    """True when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit OIDC sign-in)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises rather than answer False
+        return False
+
+
+def remembered_name() -> str | None:
+    """The name this browser typed before (the :data:`NAME_COOKIE` cookie), if any."""
+    try:
+        raw = st.context.cookies.get(NAME_COOKIE)
+    except (AttributeError, RuntimeError):  # no browser (bare mode)
+        return None
+    name = clean_name(unquote(raw or ""))
+    return name or None
+
+
+def clean_name(text: str) -> str:
+    """A typed name with runs of spaces collapsed and at most :data:`NAME_MAX` characters.
+
+    >>> clean_name("  Ana   Lima ")
+    'Ana Lima'
+    """
+    return " ".join(text.split())[:NAME_MAX]
+
+
+def cookie_script(name: str | None) -> str:
+    """The script that remembers *name* in this browser for a year (None: forgets it).
+
+    The name is a JSON string literal with ``<``, ``>`` and ``&`` escaped, so no typed name can
+    close the script tag; the browser percent-encodes it into the cookie.
+
+    >>> script = cookie_script("</script><b>")
+    >>> script.count("<"), script.count(">")  # only the script's own tags
+    (2, 2)
+    >>> "max-age=0" in cookie_script(None)
+    True
+    """
+    literal = (
+        json.dumps(name or "")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+    age = NAME_COOKIE_AGE_S if name else 0
+    return (
+        f'<script>document.cookie = "{NAME_COOKIE}=" + encodeURIComponent({literal}) + '
+        f'"; path=/; max-age={age}; SameSite=Lax";</script>'
+    )
+
+
+def _store_name_in_browser() -> None:
+    """Write (or clear) the name cookie once, on the run after the name changed."""
+    if NAME_COOKIE_PENDING in st.session_state:
+        name = st.session_state.pop(NAME_COOKIE_PENDING)
+        with st.container(height=1, border=False):  # the script draws nothing
+            st.html(cookie_script(name), unsafe_allow_javascript=True)
+
+
 def person_name(*, acting_as: str, shown_with: str) -> str | None:
-    """The person's name: ``st.user`` when sign-in is configured, else typed once per session.
+    """The person acting: the signed-in identity, or (local mode) a name typed once per browser.
 
     *acting_as* completes "… as NAME" ("Checking in"); *shown_with* says where the name appears
-    ("your check-ins"). Returns None (with the name form drawn) until a name is known.
+    ("your check-ins"). With sign-in configured (``[auth]`` in secrets) only a signed-in person
+    acts: a "Sign in" button goes through the OIDC provider (``st.login``). Without it the typed
+    name is remembered in a cookie of this browser (it survives reloads and new tabs) and a note
+    says edits are attributed to it. Returns None (with the sign-in or name form) until known.
     """
     signed_in = logged_in_name()
-    name = signed_in or st.session_state.get(NAME_KEY)
+    if signed_in:
+        left, right = st.columns([5, 1])
+        left.text(f"{acting_as} as {signed_in} (signed in)")
+        if right.button("Sign out", key="person_sign_out"):
+            st.logout()
+        return signed_in
+    if sign_in_configured():
+        left, right = st.columns([5, 1])
+        left.caption(SIGN_IN_NOTE)
+        if right.button("Sign in", key="person_sign_in", type="primary"):
+            st.login()
+        return None
+    return _typed_name(acting_as=acting_as, shown_with=shown_with)
+
+
+def _typed_name(*, acting_as: str, shown_with: str) -> str | None:
+    """Local mode: the name typed in this browser (remembered in a cookie), or the name form."""
+    # The cookies of this session are those the browser sent when it opened: once the person
+    # changed their name here, the old cookie must not bring the old name back.
+    if NAME_KEY not in st.session_state and not st.session_state.get(NAME_FORGOTTEN):
+        remembered = remembered_name()
+        if remembered:
+            st.session_state[NAME_KEY] = remembered
+    _store_name_in_browser()
+    st.caption(LOCAL_MODE_NOTE)
+    name = st.session_state.get(NAME_KEY)
     if name:
         left, right = st.columns([5, 1])
         left.text(f"{acting_as} as {name}")
-        if not signed_in and right.button("Change name", key="person_change_name"):
+        if right.button("Change name", key="person_change_name"):
             del st.session_state[NAME_KEY]
+            st.session_state[NAME_COOKIE_PENDING] = None
+            st.session_state[NAME_FORGOTTEN] = True
             st.rerun()
         return str(name)
     with st.form("person_name_form"):
-        typed = st.text_input(f"Your name (shown with {shown_with})", key="person_name")
+        typed = st.text_input(
+            f"Your name (shown with {shown_with})", key="person_name", max_chars=NAME_MAX
+        )
         if st.form_submit_button("Use this name", key="person_use_name"):
-            cleaned = " ".join(typed.split())
+            cleaned = clean_name(typed)
             if cleaned:
                 st.session_state[NAME_KEY] = cleaned
+                st.session_state[NAME_COOKIE_PENDING] = cleaned
                 st.rerun()
             st.error("Enter a name first.")
     return None

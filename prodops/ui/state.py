@@ -223,6 +223,24 @@ def url_multiselect(
     return value
 
 
+def url_text(
+    label: str,
+    *,
+    key: str,
+    default: str = "",
+    help: str | None = None,
+    placeholder: str | None = None,
+    where: DeltaGenerator | None = None,
+) -> str:
+    """A one-line text input whose value lives in ``?key=`` (left out of the URL when empty)."""
+    _prepare(key, default, parse=str, valid=lambda v: isinstance(v, str))
+    value = str(
+        (where or st).text_input(label, key=key, help=help, placeholder=placeholder, max_chars=200)
+    )
+    _publish(key, value if value else [], value)
+    return value
+
+
 def _parse_range(raw: str) -> tuple[date, ...]:
     return tuple(date.fromisoformat(part) for part in raw.split(".."))
 

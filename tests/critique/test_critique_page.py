@@ -101,12 +101,20 @@ def test_whole_session_flow(app: AppTest) -> None:
     assert ranked["overall_mean"].tolist()[0] == 90.0
     assert ranked.loc[2, "flags"] == "no linked key result; no evidence"
 
-    at.selectbox(key="critique_detail_1").set_value(1)
-    at.selectbox(key="critique_dec_1").set_value("needs_evidence")
-    at.text_area(key="critique_rationale_1").input("Show the enterprise demand first")
+    no_errors(at.selectbox(key="critique_detail_1").set_value(1).run())
+    assert at.selectbox(key="critique_dec_1_1_None").value == "approve"  # no decision yet
+    at.selectbox(key="critique_dec_1_1_None").set_value("needs_evidence")
+    at.text_area(key="critique_rationale_1_1").input("Show the enterprise demand first")
     no_errors(at.button(key="critique_record_1").click().run())
     ranked = ranked_table(at)
     assert ranked.set_index("key").loc["PRJ-1", "decision"] == "Needs evidence"
+    # The form starts at the decision in force, in words; the rationale box is empty again.
+    form = at.selectbox(key="critique_dec_1_1_needs_evidence")
+    assert (form.value, form.format_func(form.value)) == ("needs_evidence", "Needs evidence")
+    assert at.text_area(key="critique_rationale_1_1").value == ""
+    assert "Current decision: Needs evidence (Lea): Show the enterprise demand first" in [
+        t.value for t in at.text
+    ]
     assert [b.label for b in at.get("download_button")] == [
         "Download CSV",
         "Download Markdown summary",
@@ -215,8 +223,59 @@ def test_item_linked_to_a_key_result_shows_its_progress_and_status(app: AppTest)
     assert links[0][["key_result", "objective", "progress"]].to_dict("records") == [
         {"key_result": "10 SSO deals", "objective": "Win enterprise", "progress": 0.5}
     ]
-    assert links[0].loc[0, "status"] in {"on_track", "at_risk", "off_track"}
+    assert links[0].loc[0, "status"] in {"On track", "At risk", "Off track"}  # words
     assert "no linked key result" not in ranked_table(at).loc[0, "flags"]
+
+
+def test_an_item_is_archived_and_restored_from_the_page(app: AppTest) -> None:
+    from prodops.critique.models import RoadmapItemCreate
+
+    with write_session(init_store()) as s:
+        kept = crud.create_item(session=s, item_in=RoadmapItemCreate(title="Audit log"))
+        item = crud.create_item(session=s, item_in=RoadmapItemCreate(title="Dark mode"))
+    at = no_errors(app.run())
+    no_errors(at.selectbox(key="critique_edit_item").set_value(item.id).run())
+    no_errors(at.button(key=f"critique_archive_{item.id}").click().run())
+    assert "Archived 'Dark mode'." in [s.value.replace("\\", "") for s in at.success]
+    assert at.dataframe[0].value["title"].tolist() == ["Audit log"]
+    with read_session(init_store()) as s:
+        assert [i.title for i in crud.list_items(session=s)] == [kept.title]
+    no_errors(at.toggle(key="critique_show_archived").set_value(True).run())
+    shown = at.dataframe[0].value
+    assert shown[["title", "archived"]].values.tolist() == [
+        ["Audit log", False],
+        ["Dark mode", True],
+    ]
+    no_errors(at.selectbox(key="critique_edit_item").set_value(item.id).run())
+    no_errors(at.button(key=f"critique_archive_{item.id}").click().run())
+    with read_session(init_store()) as s:
+        assert not crud.get_item(session=s, item_id=item.id).archived
+
+
+def test_sessions_and_decisions_read_as_words(app: AppTest) -> None:
+    import datetime as dt
+
+    from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
+
+    with write_session(init_store()) as s:
+        item = crud.create_item(session=s, item_in=RoadmapItemCreate(title="SSO"))
+        crud.create_session(
+            session=s,
+            session_in=CritiqueSessionCreate(name="Q4", held_on=dt.date(2026, 11, 2)),
+            item_ids=[item.id],
+        )
+    at = no_errors(app.run())
+    no_errors(at.radio(key="critique_view").set_value("Critique sessions").run())
+    picker = at.selectbox(key="critique_session_pick")
+    assert picker.format_func(picker.value) == "Q4 · 2026-11-02 · open for scoring"
+    decision = "approve_with_changes"
+    from prodops.critique.charts import build_value_effort_chart
+
+    frame = pd.DataFrame({"title": ["SSO"], "value": [60.0], "effort": [20.0],
+                          "decision": [decision]})  # fmt: skip
+    spec = build_value_effort_chart(frame).to_dict()
+    data = next(iter(spec["datasets"].values()))
+    assert data[0]["decision"] == "Approve with changes"
 
 
 # --- Text people typed is shown as typed (issue 17, item 9) -----------------------------------

@@ -124,12 +124,12 @@ def test_value_effort_frame_and_chart_spec(summary: SessionSummary) -> None:
     assert points["encoding"]["x"]["field"] == "effort"
     assert points["encoding"]["y"]["field"] == "value"
     assert points["encoding"]["x"]["scale"]["domain"] == [0, 100]
-    assert points["encoding"]["color"]["scale"]["domain"][-1] == "undecided"
+    assert points["encoding"]["color"]["scale"]["domain"][-1] == "Undecided"
     assert vertical["mark"]["type"] == "rule" and vertical["encoding"]["x"]["field"] == "at"
     assert horizontal["encoding"]["y"]["field"] == "at"
     datasets = spec["datasets"]
     rows = datasets[points["data"]["name"]]
-    assert sorted(r["decision"] for r in rows) == ["approve", "reject", "undecided"]
+    assert sorted(r["decision"] for r in rows) == ["Approve", "Reject", "Undecided"]
     label_rows = [r for layer in labels for r in datasets[layer["data"]["name"]]]
     assert sorted(r["label"] for r in label_rows) == [
         "Big bets",

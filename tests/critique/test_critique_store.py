@@ -354,8 +354,9 @@ def test_upgrade_from_0001_keeps_okr_data_and_downgrade_drops_only_critique(
             )
         )
     migrate(engine)
-    # 0002 adds critique, 0003 makes its times aware, 0004 adds OKR binding units and sources
-    assert current_revision(engine) == "0004"
+    # 0002 adds critique, 0003 makes its times aware, 0004 adds OKR binding units and sources;
+    # later revisions add other features' tables
+    assert int(current_revision(engine) or 0) >= 4
     with write_session(engine) as s:
         crud.create_item(session=s, item_in=RoadmapItemCreate(title="New"))
     migrate(engine, revision="0001", downgrade=True)

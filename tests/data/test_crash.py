@@ -129,7 +129,7 @@ def test_killed_imports_leave_no_dataset_table_or_temporary_file(tmp_path: Path)
     assert main(["setup", "--no-demo"]) == 0  # the start-up sweep
     assert _files(config.tmp_dir()) == []
     assert _files(scratch) == []
-    kept = {"catalog.duckdb", "catalog.duckdb.wal", "tmp"}  # and the OKR store's SQLite files
+    kept = {"catalog.duckdb", "catalog.duckdb.wal", "tmp", "setup.json"}  # and the store's files
     assert [p.name for p in config.home().iterdir() if not p.name.startswith("prodops.sqlite")
             and p.name not in kept] == []  # fmt: skip
     print(f"\n{KILLS} runs: {killed} killed, {finished} finished; {len(left)} temp folders swept")

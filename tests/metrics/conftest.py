@@ -21,7 +21,13 @@ def load(request: pytest.FixtureRequest) -> Loader:
 
     def make(events: pd.DataFrame) -> ibis.Table:
         name = f"events_{next(_names)}"
-        return con.create_table(name, ibis.memtable(events, schema=SCHEMA))
+        # Further property columns: numbers stay numbers, anything else is text.
+        extra = {
+            c: "float64" if pd.api.types.is_float_dtype(events[c]) else "string"
+            for c in events.columns
+            if c not in SCHEMA
+        }
+        return con.create_table(name, ibis.memtable(events, schema={**SCHEMA, **extra}))
 
     make.backend = request.param  # type: ignore[attr-defined]
     return make

@@ -8,6 +8,7 @@ with Python sets. Slow and obvious on purpose; hypothesis compares the engine ag
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import numpy as np
@@ -172,19 +173,98 @@ class RefCalendar:
         return end is not None and aware <= end
 
 
-def matches(frame: pd.DataFrame, where: dict[str, str] | None) -> pd.Series:
+_NUMBER = re.compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*")
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+
+
+def _cond_list(where: Any) -> list[tuple[str, str, Any]]:
+    """``{col: value}`` or ``[(col, op[, value])]`` as a list of (col, op, value)."""
+    if not where:
+        return []
+    if isinstance(where, dict):
+        out = []
+        for col, value in where.items():
+            for v in value if isinstance(value, list | tuple) else [value]:
+                out.append((col, "=", str(v)))
+        return out
+    return [(c[0], c[1], c[2] if len(c) == 3 else None) for c in where]
+
+
+def _holds(v: Any, op: str, value: Any, numeric: bool) -> bool:
+    """One condition on one cell, written from DESIGN.md "Filters" and filters.py's docstring."""
+    if op == "?":
+        return not _missing(v) and v != ""
+    if op == "!?":
+        return _missing(v) or v == ""
+    if op == "!=":
+        return _missing(v) or not _holds(v, "=", value, numeric)
+    if _missing(v):
+        return False
+    if op == "~":
+        return str(value).lower() in str(v).lower()
+    left: Any = float(v) if numeric else str(v)
+    right: Any = float(value) if numeric else str(value)
+    if not numeric and op != "=" and _NUMBER.fullmatch(str(value)):
+        # a number against a text column: compared with the values that are numbers only
+        if not _NUMBER.fullmatch(str(v)):
+            return False
+        left, right = float(str(v)), float(str(value))
+    return {
+        "=": left == right,
+        ">": left > right,
+        ">=": left >= right,
+        "<": left < right,
+        "<=": left <= right,
+    }[op]
+
+
+def matches(frame: pd.DataFrame, where: Any) -> pd.Series:
+    """Rows kept by *where*: ``=`` (and ``~``) on one column OR together, all else AND."""
     ok = pd.Series(True, index=frame.index)
-    for col, value in (where or {}).items():
-        ok &= (
+    by_col: dict[str, list[tuple[str, Any]]] = {}
+    for col, op, value in _cond_list(where):
+        by_col.setdefault(col, []).append((op, value))
+    for col, conds in by_col.items():
+        numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(
             frame[col]
-            .astype(object)
-            .map(
-                lambda v, value=value: (
-                    v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v) == value
-                )
-            )
         )
+        cells = list(frame[col].astype(object))
+        keep = []
+        for v in cells:
+            good = True
+            for op in ("=", "~"):
+                values = [x for o, x in conds if o == op]
+                if values:
+                    good = good and any(_holds(v, op, x, numeric) for x in values)
+            for op, x in conds:
+                if op not in ("=", "~"):
+                    good = good and _holds(v, op, x, numeric)
+            keep.append(good)
+        ok &= pd.Series(keep, index=frame.index, dtype=bool)
     return ok
+
+
+def split_values(
+    scope: pd.DataFrame, col: str, counts: pd.Series, limit: int | None
+) -> tuple[list[Any], dict[Any, Any]]:
+    """The breakdown's values (largest first by distinct counted users, ties by value, missing
+    last, the rest as "other") and each raw label's shown label."""
+    texts = [None if _missing(x) else str(x) for x in scope[col].astype(object)]
+    label = pd.Series(texts, index=scope.index, dtype=object)
+    sizes: dict[Any, int] = {}
+    for v in dict.fromkeys(texts):
+        sizes[v] = scope[(label == v if v is not None else label.isna()) & counts][
+            "user_id"
+        ].nunique()
+    order = sorted(sizes, key=lambda v: (-sizes[v], v is None, v or ""))
+    if limit is None or len(order) <= limit:
+        return order, {v: v for v in order}
+    kept = order[:limit]
+    other = "other" if "other" not in kept else f"other ({col})"
+    return [*kept, other], {v: (v if v in kept else other) for v in order}
 
 
 def named(frame: pd.DataFrame, event: str | None) -> pd.Series:
@@ -209,8 +289,15 @@ def ref_retention(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     if bk_col is None:
         values: list[Any] = [None]
     else:
-        raw = {None if pd.isna(v) else str(v) for v in glob[bk_col]}
-        values = sorted(raw, key=lambda v: (v is None, v or ""))
+        starting = named(glob, opts.get("start_event")) & matches(glob, opts.get("start_where"))
+        values, shown = split_values(glob, bk_col, starting, opts.get("breakdown_limit", 5))
+        glob = glob.assign(
+            _bk=pd.Series(
+                [shown[None if _missing(x) else str(x)] for x in glob[bk_col].astype(object)],
+                index=glob.index,
+                dtype=object,
+            )
+        )
     kind = opts.get("cohort", "first_time")
     min_occ = opts.get("min_occurrences", 1)
     cumulative = opts.get("cumulative", False)
@@ -219,8 +306,7 @@ def ref_retention(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
         if bk_col is None:
             scope = glob
         else:
-            label = glob[bk_col].map(lambda x: None if pd.isna(x) else str(x))
-            scope = glob[label == v] if v is not None else glob[label.isna()]
+            scope = glob[glob["_bk"] == v] if v is not None else glob[glob["_bk"].isna()]
         starts = scope[
             named(scope, opts.get("start_event")) & matches(scope, opts.get("start_where"))
         ]
@@ -297,7 +383,40 @@ def ref_average(
 
 def _activity(events: pd.DataFrame, opts: dict[str, Any], cal: RefCalendar) -> pd.DataFrame:
     ev = events.assign(idx=cal.index())
-    return ev[named(ev, opts.get("event")) & matches(ev, opts.get("where"))]
+    keep = named(ev, opts.get("event")) & matches(ev, opts.get("where"))
+    if "_only" in opts:  # one breakdown value's rows
+        keep &= opts["_only"]
+    return ev[keep]
+
+
+def by_breakdown(ref: Any) -> Any:
+    """*ref* computed once per breakdown value (the rows labelled so), stacked, when the options
+    name a breakdown: calendar and data end still come from all the events."""
+
+    def run(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
+        col = opts.pop("breakdown", None)
+        limit = opts.pop("breakdown_limit", 5)
+        if col is None:
+            return ref(events, **opts)
+        scope = events[named(events, opts.get("event")) & matches(events, opts.get("where"))]
+        values, shown = split_values(scope, col, pd.Series(True, index=scope.index), limit)
+        label = pd.Series(
+            [shown.get(None if _missing(x) else str(x), "?") for x in events[col].astype(object)],
+            index=events.index,
+            dtype=object,
+        )
+        parts, labels = [], []
+        for v in values:
+            part = ref(events, **opts, _only=(label == v) if v is not None else label.isna())
+            parts.append(part)
+            labels += [v] * len(part)
+        if not parts:  # nothing matched: no value, no row
+            parts = [ref(events, **opts, _only=pd.Series(False, index=events.index)).iloc[:0]]
+        out = pd.concat(parts, ignore_index=True)
+        out.insert(0, "breakdown", pd.Series(labels, dtype=object))
+        return out
+
+    return run
 
 
 def done_by(cal: RefCalendar, j: int, end: pd.Timestamp | None) -> bool:
@@ -307,6 +426,7 @@ def done_by(cal: RefCalendar, j: int, end: pd.Timestamp | None) -> bool:
     return end is not None and aware <= end
 
 
+@by_breakdown
 def ref_lifecycle(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     cal = RefCalendar(events, opts, use_periods=False)
     end = data_end(events, opts)
@@ -367,6 +487,7 @@ def ref_stickiness(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     return frame
 
 
+@by_breakdown
 def ref_active_users(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     cal = RefCalendar(events, {**opts, "period": "day"}, use_periods=False)
     end = data_end(events, opts)
@@ -385,6 +506,7 @@ def ref_active_users(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     )
 
 
+@by_breakdown
 def ref_churn(events: pd.DataFrame, **opts: Any) -> pd.DataFrame:
     cal = RefCalendar(events, opts, use_periods=False)
     end = data_end(events, opts)

@@ -29,7 +29,33 @@ from prodops.metrics import (
 BASES = [pd.Timestamp("2024-03-09T12:00"), pd.Timestamp("2024-10-25T12:00")]
 SPAN_HOURS = {"hour": 40, "day": 24 * 14, "week": 24 * 70, "month": 24 * 200}
 ZONES = ["UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata"]
-WHERE = st.sampled_from([None, {"plan": "p"}, {"plan": "q"}])
+# Conditions of every operator, on a text column (plan: "p", "q", "" or missing) and a numeric
+# one (amount: 1, 2, 3 or missing); several "=" on plan are OR, the rest AND.
+CONDITIONS = [
+    ("plan", "=", "p"),
+    ("plan", "=", "q"),
+    ("plan", "=", ""),
+    ("plan", "!=", "p"),
+    ("plan", "~", "Q"),
+    ("plan", ">", "p"),
+    ("plan", "?"),
+    ("plan", "!?"),
+    ("amount", "=", "2"),
+    ("amount", "!=", "1"),
+    ("amount", ">=", "2"),
+    ("amount", ">", "1.5"),
+    ("amount", "<", "3"),
+    ("amount", "<=", "1"),
+    ("amount", "?"),
+    ("size", ">=", "3"),  # size: text holding numbers ("2", "10"), a word ("x") or nothing
+    ("size", "<", "10"),
+    ("size", ">", "b"),
+    ("size", "=", "10"),
+]
+WHERE = st.one_of(
+    st.sampled_from([None, {"plan": "p"}, {"plan": ["p", "q"]}]),
+    st.lists(st.sampled_from(CONDITIONS), min_size=1, max_size=3),
+)
 
 
 @st.composite
@@ -46,10 +72,14 @@ def logs(draw: st.DrawFn, period: str, base: pd.Timestamp) -> pd.DataFrame:
                 draw(st.sampled_from(["u1", "u2", "u3", "u4"])),
                 draw(st.sampled_from(["a", "b", "c"])),
                 at.isoformat(),
-                draw(st.sampled_from(["p", "q", None])),
+                draw(st.sampled_from(["p", "q", "", None])),
             )
         )
-    return frame(rows)
+    amounts = [draw(st.sampled_from([1.0, 2.0, 3.0, None])) for _ in rows]
+    sizes = [draw(st.sampled_from(["2", "10", " 7 ", "x", None])) for _ in rows]
+    return frame(rows).assign(
+        amount=pd.Series(amounts, dtype="float64"), size=pd.Series(sizes, dtype=object)
+    )
 
 
 @st.composite
@@ -116,6 +146,7 @@ def retention_options(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
         start_where=draw(WHERE),
         return_where=draw(WHERE),
         breakdown=draw(st.sampled_from([None, "plan"])),
+        breakdown_limit=draw(st.sampled_from([None, 1, 2, 5])),
     )
     if opts["start_event"] == "a" and "a" not in set(events["event"]):
         opts["start_event"] = None
@@ -163,6 +194,8 @@ def test_retention_equals_the_reference(load: Loader) -> None:
 def activity_options(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
     events, opts = draw(options())
     opts.update(event=draw(st.sampled_from([None, "a"])), where=draw(WHERE))
+    if draw(st.booleans()):
+        opts.update(breakdown="plan", breakdown_limit=draw(st.sampled_from([None, 1, 2, 5])))
     if opts["event"] == "a" and "a" not in set(events["event"]):
         opts["event"] = None
     # The data end: the last event, or as_of (a local time or a whole local day) near the data.
@@ -179,7 +212,8 @@ def test_lifecycle_equals_the_reference(load: Loader) -> None:
         got = lifecycle(load(events), **opts)
         pd.testing.assert_frame_equal(got, ref.ref_lifecycle(events, **opts))
         assert got.attrs["data_end"] == ref.data_end(events, opts)
-        assert got["complete"].tolist() == sorted(got["complete"], reverse=True)
+        for _, flags in got.groupby(got.get("breakdown", pd.Series(0, index=got.index))):
+            assert flags["complete"].tolist() == sorted(flags["complete"], reverse=True)
 
     check(load, activity_options(), run)
 
@@ -196,6 +230,8 @@ def test_stickiness_equals_the_reference(load: Loader) -> None:
     @st.composite
     def sticky(draw: st.DrawFn) -> tuple[pd.DataFrame, dict[str, Any]]:
         events, opts = draw(activity_options())
+        opts.pop("breakdown", None)  # stickiness has no breakdown
+        opts.pop("breakdown_limit", None)
         opts.update(
             period_count=draw(st.integers(1, 3)),
             min_events=draw(st.integers(1, 3)),

@@ -114,6 +114,9 @@ def test_objective_with_two_key_results_check_in_and_metric_refresh(
     page.wait_for_app()
     expect(page.get_by_text("Checked in 9 on 'Activation'.")).to_be_visible()
     card = _card(page)
+    # the check-in form is empty again: the browser keeps none of what was typed
+    for field in ("_value", "_confidence"):
+        expect(card.locator(f'[class*="st-key-okr_ci_"][class*="{field}"] input')).to_have_value("")
     expect(_metric(card, "Progress")).to_have_text("45%")  # (0.9 + 0) / 2
     expect(_status(card)).to_have_text("Off track")  # WAU: no check-in yet
 

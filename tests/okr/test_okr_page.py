@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from prodops.okr import crud as okr_crud
 from prodops.okr import transfer as okr_io
-from prodops.okr.models import KeyResultCreate, ObjectiveCreate
+from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.store.db import init_store, read_session, write_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,19 +107,19 @@ def test_creating_an_objective_and_key_results_with_validation_messages(app: App
 def test_check_ins_move_progress_status_and_history(app: AppTest) -> None:
     create_objective(app)
     ok(create_key_result(app, "WAU", "100", "200"))
-    app.text_input(key="okr_ci_1_value").input("150")
+    app.text_input(key="okr_ci_1_0_value").input("150")
     app.button(key="okr_ci_1_submit").click().run()
     assert errors(app) == ["Enter your name at the top of the page first."]
     set_name(app)
-    app.text_input(key="okr_ci_1_value").input("150")
-    app.text_input(key="okr_ci_1_confidence").input("1.5")
+    app.text_input(key="okr_ci_1_0_value").input("150")
+    app.text_input(key="okr_ci_1_0_confidence").input("1.5")
     app.button(key="okr_ci_1_submit").click().run()
     assert errors(app) == [
         "confidence: confidence 1.5 is out of range. Use a fraction between 0 and 1 (0.7 = 70% "
         "confident)."
     ]
-    app.text_input(key="okr_ci_1_confidence").input("0.8")
-    app.text_area(key="okr_ci_1_note").input("=launch went well")
+    app.text_input(key="okr_ci_1_0_confidence").input("0.8")
+    app.text_area(key="okr_ci_1_0_note").input("=launch went well")
     ok(app.button(key="okr_ci_1_submit").click().run())
     shown = metrics(app)
     assert (shown["Progress"], shown["Expected"], shown["Score"]) == ("50%", "50%", "0.50")
@@ -130,9 +130,15 @@ def test_check_ins_move_progress_status_and_history(app: AppTest) -> None:
     assert history[["value", "confidence", "author", "note"]].values.tolist() == [
         [150.0, 0.8, "Ana", "=launch went well"]
     ]
+    # the form is empty again after a successful check-in (new fields: the browser keeps nothing)
+    assert [app.text_input(key=f"okr_ci_1_1_{f}").value for f in ("value", "confidence")] == [
+        "",
+        "",
+    ]
+    assert app.text_area(key="okr_ci_1_1_note").value == ""
     # a low confidence lowers the status even though the pace is fine
-    app.text_input(key="okr_ci_1_value").input("150")
-    app.text_input(key="okr_ci_1_confidence").input("0.2")
+    app.text_input(key="okr_ci_1_1_value").input("150")
+    app.text_input(key="okr_ci_1_1_confidence").input("0.2")
     ok(app.button(key="okr_ci_1_submit").click().run())
     assert metrics(app)["Off track"] == "1"
 
@@ -324,7 +330,7 @@ def test_the_new_key_result_form_starts_unbound_and_a_refresh_touches_only_bound
     ok(create_key_result(app, "Onboarding checklist shipped", "0", "1"))
     set_name(app)
     app.selectbox(key="okr_pick_kr_1").set_value(2).run()
-    app.text_input(key="okr_ci_2_value").input("0,5")
+    app.text_input(key="okr_ci_2_0_value").input("0,5")
     ok(app.button(key="okr_ci_2_submit").click().run())
     ok(app.button(key="okr_refresh_all").click().run())
     assert "Refreshed 1 key result(s)" in app.success[0].value.replace("\\", "")
@@ -347,13 +353,13 @@ def test_check_ins_read_a_decimal_comma_and_refuse_an_ambiguous_number(app: AppT
     create_objective(app)
     ok(create_key_result(app, "NPS", "20", "60"))
     set_name(app)
-    app.text_input(key="okr_ci_1_value").input("1,234")
+    app.text_input(key="okr_ci_1_0_value").input("1,234")
     app.button(key="okr_ci_1_submit").click().run()
     assert errors(app) == [
         "value: '1,234' is ambiguous: 1234 with a thousands separator or 1.234 with a decimal "
         "comma. Type 1234 or 1.234 (a dot for decimals, no thousands separator)."
     ]
-    app.text_input(key="okr_ci_1_value").input("58,5")
+    app.text_input(key="okr_ci_1_0_value").input("58,5")
     ok(app.button(key="okr_ci_1_submit").click().run())
     with read_session(init_store()) as session:
         assert [c.value for c in okr_crud.history(session=session, key_result_id=1)] == [58.5]
@@ -365,14 +371,15 @@ def test_an_objective_without_key_results_is_left_out_of_the_period_progress(
     create_objective(app, "Grow activation")
     ok(create_key_result(app, "WAU", "100", "200"))
     set_name(app)
-    app.text_input(key="okr_ci_1_value").input("180")
+    app.text_input(key="okr_ci_1_0_value").input("180")
     ok(app.button(key="okr_ci_1_submit").click().run())
     create_objective(app, "Hire two engineers")
     shown = metrics(app)
     assert shown["Period progress"] == "80%"  # Grow activation alone, not (0.8 + 0) / 2
     texts = [t.value for t in app.text]
     assert "Left out of the period's progress until it has a key result." in texts
-    assert "[no key results yet]" in app.code[0].value
+    [graph] = app.get("graphviz_chart")  # the Alignment tab draws the tree as a graph
+    assert 'Hire two engineers\\nno key results yet"' in graph.proto.spec
 
 
 def test_titles_and_units_are_shown_as_typed_not_as_markdown(app: AppTest) -> None:
@@ -381,7 +388,7 @@ def test_titles_and_units_are_shown_as_typed_not_as_markdown(app: AppTest) -> No
     ok(create_key_result(app, "WAU", "100", "200"))
     [subheader] = [s.value for s in app.subheader]
     assert "https\u2060\\://evil\\.example" in subheader and "\\*\\*this\\*\\*" in subheader
-    label = app.text_input(key="okr_ci_1_value").label
+    label = app.text_input(key="okr_ci_1_0_value").label
     assert label == "Value (\\*\\*bold\\*\\* \\[x\\]\\(javascript\\:alert\\(1\\)\\))"
 
 
@@ -399,3 +406,60 @@ def test_a_5000_character_title_is_refused_with_a_clean_message(app: AppTest) ->
         "title: the title is 201 characters long, more than the 200 allowed. Shorten it to 200 "
         "characters or fewer."
     ]
+
+
+# --- Issue 15: period dates, my key results, who has not checked in ------------------------------
+
+
+def test_the_objective_edit_form_changes_the_period_dates(app: AppTest) -> None:
+    create_objective(app)
+    app.date_input(key="okr_obj_1_end").set_value(dt.date(2026, 9, 1))
+    app.button(key="okr_obj_1_save").click().run()
+    assert errors(app) == [
+        "period: the end date 2026-09-01 is before the start date 2026-10-01. "
+        "Pick an end date on or after the start date."
+    ]
+    app.date_input(key="okr_obj_1_start").set_value(dt.date(2026, 10, 15))
+    app.date_input(key="okr_obj_1_end").set_value(dt.date(2026, 11, 30))
+    ok(app.button(key="okr_obj_1_save").click().run())
+    assert "Saved: period_end, period_start." in app.success[0].value.replace("\\", "")
+    with read_session(init_store()) as session:
+        objective = okr_crud.get_objective(session=session, objective_id=1)
+    assert (objective.period_start, objective.period_end) == (
+        dt.date(2026, 10, 15),
+        dt.date(2026, 11, 30),
+    )
+    assert "(2026-10-15 to 2026-11-30)" in " ".join(t.value for t in app.text)
+
+
+def test_this_week_shows_my_key_results_and_who_has_not_checked_in(app: AppTest) -> None:
+    create_objective(app)
+    ok(create_key_result(app, "WAU", "100", "200"))
+    with write_session(init_store()) as session:
+        okr_crud.update_key_result(
+            session=session, key_result_id=1, seen_version=1, changes={"owner": "Ana"}
+        )
+    ok(create_key_result(app, "NPS", "20", "60"))  # no owner, no objective owner
+    texts = [t.value for t in ok(app.run()).text]
+    assert "Enter your name at the top of the page to see the key results you own." in texts
+    missing = next(d.value for d in app.dataframe if "titles" in d.value.columns)
+    assert missing[["owner", "titles"]].values.tolist() == [["(no owner)", "NPS"], ["Ana", "WAU"]]
+    set_name(app, "Ana")
+    mine = next(d.value for d in app.dataframe if "needs_check_in" in d.value.columns)
+    assert mine[["key_result", "needs_check_in"]].values.tolist() == [["WAU", True]]
+    assert "1 key result(s); 1 need a check-in this week." in [t.value for t in app.text]
+    # A check-in on Thursday of the page's week (AS_OF is Sunday 15 November) settles it.
+    with write_session(init_store()) as session:
+        okr_crud.add_check_in(
+            session=session,
+            check_in_in=CheckInCreate(
+                key_result_id=1,
+                value=150,
+                author="Ana",
+                created_at=dt.datetime(2026, 11, 12, 9, tzinfo=dt.UTC),
+            ),
+        )
+    mine = next(d.value for d in ok(app.run()).dataframe if "needs_check_in" in d.value.columns)
+    assert mine["needs_check_in"].tolist() == [False]
+    missing = next(d.value for d in app.dataframe if "titles" in d.value.columns)
+    assert missing["owner"].tolist() == ["(no owner)"]

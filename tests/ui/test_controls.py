@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from prodops.metrics import registry
+from prodops.metrics.filters import Condition
 from prodops.ui import controls
 
 
@@ -27,8 +28,8 @@ def test_every_field_is_a_parameter_of_the_metric(params: type, metric: str) -> 
     assert {f.name for f in dataclasses.fields(params)} <= declared
 
 
-def test_as_kwargs_gives_the_fields_and_copies_the_filters() -> None:
-    where = {"plan": "pro"}
+def test_as_kwargs_gives_the_fields_and_keeps_the_filters() -> None:
+    where = (Condition("plan", "=", "pro"), Condition("plan", "=", "team"))
     params = controls.ChurnParams(
         period="week",
         event=None,
@@ -51,8 +52,8 @@ def test_as_kwargs_gives_the_fields_and_copies_the_filters() -> None:
         timezone="UTC",
     )
     kwargs = shared.as_kwargs()
-    kwargs["where"]["plan"] = "free"
-    assert shared.where == {"plan": "pro"}
+    # the conditions themselves (frozen), not dicts: the metrics and the cache read them
+    assert kwargs["where"] == where and kwargs["where"][0] == Condition("plan", "=", "pro")
     with pytest.raises(dataclasses.FrozenInstanceError):
         shared.event = "buy"  # type: ignore[misc]
 
@@ -61,3 +62,36 @@ def test_period_choices_are_slices_of_the_registry_periods() -> None:
     assert controls.period_choices("day", "month") == ("day", "week", "month")
     assert controls.period_choices("week", "month") == ("week", "month")
     assert controls.period_choices("hour", "month") == registry.PERIODS
+
+
+@pytest.mark.parametrize(
+    ("op", "values", "text", "expected"),
+    [
+        ("=", ["pro", "team"], "", ["plan=pro", "plan=team"]),
+        ("!=", ["free"], "", ["plan!=free"]),
+        ("=", [], "", []),  # nothing chosen yet: no filter
+        ("~", [], " @acme ", ["plan~@acme"]),
+        (">=", ["ignored"], "100", ["plan>=100"]),
+        ("<", [], "  ", []),
+        ("?", ["ignored"], "x", ["plan?"]),
+        ("!?", [], "", ["plan!?"]),
+    ],
+)
+def test_filter_row_gives_conditions(
+    op: str, values: list[str], text: str, expected: list[str]
+) -> None:
+    got = controls.filter_conditions("plan", op, values, text)
+    assert [str(c) for c in got] == expected
+
+
+def test_every_filter_operator_is_offered_with_a_label() -> None:
+    from prodops.metrics.filters import OPERATOR_LABELS, OPERATORS
+
+    assert set(controls.FILTER_OPERATORS) == set(OPERATORS)
+    assert all(OPERATOR_LABELS[o] for o in controls.FILTER_OPERATORS)
+
+
+def test_segment_choices_list_offered_columns_first() -> None:
+    choices = controls.SegmentChoices(("plan",), ("uuid",), (("uuid", "identifier"),))
+    assert choices.columns == ["plan", "uuid"]
+    assert choices.label("uuid") == "uuid · identifier" and choices.label("plan") == "plan"

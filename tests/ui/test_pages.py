@@ -162,10 +162,13 @@ def test_retention_controls_change_the_view_and_the_url(
     assert any("on or after" in t for t in texts(at.caption))
     assert list(table(at).columns)[2] == "Period 0"
     at.date_input(key="to").set_value(date(2026, 10, 15)).run()
-    at.multiselect(key="return_where").select(at.multiselect(key="return_where").options[0]).run()
+    at.multiselect(key="return_where_cols").select("plan").run()
+    values = at.multiselect(key="return_where_v_plan").options
+    at.multiselect(key="return_where_v_plan").select(values[0]).run()
     assert_clean(at)
     assert at.query_params["to"] == "2026-10-15"
-    assert at.query_params["return_where"] == at.multiselect(key="return_where").value[0]
+    assert at.query_params["return_where_cols"] == "plan"
+    assert at.query_params["return_where_v_plan"] == values[0]
 
 
 def test_retention_date_range_filters_and_breakdown(demo_home_env: Path, open_page: Open) -> None:
@@ -175,10 +178,12 @@ def test_retention_date_range_filters_and_breakdown(demo_home_env: Path, open_pa
     assert_clean(at)
     assert at.query_params["dates"] == "2026-09-01..2026-09-30"
     assert len(table(at)) == 5  # the weeks starting Aug 31, Sep 7, 14, 21, 28
-    at.multiselect(key="where").select("plan = free").run()
+    at.multiselect(key="where_cols").select("plan").run()
+    at.multiselect(key="where_v_plan").select("free").run()
     assert_clean(at)
-    assert at.query_params["where"] == "plan = free"
+    assert at.query_params["where_v_plan"] == "free"
     at.selectbox(key="breakdown").set_value("platform").run()
+    at.toggle(key="one_value").set_value(True).run()
     assert_clean(at)
     value = at.selectbox(key="value")
     assert len(value.options) >= 2
@@ -191,25 +196,23 @@ def test_retention_filter_matching_nothing_is_a_message(
     demo_home_env: Path, open_page: Open
 ) -> None:
     at = open_page("pages/1_Retention.py", dataset="demo-events")
-    at.multiselect(key="start_where").select("plan = free").run()
-    at.multiselect(key="where").select("plan = pro" if _has(at, "plan = pro") else "plan = team")
-    at.run()
+    at.multiselect(key="start_where_cols").select("plan").run()
+    at.multiselect(key="start_where_v_plan").select("free").run()
+    at.multiselect(key="where_cols").select("plan").run()
+    at.multiselect(key="where_v_plan").select("pro").run()
     assert not at.exception
     assert any("No user did the start event" in t for t in texts(at.info))
 
 
-def _has(at: AppTest, option: str) -> bool:
-    return option in at.multiselect(key="where").options
-
-
-def test_retention_two_values_for_one_filter_column_is_an_error_message(
+def test_retention_a_comparison_on_text_is_not_an_error(
     demo_home_env: Path, open_page: Open
 ) -> None:
     at = open_page("pages/1_Retention.py", dataset="demo-events")
-    plans = [o for o in at.multiselect(key="where").options if o.startswith("plan = ")]
-    at.multiselect(key="where").select(plans[0]).select(plans[1]).run()
-    assert not at.exception
-    assert any("two values chosen for the filter on 'plan'" in t for t in texts(at.error))
+    at.multiselect(key="where_cols").select("plan").run()
+    at.selectbox(key="where_op_plan").set_value(">=").run()
+    at.text_input(key="where_t_plan").set_value("pro").run()  # text order: pro, starter
+    assert_clean(at)
+    assert at.query_params["where_t_plan"] == "pro"
 
 
 def test_retention_view_comes_from_the_url(demo_home_env: Path, open_page: Open) -> None:
@@ -260,7 +263,8 @@ def test_engagement_controls(demo_home_env: Path, open_page: Open) -> None:
     at.date_input(key="dates").set_value((date(2026, 8, 1), date(2026, 8, 31))).run()
     at.selectbox(key="event").select_index(1).run()
     at.selectbox(key="tz").set_value("America/New_York").run()
-    at.multiselect(key="where").select(at.multiselect(key="where").options[0]).run()
+    at.multiselect(key="where_cols").select("plan").run()
+    at.multiselect(key="where_v_plan").select(at.multiselect(key="where_v_plan").options[0]).run()
     at.selectbox(key="st_period").set_value("week").run()
     at.number_input(key="min_events").set_value(2).run()
     at.toggle(key="st_cumulative").set_value(True).run()

@@ -16,6 +16,8 @@ from sqlmodel import SQLModel
 # only place under store/ that names features; autogenerate compares against all of them).
 import prodops.critique.models
 import prodops.okr.models
+import prodops.qbr.models
+import prodops.research.models
 import prodops.store.versioning  # noqa: F401
 
 config = context.config

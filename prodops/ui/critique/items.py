@@ -20,7 +20,9 @@ from prodops.critique.roadmap_import import (
 )
 from prodops.critique.roadmap_import import detect_preset as detect
 from prodops.errors import ProdOpsError
+from prodops.research import evidence_counts
 from prodops.store.db import write_session
+from prodops.ui.research.insights import render_item_demand
 from prodops.ui.session import flash, read, show_error, write
 
 NONE = "(none)"
@@ -145,6 +147,7 @@ def items_frame(items: list[RoadmapItem], links: dict[int, list[int]]) -> pd.Dat
             "tags": ", ".join(i.tags),
             "evidence": i.evidence_count,
             "key_results": len(links.get(i.id or 0, [])),
+            "archived": i.archived,
         }
         for i in items
     ]
@@ -153,12 +156,21 @@ def items_frame(items: list[RoadmapItem], links: dict[int, list[int]]) -> pd.Dat
 
 def render_items(engine: Engine) -> None:
     """The list of items and an editor for evidence and key-result links."""
-    items = read(engine, crud.list_items)
+    archived = st.toggle("Show archived items", key="critique_show_archived")
+    items = read(engine, crud.list_items, include_archived=archived)
     if not items:
         st.info("No roadmap items yet: import an export or add one.")
         return
     links = read(engine, crud.linked_key_result_ids, item_ids=[i.id or 0 for i in items])
-    st.dataframe(items_frame(items, links), hide_index=True)
+    frame = items_frame(items, links)
+    # Customer notes behind the insights linked to each item (Customer insights page).
+    research = read(engine, evidence_counts, item_ids=[i.id or 0 for i in items])
+    frame.insert(
+        list(frame.columns).index("evidence") + 1,
+        "customer_notes",
+        [research.get(i.id or 0, 0) for i in items],
+    )
+    st.dataframe(frame if archived else frame.drop(columns="archived"), hide_index=True)
     by_id = {i.id or 0: i for i in items}
     item_id = st.selectbox(
         "Edit evidence and links of",
@@ -167,7 +179,29 @@ def render_items(engine: Engine) -> None:
         key="critique_edit_item",
     )
     if item_id is not None:
+        _render_archive_button(engine, by_id[item_id])
         _render_item_editor(engine, by_id[item_id], links.get(item_id, []))
+        with st.expander("Customer demand (insights linked on the Customer insights page)"):
+            render_item_demand(engine, item_id=item_id, key=f"critique_demand_{item_id}")
+
+
+def _render_archive_button(engine: Engine, item: RoadmapItem) -> None:
+    """Archive an item (it leaves the list and new sessions; its history stays), or restore it."""
+    seen = st.session_state.setdefault(f"critique_seen_item_{item.id}", item.version)
+    label = "Restore item" if item.archived else "Archive item"
+    if not st.button(label, key=f"critique_archive_{item.id}", icon=":material/archive:"):
+        return
+    done = write(
+        engine,
+        crud.set_archived,
+        item_id=item.id or 0,
+        seen_version=seen,
+        archived=not item.archived,
+    )
+    st.session_state.pop(f"critique_seen_item_{item.id}", None)
+    if done is not None:
+        flash(f"{'Restored' if item.archived else 'Archived'} {item.title!r}.")
+        st.rerun()
 
 
 EDITABLE = ("title", "owner", "team", "target_period", "status")

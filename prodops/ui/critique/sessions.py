@@ -18,8 +18,10 @@ from prodops.critique import (
     HIGH_EFFORT,
     KINDS,
     LOW_CONFIDENCE,
+    SESSION_STATUS_LABELS,
     Criterion,
     Framework,
+    ScoresHiddenError,
     crud,
     framework,
     rubric_from_rows,
@@ -37,6 +39,7 @@ from prodops.critique.report import (
 )
 from prodops.critique.summary import SessionSummary
 from prodops.errors import ProdOpsError
+from prodops.okr import STATUS_LABELS
 from prodops.text import escape_markdown
 from prodops.ui.downloads import file_stem
 from prodops.ui.session import flash, read, show_error, write
@@ -125,7 +128,9 @@ def pick_session(engine: Engine) -> CritiqueSession | None:
     chosen = st.selectbox(
         "Session",
         list(by_id),
-        format_func=lambda i: f"{by_id[i].name} · {by_id[i].held_on} · {by_id[i].status}",
+        format_func=lambda i: (
+            f"{by_id[i].name} · {by_id[i].held_on} · {SESSION_STATUS_LABELS[by_id[i].status]}"
+        ),
         key=PICK_KEY,
     )
     return by_id[chosen]
@@ -135,7 +140,7 @@ def render_session_header(engine: Engine, crit: CritiqueSession) -> None:
     fw = crud.session_framework(crit)
     left, right = st.columns([4, 1])
     participants = ", ".join(crit.participants) or "anyone"
-    left.text(f"{fw.name} · participants: {participants} · {crit.status}")
+    left.text(f"{fw.name} · participants: {participants} · {SESSION_STATUS_LABELS[crit.status]}")
     label = "Close session" if crit.status == "open" else "Reopen session"
     if right.button(label, key=f"critique_toggle_{crit.id}"):
         status = "closed" if crit.status == "open" else "open"
@@ -232,7 +237,10 @@ def _submit(engine: Engine, sid: int, reviewer: str) -> None:
 
 
 def results_hidden(crit: CritiqueSession, reviewer: str | None, submitted: list[str]) -> bool:
-    """A participant (anyone, when none are listed) sees results only after submitting."""
+    """A participant (anyone, when none are listed) sees results only after submitting; once a
+    session is closed, scoring is over and everyone sees them."""
+    if crit.status == "closed":
+        return False
     if reviewer is None:
         return True
     participant = not crit.participants or reviewer in crit.participants
@@ -255,14 +263,18 @@ def render_results(
     if results_hidden(crit, reviewer, submitted):
         st.info("Scores are hidden until you submit yours.")
         return None
-    summary = read(engine, summaries.summarise_session, session_id=sid)
+    try:  # the core refuses others' scores to a reviewer who has not submitted
+        summary = read(engine, summaries.summarise_session, session_id=sid, viewer=reviewer)
+        scores = read(engine, scoring.submitted_scores, session_id=sid, viewer=reviewer)
+    except ScoresHiddenError:
+        st.info("Scores are hidden until you submit yours.")
+        return None
     st.caption(f"{len(submitted)} reviewer(s) submitted. Spread = max - min of their scores.")
     st.caption(FLAGS_HELP)
     st.dataframe(ranked_table(summary), hide_index=True, key=f"critique_ranked_{sid}")
     points = value_effort_frame(summary)
     if len(points):
         st.altair_chart(build_value_effort_chart(points), width="stretch")
-    scores = read(engine, scoring.submitted_scores, session_id=sid)
     titles = {r["item_id"]: r["title"] for r in summary.table.to_dict("records")}
     rows = [
         {
@@ -304,21 +316,30 @@ def render_item_detail(
     links = read(engine, summaries.linked_key_results, item_id=item_id, as_of=dt.date.today())
     st.caption("Linked key results")
     if len(links):
-        st.dataframe(links.drop(columns=["key_result_id"]), hide_index=True)
+        shown = links.assign(status=links["status"].map(lambda v: STATUS_LABELS.get(v, v)))
+        st.dataframe(shown.drop(columns=["key_result_id"]), hide_index=True)
     else:
         st.text("none")
     st.caption("Trajectory across sessions")
     st.dataframe(read(engine, summaries.item_trajectory, item_id=item_id), hide_index=True)
     if reviewer is None:
         return
+    current = row["decision"] or None
+    if current:
+        st.text(
+            f"Current decision: {DECISION_LABELS[current]} ({row['decided_by']}): "
+            f"{row['rationale']}"
+        )
+    # Keyed by item and current decision: the form starts at the decision in force.
     with st.form(f"critique_decision_{sid}_{item_id}", clear_on_submit=True):
         decision = st.selectbox(
             "Decision",
             list[str](DECISIONS),
+            index=DECISIONS.index(current) if current in DECISIONS else 0,
             format_func=lambda d: DECISION_LABELS[d],
-            key=f"critique_dec_{sid}",
+            key=f"critique_dec_{sid}_{item_id}_{current}",
         )
-        rationale = st.text_area("Rationale", key=f"critique_rationale_{sid}")
+        rationale = st.text_area("Rationale", key=f"critique_rationale_{sid}_{item_id}")
         if st.form_submit_button("Record decision", key=f"critique_record_{sid}", type="primary"):
             done = write(
                 engine,
@@ -330,6 +351,7 @@ def render_item_detail(
                 decided_by=reviewer,
             )
             if done is not None:
+                st.session_state.pop(f"critique_rationale_{sid}_{item_id}", None)  # a fresh form
                 flash(f"Decision recorded for {row['title']!r}.")
                 st.rerun()
 

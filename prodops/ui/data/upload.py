@@ -16,12 +16,13 @@ from typing import Any
 
 import streamlit as st
 
-from prodops.data.importer import TIME_COLUMNS, ImportPlan, Inspection, inspect_file
+from prodops.data.importer import ImportPlan, Inspection, inspect_file, time_columns
 from prodops.data.presets import OPTIONAL_COLUMNS
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
 from prodops.data.sniff import DELIMITERS, ENCODINGS, FileGuess
 from prodops.data.tempfiles import uploads_dir
 from prodops.data.timeparse import TimeGuess
+from prodops.data.unpack import MAX_KEYS, key_table
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas, to_safe_csv
 from prodops.ui.session import show_error
@@ -109,6 +110,44 @@ def column_mapping(inspection: Inspection, key: str) -> Inspection:
     return inspection
 
 
+def json_and_people(inspection: Inspection, key: str) -> Inspection:
+    """The JSON columns to unpack (all offered ones by default) and the raw-ids checkbox."""
+    if inspection.json_columns:
+        chosen = st.multiselect(
+            "Unpack JSON columns into property columns",
+            list(inspection.json_columns),
+            default=list(inspection.json_columns),
+            key=f"unpack_{key}",
+            help="Each key becomes a property column under its own name (nested keys joined "
+            "with dots; a name already taken is prefixed with its column). Numbers and booleans "
+            f"keep their type. At most {MAX_KEYS} keys, the most frequent.",
+        )
+        inspection = inspection.with_unpacking(chosen)
+    people = inspection.plan.people
+    if people.mode != "none":
+        keep = st.checkbox(
+            "Keep raw ids (do not merge anonymous ids into persons)",
+            value=False,
+            key=f"raw_ids_{key}",
+            help="By default the events of one person count once: " + people.describe() + ".",
+        )
+        inspection = inspection.with_raw_ids(keep)
+        st.text("People: " + inspection.plan.people.describe())
+    return inspection
+
+
+def render_unpacked(inspection: Inspection) -> None:
+    """Which columns come from JSON, and their first values."""
+    unpack = inspection.plan.unpack
+    if not unpack.keys:
+        return
+    st.text(f"Unpacked from JSON: {len(unpack.keys)} property columns")
+    for line in unpack.describe()[len(unpack.sources) :]:
+        st.text(line)  # the cap
+    st.dataframe(neutralise_formulas(key_table(unpack)), hide_index=True)
+    st.dataframe(neutralise_formulas(inspection.unpacked_preview()), hide_index=True)
+
+
 def time_formats(plan: ImportPlan, key: str) -> ImportPlan:
     """Per time column: the format (editable) and, when ambiguous, the day/month order."""
     times = dict(plan.times)
@@ -120,7 +159,7 @@ def time_formats(plan: ImportPlan, key: str) -> ImportPlan:
             help="An IANA name such as Europe/Paris. Times with an offset or Z keep theirs.",
         ).strip()
         times = {c: replace(g, timezone=zone or "UTC") for c, g in times.items()}
-    for canonical in TIME_COLUMNS:
+    for canonical in time_columns(plan.mapping.kind):  # subscriptions: start and end only
         guess = times.get(canonical)
         if guess is None or not plan.mapping.columns.get(canonical):
             continue
@@ -158,6 +197,8 @@ def render_report(report: Any, key: str) -> None:
     a.metric("Rows read", f"{report.rows_read:,}")
     b.metric("Accepted", f"{report.rows_accepted:,}")
     c.metric("Rejected", f"{report.rows_rejected:,}")
+    for note in getattr(report, "notes", ()):
+        st.text(note)
     if report.rows_rejected:
         st.text(report.summary())
         st.dataframe(neutralise_formulas(report.rejected.head(1000)), hide_index=True)
@@ -216,8 +257,10 @@ def render_upload(catalog: Any) -> None:
         # reading has other columns, so its widgets start from its own guesses
         read_key = f"{key}_{hashlib.sha256(repr(inspection.plan.file).encode()).hexdigest()[:8]}"
         inspection = column_mapping(inspection, read_key)
+        inspection = json_and_people(inspection, read_key)
         plan = time_formats(inspection.plan, read_key)
         st.dataframe(neutralise_formulas(inspection.preview), hide_index=True)
+        render_unpacked(inspection)
         name, append = target(
             catalog, plan.mapping.kind, Path(uploaded.name).stem.split(".")[0], key
         )

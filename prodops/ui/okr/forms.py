@@ -123,7 +123,8 @@ def render_new_objective(engine: Engine, board: Board) -> None:
 
 
 def _edit_objective_keys(view: ObjectiveView) -> list[str]:
-    return [f"okr_obj_{view.id}_{f}" for f in ("title", "description", "owner", "team", "parent")]
+    fields = ("title", "description", "owner", "team", "parent", "period", "start", "end")
+    return [f"okr_obj_{view.id}_{f}" for f in fields]
 
 
 def render_objective_tools(engine: Engine, view: ObjectiveView, board: Board) -> None:
@@ -146,6 +147,12 @@ def render_objective_tools(engine: Engine, view: ObjectiveView, board: Board) ->
             format_func=lambda i: parents.get(i, f"#{i}"),
             key=keys[4],
         )
+        d, e, f = st.columns(3)
+        label = d.text_input(
+            "Period", value=view.period, key=keys[5], help="2026-Q4, 2026-H2 or 2026"
+        )
+        start = e.date_input("Start", value=view.period_start, key=keys[6])
+        end = f.date_input("End (last day)", value=view.period_end, key=keys[7])
         if st.form_submit_button("Save objective", key=f"okr_obj_{view.id}_save"):
             new = {
                 "title": title.strip(),
@@ -153,6 +160,9 @@ def render_objective_tools(engine: Engine, view: ObjectiveView, board: Board) ->
                 "owner": owner.strip(),
                 "team": team.strip(),
                 "parent_id": parent or None,
+                "period": label.strip().upper(),
+                "period_start": start,
+                "period_end": end,
             }
             old = {
                 "title": view.title,
@@ -160,6 +170,9 @@ def render_objective_tools(engine: Engine, view: ObjectiveView, board: Board) ->
                 "owner": view.owner,
                 "team": view.team,
                 "parent_id": view.parent_id,
+                "period": view.period,
+                "period_start": view.period_start,
+                "period_end": view.period_end,
             }
             _save(
                 engine,
@@ -361,15 +374,21 @@ def pick_key_result(view: ObjectiveView) -> KeyResultView | None:
 
 
 def render_check_in(engine: Engine, kr: KeyResultView, author: str | None) -> None:
-    """The check-in form of a key result: value, confidence (0-1, optional), note."""
+    """The check-in form of a key result: value, confidence (0-1, optional), note.
+
+    After a successful check-in the form is drawn empty: its fields get new keys (a counter per
+    key result), so the browser cannot keep what was typed; a refused one keeps the typing.
+    """
+    round_key = f"okr_ci_{kr.id}_round"
+    prefix = f"okr_ci_{kr.id}_{st.session_state.get(round_key, 0)}"
     with st.form(f"okr_check_in_{kr.id}", clear_on_submit=False):
         a, b = st.columns(2)
         value = a.text_input(
             f"Value ({escape_markdown(kr.unit, one_line=True)})" if kr.unit else "Value",
-            key=f"okr_ci_{kr.id}_value",
+            key=f"{prefix}_value",
         )
-        confidence = b.text_input("Confidence (0-1, optional)", key=f"okr_ci_{kr.id}_confidence")
-        note = st.text_area("Note", key=f"okr_ci_{kr.id}_note", height=68)
+        confidence = b.text_input("Confidence (0-1, optional)", key=f"{prefix}_confidence")
+        note = st.text_area("Note", key=f"{prefix}_note", height=68)
         if st.form_submit_button("Check in", key=f"okr_ci_{kr.id}_submit"):
             if not author:
                 common.show_error("Enter your name at the top of the page first.")
@@ -388,7 +407,8 @@ def render_check_in(engine: Engine, kr: KeyResultView, author: str | None) -> No
                 return
             if common.write(engine, okr_crud.add_check_in, check_in_in=check_in):
                 for key in ("value", "confidence", "note"):
-                    st.session_state.pop(f"okr_ci_{kr.id}_{key}", None)
+                    st.session_state.pop(f"{prefix}_{key}", None)
+                st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
                 common.done(f"Checked in {check_in.value:g} on '{kr.title}'.")
 
 

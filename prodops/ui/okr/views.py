@@ -15,19 +15,21 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from prodops import okr
+from prodops.critique import crud as critique_crud
 from prodops.okr import crud as okr_crud
 from prodops.okr import transfer as okr_io
+from prodops.okr.alignment import alignment_dot
 from prodops.okr.charts import build_okr_history_chart
 from prodops.okr.report import (
     NO_KEY_RESULTS,
     ObjectiveView,
-    alignment_tree,
     filter_views,
     history_frame,
     key_results_frame,
     load_period,
     period_summary,
 )
+from prodops.okr.weekly import missing_check_ins, my_key_results, week_start
 from prodops.text import escape_markdown
 from prodops.ui.session import read
 
@@ -56,7 +58,9 @@ def render_filters(engine: Engine) -> Board:
     periods = read(engine, okr_crud.list_periods)
     current = okr.quarter_label(as_of)
     options = sorted({*periods, current}, reverse=True)
-    period = top[0].selectbox("Period", options, index=options.index(current), key="okr_period")
+    # The as-of quarter, unless it is empty while others are not: then the newest with objectives.
+    shown = current if current in periods or not periods else periods[0]
+    period = top[0].selectbox("Period", options, index=options.index(shown), key="okr_period")
     archived = top[4].toggle("Archived", key="okr_show_archived", help="show archived items")
     all_views = read(engine, load_period, period=period, as_of=as_of, include_archived=archived)
     teams = [ALL, *sorted({v.team for v in all_views if v.team})]
@@ -211,22 +215,71 @@ def render_history(engine: Engine, view: ObjectiveView, kr_id: int) -> None:
         st.dataframe(table, hide_index=True, width="stretch", key=f"okr_history_{kr_id}")
 
 
-def render_tree(board: Board) -> None:
-    """The alignment tree of the period: each objective under its parent, with status."""
-    tree = alignment_tree(board.views)
-    if not tree:
+def render_tree(engine: Engine, board: Board) -> None:
+    """The alignment of the period as a graph: objectives -> key results -> roadmap items."""
+    if not board.views:
         st.text("No objectives.")
         return
-    lines = [
-        f"{'    ' * depth}{'└─ ' if depth else ''}{v.title}  "
-        + (
-            f"[{NO_KEY_RESULTS}]"
-            if v.status is None or v.progress is None
-            else f"[{okr.STATUS_LABELS[v.status]}, {v.progress:.0%}]"
-        )
-        for depth, v in tree
-    ]
-    st.code("\n".join(lines), language=None)
+    kr_ids = [kr.id for v in board.views for kr in v.key_results]
+    items = read(engine, critique_crud.items_by_key_result, key_result_ids=kr_ids)
+    st.caption(
+        "Objectives (under their parent objective) → key results → the roadmap items that serve"
+        " them. Green on track, amber at risk, red off track."
+    )
+    st.graphviz_chart(alignment_dot(board.views, items), width="stretch")
+
+
+def render_this_week(board: Board, person: str | None) -> None:
+    """My key results (what needs a check-in this week first) and who has not checked in."""
+    monday = week_start(board.as_of)
+    st.caption(
+        f"The week of {monday:%Y-%m-%d} (Monday to Sunday, UTC). Every key result asks for one"
+        " check-in by a person each week; a metric refresh does not count."
+    )
+    st.markdown("**My key results**")
+    if not person:
+        st.text("Enter your name at the top of the page to see the key results you own.")
+    else:
+        mine = my_key_results(board.views, person=person, as_of=board.as_of)
+        if mine.empty:
+            st.text(f"{person} owns no key result in {board.period}.")
+        else:
+            due = int(mine["needs_check_in"].sum())
+            st.text(f"{len(mine)} key result(s); {due} need a check-in this week.")
+            st.dataframe(
+                mine.drop(columns="key_result_id").assign(
+                    status=mine["status"].map(okr.STATUS_LABELS)
+                ),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "progress": st.column_config.ProgressColumn(
+                        "Progress", min_value=0.0, max_value=1.0, format="percent"
+                    ),
+                    "last_check_in": st.column_config.DatetimeColumn(
+                        "Last check-in (UTC)", format="YYYY-MM-DD HH:mm"
+                    ),
+                    "needs_check_in": st.column_config.CheckboxColumn("Check in this week"),
+                },
+                key="okr_my_key_results",
+            )
+    st.markdown("**Not checked in this week**")
+    missing = missing_check_ins(board.views, as_of=board.as_of)
+    if missing.empty:
+        st.text("Everyone has checked in this week.")
+        return
+    st.dataframe(
+        missing,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "key_results": st.column_config.NumberColumn("Key results waiting"),
+            "last_check_in": st.column_config.DatetimeColumn(
+                "Last check-in (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+        },
+        key="okr_missing_check_ins",
+    )
 
 
 def render_export(engine: Engine) -> None:

@@ -1,0 +1,59 @@
+"""Quarterly business review: numbers, OKRs, roadmap decisions and evidence in one report."""
+
+import streamlit as st
+
+from prodops import qbr
+from prodops.ui import cache, render
+from prodops.ui import session as common
+from prodops.ui.nav import setup_page
+from prodops.ui.qbr import views
+
+setup_page(
+    "Quarterly review",
+    caption="One report of the quarter: headline numbers with their formulas and changes, key"
+    " charts, OKR results, roadmap decisions and customer evidence, with your narrative. Save it"
+    " as a snapshot and export HTML, PDF or Markdown.",
+)
+engine = common.store_engine()
+common.show_flash()
+
+if views.pick_view() == views.VIEWS[0]:
+    quarter, events, subs = views.pick_inputs(cache.list_datasets())
+    if st.button("Build", type="primary", icon=":material/summarize:", key="qbr_build"):
+        with render.errors():
+            st.session_state[views.BUILT_KEY] = views.build(engine, quarter, events, subs).to_dict()
+    built = st.session_state.get(views.BUILT_KEY)
+    if built is None:
+        st.caption("Pick the quarter and the datasets, then press Build.")
+        st.stop()
+    report = qbr.Report.from_dict(built)
+    views.render_report(report)
+    st.subheader("Narrative")
+    texts = views.narrative_form("new", {})
+    if texts is not None:
+        row = common.write(engine, qbr.save_report, report=report, narrative=texts)
+        if row is not None:
+            views.open_saved(row.id)
+            common.done(f"Saved the QBR of {row.quarter} (revision {row.revision}).")
+    st.caption("The exports below hold no narrative yet: save, then export from Saved QBRs.")
+    views.render_downloads(report, {}, key="qbr_new")
+else:
+    row = views.pick_saved(engine)
+    if row is None:
+        st.stop()
+    report = qbr.report_of(row)
+    views.render_report(report)
+    st.subheader("Narrative")
+    seen = common.seen_version("qbr", int(row.id or 0), row.version)
+    texts = views.narrative_form(f"saved_{row.id}", qbr.narrative_of(row))
+    if texts is not None:
+        saved = common.write(
+            engine, qbr.update_narrative, report_id=row.id, seen_version=seen, values=texts
+        )
+        if saved is not None:
+            common.forget("qbr", int(row.id or 0))
+            common.done("Narrative saved.")
+    views.render_downloads(report, qbr.narrative_of(row), key=f"qbr_saved_{row.id}")
+    if st.button("Regenerate from today's data", icon=":material/refresh:", key="qbr_regen"):
+        with render.errors():
+            views.regenerate(engine, row)
