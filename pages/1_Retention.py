@@ -83,4 +83,10 @@ render.chart(
 )
 st.subheader("Table")
 table = charts.retention_table(part, period=period, period_count=every)
-render.table(table, key="table", stem=f"{name}_table", percent=list(table.columns[2:]))
+render.table(
+    table,
+    key="table",
+    stem=f"{name}_table",
+    percent=list(table.columns[2:]),
+    in_progress=charts.retention_table_in_progress(part, period=period, period_count=every),
+)

@@ -522,6 +522,36 @@ def build_retention_breakdown_chart(
 # --- tables --------------------------------------------------------------------------------------
 
 
+def retention_table_in_progress(
+    frame: pd.DataFrame, *, period: str = "week", period_count: int = 1
+) -> pd.DataFrame:
+    """Which cells of :func:`retention_table` are in progress: a boolean frame of its shape.
+
+    A cell is in progress when it has a value and its period ends after the data end (the
+    ``complete`` column of :func:`prodops.metrics.retention`); frames without the column have
+    none.
+
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({
+    ...     "cohort": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-08", "2024-01-08"]),
+    ...     "offset": [0, 1, 0, 1], "size": [2, 2, 1, 1], "rate": [1.0, 0.5, 1.0, None],
+    ...     "complete": [True, False, False, False]})
+    >>> mask = retention_table_in_progress(frame)
+    >>> mask[["Users", "Week 0", "Week 1"]].to_dict("list")
+    {'Users': [False, False], 'Week 0': [False, True], 'Week 1': [True, False]}
+    """
+    table = retention_table(frame, period=period, period_count=period_count)
+    if "complete" not in frame.columns:
+        return pd.DataFrame(False, index=table.index, columns=table.columns)
+    marks = frame.assign(rate=frame["complete"].astype(bool).map({True: 0.0, False: 1.0}))
+    marks.loc[frame["rate"].isna().to_numpy(), "rate"] = 0.0
+    shape = retention_table(marks, period=period, period_count=period_count)
+    mask = shape.iloc[:, 2:].fillna(0.0) > 0.5
+    mask.insert(0, "Users", False)
+    mask.insert(0, "Cohort", False)
+    return mask
+
+
 def retention_table(
     frame: pd.DataFrame, *, period: str = "week", period_count: int = 1
 ) -> pd.DataFrame:

@@ -126,18 +126,36 @@ def chart(
     download_buttons(key=key, stem=stem, frame=frame, chart=spec)
 
 
+IN_PROGRESS_STYLE = "color: #8a8f98; font-style: italic"
+
+
 def table(
-    frame: pd.DataFrame, *, key: str, stem: str, percent: Sequence[str] | None = None
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    stem: str,
+    percent: Sequence[str] | None = None,
+    in_progress: pd.DataFrame | None = None,
 ) -> None:
     """A table (formula-like cells shown escaped, as in the download) and its CSV download.
 
     Columns named in *percent* (fractions) are shown as percentages; the CSV keeps fractions.
+    *in_progress* (a boolean frame of the table's shape) greys out and italicises the values of
+    periods still in progress, with a caption saying so.
     """
     shown = neutralise_formulas(readable_times(frame))
     shown.attrs = {}  # a metric's data end is for us; Streamlit would try to serialise it
     percent = [c for c in shown.columns if c in set(percent or ())]
-    config = {c: st.column_config.NumberColumn(c, format="percent") for c in percent}
-    st.dataframe(shown, hide_index=True, column_config=config, placeholder="")
+    if in_progress is not None and bool(in_progress.to_numpy().any()):
+        mask = in_progress.reindex(index=shown.index, columns=shown.columns, fill_value=False)
+        styled = shown.style.format({c: "{:.1%}" for c in percent}, na_rep="").apply(
+            lambda _: mask.replace({True: IN_PROGRESS_STYLE, False: ""}), axis=None
+        )
+        st.dataframe(styled, hide_index=True, placeholder="")
+        st.caption("Grey italic values: in progress (the period ends after the data end).")
+    else:
+        config = {c: st.column_config.NumberColumn(c, format="percent") for c in percent}
+        st.dataframe(shown, hide_index=True, column_config=config, placeholder="")
     download_buttons(key=key, stem=stem, frame=frame)
 
 

@@ -560,3 +560,30 @@ def test_empty_frames_still_make_valid_specs() -> None:
 
 def empty_churn() -> pd.DataFrame:
     return pd.DataFrame({"period": [], "active_start": [], "churned": [], "churn_rate": []})
+
+
+def test_the_retention_tables_in_progress_cells_are_its_last_diagonal() -> None:
+    from prodops.metrics.charts import retention_table, retention_table_in_progress
+
+    # Three daily cohorts followed three days, data ending during the third day: the cells of
+    # day 3 (cohort i, offset 2 - i) are in progress, the cells after it cannot be observed.
+    days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True)
+    frame = pd.DataFrame(
+        {
+            "cohort": days.repeat(3),
+            "offset": [0, 1, 2] * 3,
+            "size": [4] * 3 + [2] * 3 + [1] * 3,
+            "rate": [1.0, 0.5, 0.25, 1.0, 0.5, None, 1.0, None, None],
+            "complete": [True, True, False, True, False, False, False, False, False],
+        }
+    )
+    table = retention_table(frame, period="day")
+    mask = retention_table_in_progress(frame, period="day")
+    assert list(mask.columns) == list(table.columns)
+    assert mask[["Day 0", "Day 1", "Day 2"]].to_numpy().tolist() == [
+        [False, False, True],
+        [False, True, False],
+        [True, False, False],
+    ]
+    assert not mask[["Cohort", "Users"]].to_numpy().any()
+    assert not retention_table_in_progress(frame.drop(columns="complete"), period="day").any().any()

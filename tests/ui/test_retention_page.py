@@ -56,3 +56,19 @@ def test_a_date_range_says_where_its_first_period_starts_and_can_follow_longer(
     assert list(frame.columns) == ["Cohort", "Users", *[f"Week {k}" for k in range(6)]]
     # the data runs to October: every cohort is followed for the 6 weeks, past the range's end
     assert frame["Week 5"].notna().all() and (frame["Week 5"] < frame["Week 0"]).all()
+
+
+def test_the_table_marks_the_values_of_periods_in_progress(
+    demo_home_env: Path, open_page: Open
+) -> None:
+    # Weekly cohorts ending on Saturday 31 October: the last diagonal (each cohort's week that
+    # holds 26 October) is in progress and drawn grey and italic, with a caption saying so.
+    at = open_page("pages/1_Retention.py", dataset="demo-events")
+    clean(at)
+    assert "Grey italic values: in progress (the period ends after the data end)." in captions(at)
+    # A range that ends well before the data end has nothing in progress: no caption.
+    at.selectbox(key="range_by").set_value("dates").run()
+    at.date_input(key="dates").set_value((date(2026, 8, 3), date(2026, 8, 24))).run()
+    at.number_input(key="follow").set_value(4).run()
+    clean(at)
+    assert not any(c.startswith("Grey italic values") for c in captions(at))
