@@ -21,22 +21,30 @@ if info.kind == "events":
         " end, MRR): pick one above or import one on the Data page."
     )
     with render.errors():
-        choice = controls.churn_controls(info, cache.load_metric(info, "event_counts"))
+        counts = cache.load_metric(info, "event_counts")
+        choice = controls.churn_controls(info, counts, controls.segment_choices(info))
         churn = cache.load_metric(info, "churn", **choice.as_kwargs())
     if churn["active_start"].sum() == 0:
         render.empty(
             "No user was active in this range. Widen the date range or pick another event."
         )
         st.stop()
-    name = render.stem(info, "churn")
+    by = choice.breakdown
+    name = render.stem(info, f"churn_by_{by}" if by else "churn")
     render.chart(
-        lambda: engagement_charts.build_churn_chart(churn, period=choice.period),
+        partial(
+            engagement_charts.build_churn_breakdown_chart, churn, period=choice.period, legend=by
+        )
+        if by
+        else partial(engagement_charts.build_churn_chart, churn, period=choice.period),
         frame=churn,
         key="churn",
         stem=name,
         view=render.view_key(info, choice.as_kwargs()),
     )
-    render.in_progress_note(churn)
+    render.in_progress_note(churn, drawn="drawn dashed" if by else "drawn lighter")
+    if by:  # a missing value reads "(not set)", as in the chart's legend
+        churn = churn.assign(breakdown=render.breakdown_labels(churn["breakdown"]))
     render.table(churn, key="churn_table", stem=f"{name}_table", percent=["churn_rate"])
     st.stop()
 

@@ -10,21 +10,21 @@ from prodops.ui.qbr import views
 
 setup_page(
     "Quarterly review",
-    caption="One report of the quarter: headline numbers with their formulas and changes, key"
-    " charts, OKR results, roadmap decisions and customer evidence, with your narrative. Save it"
-    " as a snapshot and export HTML, PDF or Markdown.",
+    caption="One report of a quarter or any run of months: headline numbers with their formulas"
+    " and changes, key charts, OKR results, roadmap decisions and customer evidence, with your"
+    " narrative. Save it as a snapshot and export HTML, PDF or Markdown.",
 )
 engine = common.store_engine()
 common.show_flash()
 
 if views.pick_view() == views.VIEWS[0]:
-    quarter, events, subs = views.pick_inputs(cache.list_datasets())
+    period, events, subs = views.pick_inputs(cache.list_datasets())
     if st.button("Build", type="primary", icon=":material/summarize:", key="qbr_build"):
         with render.errors():
-            st.session_state[views.BUILT_KEY] = views.build(engine, quarter, events, subs).to_dict()
+            st.session_state[views.BUILT_KEY] = views.build(engine, period, events, subs).to_dict()
     built = st.session_state.get(views.BUILT_KEY)
     if built is None:
-        st.caption("Pick the quarter and the datasets, then press Build.")
+        st.caption("Pick the quarter (or the months) and the datasets, then press Build.")
         st.stop()
     report = qbr.Report.from_dict(built)
     views.render_report(report)

@@ -1,10 +1,12 @@
 """``prodops qbr``: write the quarterly business review as HTML, PDF or Markdown; list the saved.
 
-``prodops qbr --quarter 2026-Q3 --format pdf --out q3.pdf`` builds the QBR from the catalog's
+``prodops qbr --quarter 2026-Q3 --format pdf --out q3.pdf`` (or any run of whole months:
+``--from 2026-05 --to 2026-10``, saved as ``2026-05+6``) builds the QBR from the catalog's
 datasets (``--events-dataset`` / ``--subscriptions-dataset``, default: the first of each kind)
 and the store's OKRs and critique sessions; ``--save`` also keeps it as a snapshot, ``--saved``
 writes the latest saved snapshot instead (its frozen numbers and narrative). ``prodops qbr list``
-prints the saved snapshots. An unknown quarter or dataset exits 2 with one line.
+prints the saved snapshots. An unknown quarter, range or dataset, or both a quarter and a range
+(or neither), exits 2 with one line.
 """
 
 from __future__ import annotations
@@ -24,6 +26,18 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "qbr", help="quarterly business review: write it as HTML, PDF or Markdown; list saved ones"
     )
     parser.add_argument("--quarter", help="the quarter, such as 2026-Q3")
+    parser.add_argument(
+        "--from",
+        dest="range_from",
+        metavar="MONTH",
+        help="instead of --quarter: the first month, such as 2026-05 (or its first day)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="range_to",
+        metavar="MONTH",
+        help="with --from: the last month, such as 2026-10 (or its last day)",
+    )
     parser.add_argument("--events-dataset", metavar="NAME", help="events dataset (default: first)")
     parser.add_argument(
         "--subscriptions-dataset", metavar="NAME", help="subscriptions dataset (default: first)"
@@ -49,25 +63,24 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def _require(args: argparse.Namespace) -> None:
     from prodops.errors import ParameterError
 
-    for option, value in (("--quarter", args.quarter), ("--format", args.out_format)):
-        if not value:
-            raise ParameterError(
-                f"{option} is required",
-                fix="Example: prodops qbr --quarter 2026-Q3 --format pdf --out q3.pdf",
-            )
+    if not args.out_format:
+        raise ParameterError(
+            "--format is required",
+            fix="Example: prodops qbr --quarter 2026-Q3 --format pdf --out q3.pdf",
+        )
     if args.out is None:
         raise ParameterError("--out is required", fix="Name the file to write, such as q3.pdf.")
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Build (or reopen) the QBR of the quarter and write it in the chosen format."""
+    """Build (or reopen) the QBR of the quarter or range and write it in the chosen format."""
+    quarter = period_of(args)
     _require(args)
     import datetime as dt
 
     from prodops import qbr
     from prodops.store.db import init_store, read_session, write_session
 
-    quarter = qbr.parse_quarter(args.quarter)
     engine = init_store()
     narrative: dict[str, str] = {}
     if args.saved:
@@ -90,6 +103,27 @@ def run_export(args: argparse.Namespace) -> int:
     shown = ", ".join(f"{s.kind}: {s.name}" for s in report.sources) or "no dataset"
     print(f"wrote {', '.join(str(p) for p in written)} ({shown})")
     return 0
+
+
+def period_of(args: argparse.Namespace) -> Any:
+    """The period of ``--quarter``, or of ``--from`` and ``--to``: exactly one of the two."""
+    from prodops import qbr
+    from prodops.errors import ParameterError
+
+    example = "Example: --quarter 2026-Q3, or --from 2026-05 --to 2026-10."
+    ranged = args.range_from is not None or args.range_to is not None
+    if args.quarter and ranged:
+        raise ParameterError(
+            "give either --quarter or --from/--to, not both", where="qbr", fix=example
+        )
+    if args.quarter:
+        return qbr.parse_quarter(args.quarter)
+    if not ranged:
+        raise ParameterError("--quarter or --from/--to is required", where="qbr", fix=example)
+    if args.range_from is None or args.range_to is None:
+        given, missing = ("--from", "--to") if args.range_to is None else ("--to", "--from")
+        raise ParameterError(f"{given} needs {missing}", where="qbr", fix=example)
+    return qbr.month_range(args.range_from, args.range_to)
 
 
 def _datasets(args: argparse.Namespace) -> dict[str, Any]:
@@ -146,6 +180,7 @@ def run_list(args: argparse.Namespace) -> int:
             {
                 "id": r.id,
                 "quarter": r.quarter,
+                "title": qbr.parse_period(r.quarter).title,
                 "revision": r.revision,
                 "as_of": r.generated_at,
                 "events_dataset": r.events_dataset,
@@ -162,6 +197,7 @@ def run_list(args: argparse.Namespace) -> int:
     columns = [
         "id",
         "quarter",
+        "title",
         "revision",
         "as_of",
         "events_dataset",

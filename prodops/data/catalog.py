@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -334,8 +335,10 @@ class Catalog:
         label : str, optional
             The file's name as people know it (an upload's original name).
         append : bool
-            Add the rows to the existing dataset *name* (same columns; exact duplicates of rows
-            already there are not added again).
+            Add the rows to the existing dataset *name*. Columns are matched by name: new ones
+            are added (empty on the rows already there, and named in ``report.notes``), a
+            column whose type changed is refused; rows already there (same values in the
+            columns both have) are not added again.
         """
         path = Path(path)
         label = label or path.name
@@ -363,9 +366,11 @@ class Catalog:
             report = import_into(con, path, plan, table=table, workdir=work, label=label)
             try:
                 if append:
-                    added = self._append_table(con, existing[0], table)
+                    added, columns = self._append_table(con, existing[0], table)
                     con.execute(f"DROP TABLE {quote_ident(table)}")
                     row = self._refresh(con, existing[0], source=label)
+                    if columns:
+                        report = replace(report, notes=(*report.notes, _added_note(columns)))
                 else:
                     added = report.rows_accepted
                     row = self._insert(
@@ -504,37 +509,110 @@ class Catalog:
         self, con: duckdb.DuckDBPyConnection, row: dict[str, Any], *, source: str
     ) -> dict[str, Any]:
         rows, entities, tmin, tmax = table_stats(con, row["table_name"], row["kind"])
+        props = table_properties(con, row["table_name"], row["kind"])
         con.execute(
             f"UPDATE {META} SET rows = ?, entities = ?, time_min = ?, time_max = ?, source = ?, "
-            "imported_at = ?, version = version + 1 WHERE id = ?",
-            [rows, entities, tmin, tmax, source, datetime.now(UTC), row["id"]],
+            "imported_at = ?, version = version + 1, property_columns = ? WHERE id = ?",
+            [rows, entities, tmin, tmax, source, datetime.now(UTC), json.dumps(props), row["id"]],
         )
         return self._row(con, row["name"])
 
     def _append_table(
         self, con: duckdb.DuckDBPyConnection, row: dict[str, Any], staging: str
-    ) -> int:
-        """Insert the rows of *staging* not already in the dataset (multiset difference)."""
+    ) -> tuple[int, Sequence[str]]:
+        """Insert the rows of *staging* not already in the dataset; return (rows added, columns
+        added).
+
+        Columns are matched by name (case-insensitively, as DuckDB does): a column only the new
+        file has is added to the dataset (NULL on the rows already there); one only the dataset
+        has is NULL on the new rows. A column whose type differs is refused. A new row is a
+        duplicate when a row already there has the same values in the columns both have
+        (multiset difference), so re-appending an overlapping export adds nothing twice.
+        """
         target = row["table_name"]
-        old = [str(r[0]) for r in con.execute(f"DESCRIBE {quote_ident(target)}").fetchall()]
-        new = [str(r[0]) for r in con.execute(f"DESCRIBE {quote_ident(staging)}").fetchall()]
-        if sorted(c.lower() for c in old) != sorted(c.lower() for c in new):
-            extra = sorted(set(new) - set(old)) or sorted(set(old) - set(new))
+        old, new = _column_types(con, target), _column_types(con, staging)
+        changed = [
+            c
+            for c in new
+            if c.lower() in old
+            and old[c.lower()][1] != new[c][1]
+            and _has_values(con, staging, c)  # an all-empty column fits any type
+        ]
+        if changed:
+            column = changed[0]
             raise ColumnError(
-                f"the new file does not have the same columns as {row['name']!r} "
-                f"(differs in {', '.join(map(repr, extra[:5]))})",
-                fix="Append an export with the same columns, or import it as a new dataset.",
+                f"column {column!r} of the new file is {new[column][1]}, "
+                f"but {old[column.lower()][1]} in {row['name']!r}",
+                fix="Append an export whose column has the same type, or import it as a new "
+                "dataset.",
             )
-        cols = ", ".join(quote_ident(c) for c in old)
+        added_cols = [c for c in new if c.lower() not in old]
+        for column in added_cols:  # the type as DuckDB described it, not text from the file
+            kind = new[column][1]
+            con.execute(
+                f"ALTER TABLE {quote_ident(target)} ADD COLUMN {quote_ident(column)} {kind}"
+            )
+        shared = [old[c.lower()][0] for c in new if c.lower() in old]
+        cols = ", ".join(quote_ident(c) for c in shared)
         src, dst = quote_ident(staging), quote_ident(target)
-        before = con.execute(f"SELECT count(*) FROM {quote_ident(target)}").fetchone()
-        con.execute(
-            f"INSERT INTO {dst} ({cols}) "
-            f"SELECT {cols} FROM {src} EXCEPT ALL SELECT {cols} FROM {dst}"
-        )
-        after = con.execute(f"SELECT count(*) FROM {quote_ident(target)}").fetchone()
+        before = con.execute(f"SELECT count(*) FROM {dst}").fetchone()
+        if not added_cols and len(shared) == len(old):
+            con.execute(
+                f"INSERT INTO {dst} ({cols}) "
+                f"SELECT {cols} FROM {src} EXCEPT ALL SELECT {cols} FROM {dst}"
+            )
+        else:
+            _insert_new_rows(con, src, dst, shared=shared, added=added_cols)
+        after = con.execute(f"SELECT count(*) FROM {dst}").fetchone()
         assert before is not None and after is not None
-        return int(after[0]) - int(before[0])
+        return int(after[0]) - int(before[0]), added_cols
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[str, str]]:
+    """``{lower-case name: (name, type)}`` of *table*'s columns, in order."""
+    rows = con.execute(f"DESCRIBE {quote_ident(table)}").fetchall()
+    return {str(r[0]).lower(): (str(r[0]), str(r[1])) for r in rows}
+
+
+def _has_values(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    """Whether *column* of *table* holds any non-NULL value."""
+    found = con.execute(
+        f"SELECT count({quote_ident(column)}) > 0 FROM {quote_ident(table)}"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _insert_new_rows(
+    con: duckdb.DuckDBPyConnection, src: str, dst: str, *, shared: list[str], added: list[str]
+) -> None:
+    """Insert the rows of *src* (quoted) beyond as many as *dst* already holds with the same
+    *shared* values (NULLs equal), with the *added* columns too.
+
+    The k-th copy of a shared tuple in *src* is new when *dst* has fewer than k copies: the
+    multiset difference of ``EXCEPT ALL``, on the shared columns only, keeping whole rows.
+    """
+    keys = ", ".join(quote_ident(c) for c in shared)
+    on = " AND ".join(f"s.{quote_ident(c)} IS NOT DISTINCT FROM d.{quote_ident(c)}" for c in shared)
+    cols = ", ".join(quote_ident(c) for c in [*shared, *added])
+    picked = ", ".join(f"s.{quote_ident(c)}" for c in [*shared, *added])
+    con.execute(
+        f"INSERT INTO {dst} ({cols}) "
+        f"WITH s AS (SELECT *, row_number() OVER (PARTITION BY {keys}) AS prodops_k FROM {src}), "
+        f"d AS (SELECT {keys}, count(*) AS prodops_n FROM {dst} GROUP BY ALL) "
+        f"SELECT {picked} FROM s LEFT JOIN d ON {on} "
+        "WHERE s.prodops_k > coalesce(d.prodops_n, 0)"
+    )
+
+
+def _added_note(columns: Sequence[str]) -> str:
+    """The import note naming the columns an append added.
+
+    >>> _added_note(["$browser", "plan"])
+    "2 new columns added: '$browser', 'plan' (empty on the rows imported before)"
+    """
+    names = ", ".join(map(repr, columns))
+    noun = "column" if len(columns) == 1 else "columns"
+    return f"{len(columns)} new {noun} added: {names} (empty on the rows imported before)"
 
 
 def _refuse_bad_rows(con: duckdb.DuckDBPyConnection, table: str, kind: Kind, name: str) -> None:

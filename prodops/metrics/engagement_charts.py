@@ -446,10 +446,13 @@ def build_pulse_chart(
 def build_churn_chart(
     frame: pd.DataFrame, *, period: str = "month", title: str = "User churn"
 ) -> alt.Chart:
-    """Bars of user churn per period (:func:`prodops.metrics.churn` output).
+    """Bars of user churn per period (:func:`prodops.metrics.churn` output); with a breakdown
+    (a ``breakdown`` column), one line per value (:func:`build_churn_breakdown_chart`).
 
     The bar of a period in progress is lighter (users may still come back in it).
     """
+    if "breakdown" in frame.columns:
+        return build_churn_breakdown_chart(frame, period=period, title=title)
     require_columns(frame, ["period", "active_start", "churned", "churn_rate"], "churn")
     data = pd.DataFrame(
         {
@@ -483,6 +486,90 @@ def build_churn_chart(
                 _note(frame, "lighter bars"),
             ),
             height=280,
+            width="container",
+        )
+    )
+    return result
+
+
+def churn_breakdown_frame(frame: pd.DataFrame, *, period: str = "month") -> pd.DataFrame:
+    """Long frame ``period, value, active_start, churned, churn_rate, complete`` of a churn
+    frame broken down by a property (:func:`prodops.metrics.churn` with ``breakdown``): one row
+    per (value, period), values in the metric's order, ``"(not set)"`` for a missing value.
+
+    >>> f = pd.DataFrame({"breakdown": ["pro", None],
+    ...                   "period": pd.to_datetime(["2024-02-01"] * 2, utc=True),
+    ...                   "active_start": [2, 4], "churned": [1, 1],
+    ...                   "churn_rate": [0.5, 0.25], "complete": [True, False]})
+    >>> churn_breakdown_frame(f)[["period", "value", "churn_rate", "complete"]]
+        period      value  churn_rate  complete
+    0  2024-02        pro        0.50      True
+    1  2024-02  (not set)        0.25     False
+    """
+    require_columns(frame, ["period", "active_start", "churned", "churn_rate"], "churn")
+    parts = []
+    for value, part in breakdown_parts(frame).items():
+        flags = part["complete"] if "complete" in part.columns else pd.Series(True, part.index)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "period": time_labels(part["period"], period),
+                    "value": value,
+                    "active_start": part["active_start"].astype("int64"),
+                    "churned": part["churned"].astype("int64"),
+                    "churn_rate": as_floats(part["churn_rate"]),
+                    "complete": flags.astype(bool),
+                }
+            )
+        )
+    columns = ["period", "value", "active_start", "churned", "churn_rate", "complete"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    check_rows(out, "churn")
+    out.attrs.update(frame.attrs)
+    return out
+
+
+def build_churn_breakdown_chart(
+    frame: pd.DataFrame,
+    *,
+    period: str = "month",
+    title: str = "User churn",
+    legend: str = "Value",
+) -> alt.Chart:
+    """Lines of user churn per period, one per breakdown value (:func:`churn_breakdown_frame`
+    of a broken-down :func:`prodops.metrics.churn` frame); *legend* names the column.
+
+    Complete periods are solid; the period in progress is the dashed end of each line. A
+    period with no one active before has no rate: the line has a gap there.
+    """
+    long = churn_breakdown_frame(frame, period=period)
+    order = list(dict.fromkeys(long["value"]))
+    data = long.drop(columns="complete").assign(progress=progress(long))
+    data = joined_segments(data, by=["value"], order="period")
+    result: alt.Chart = (
+        alt.Chart(data)
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            x=period_axis("period", period),
+            y=alt.Y("churn_rate:Q", title="Churn rate", axis=alt.Axis(format=".0%")),
+            color=alt.Color("value:N", title=legend, sort=order),
+            strokeDash=progress_dash(data),
+            tooltip=[
+                alt.Tooltip("period:N", title=period_unit(period)),
+                alt.Tooltip("value:N", title=legend),
+                alt.Tooltip("churn_rate:Q", title="Churn rate", format=".1%"),
+                alt.Tooltip("churned:Q", title="Users churned", format=",d"),
+                alt.Tooltip("active_start:Q", title="Active in the previous period", format=",d"),
+                PROGRESS_TOOLTIP,
+            ],
+        )
+        .properties(
+            title=titled(
+                title,
+                "Active in the previous period, not in this one / active before",
+                _note(frame, "dashed"),
+            ),
+            height=300,
             width="container",
         )
     )

@@ -401,9 +401,15 @@ def in_progress_note(span: RetentionRange, *, include_incomplete: bool = False) 
     )
 
 
+# Rows whose breakdown property is missing form a group of their own; SQL joins never match NULL
+# with NULL, so inside the query that group carries this key (private-use code points, which no
+# export writes; PostgreSQL refuses NUL in text).
+_MISSING_KEY = "\ue000missing\ue000"
+
+
 def _with_breakdown(table: ir.Table, breakdown: str | None, **columns: Any) -> ir.Table:
     if breakdown is not None:
-        columns = {"bk": table[LABEL], **columns}
+        columns = {"bk": table[LABEL].fill_null(_MISSING_KEY), **columns}
     return table.select(**columns)
 
 
@@ -494,7 +500,7 @@ def _matrix(
     index = {v: j for j, v in enumerate(values)}
     grid = np.zeros((len(values), n, m), dtype=np.int64)
     for bk, c, k, cnt in counted[["bk", "c", "k", "n"]].itertuples(index=False):
-        key = None if bk is None or pd.isna(bk) else str(bk)
+        key = None if bk is None or pd.isna(bk) or bk == _MISSING_KEY else str(bk)
         grid[index[key], int(c), int(k)] += int(cnt)
     if cumulative:
         # The database counted each member once, at its furthest return offset (capped at m-1);

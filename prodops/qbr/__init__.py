@@ -1,7 +1,8 @@
 """Quarterly business reviews: one report of the quarter's numbers, OKRs, decisions and evidence.
 
-The package holds the feature's layers side by side: ``quarters`` (quarter labels; pure),
-``headlines`` (the headline numbers from the metric API, with their formulas), ``build`` (the
+The package holds the feature's layers side by side: ``quarters`` (the periods reported:
+calendar quarters and runs of whole months; pure), ``headlines`` (the headline numbers from the
+metric API, with their formulas), ``build`` (the
 whole report, a frozen value), ``frames`` (frames frozen as JSON), ``charts`` (the key charts
 rebuilt from a report), ``models`` and ``crud`` (snapshots: save, reopen, regenerate, narrative
 edits with the safe-edit rule) and the exports ``export_html``, ``export_pdf``, ``export_md``.
@@ -30,7 +31,15 @@ from prodops.qbr.crud import (
 )
 from prodops.qbr.headlines import DEFINITIONS, Headline, changed_numbers, headlines
 from prodops.qbr.models import QbrNarrative, QbrReport
-from prodops.qbr.quarters import Quarter, parse_quarter, quarter_of
+from prodops.qbr.quarters import (
+    MonthRange,
+    Period,
+    Quarter,
+    month_range,
+    parse_period,
+    parse_quarter,
+    quarter_of,
+)
 
 __all__ = [
     "DEFINITIONS",
@@ -39,6 +48,8 @@ __all__ = [
     "SECTION_TITLES",
     "Dataset",
     "Headline",
+    "MonthRange",
+    "Period",
     "QbrNarrative",
     "QbrReport",
     "Quarter",
@@ -51,7 +62,9 @@ __all__ = [
     "get_report",
     "headlines",
     "list_reports",
+    "month_range",
     "narrative_of",
+    "parse_period",
     "parse_quarter",
     "quarter_of",
     "regenerate",

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import func as sa_func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -34,7 +35,7 @@ from prodops.qbr.headlines import (
     headlines,
     quarter_retention,
 )
-from prodops.qbr.quarters import Quarter, parse_quarter
+from prodops.qbr.quarters import MonthRange, Period, parse_period
 
 NO_EVIDENCE = "no customer evidence recorded"
 SECTIONS = ("summary", "wins", "misses", "focus")  # the narrative the lead writes
@@ -77,9 +78,9 @@ class Report:
     notes: dict[str, str] = field(default_factory=dict)
 
     @property
-    def period(self) -> Quarter:
-        """The quarter reported."""
-        return parse_quarter(self.quarter)
+    def period(self) -> Period:
+        """The period reported (``quarter`` holds its label: "2026-Q3" or "2026-05+6")."""
+        return parse_period(self.quarter)
 
     def headline(self, key: str) -> Headline:
         """The headline *key* ("mrr", "nrr", ...)."""
@@ -127,7 +128,7 @@ def _iso(stamp: Any) -> str | None:
 
 
 def build_qbr(
-    quarter: Quarter | str,
+    quarter: Period | str,
     *,
     store: Engine | None,
     generated_at: dt.datetime,
@@ -140,7 +141,8 @@ def build_qbr(
     Parameters
     ----------
     quarter
-        A :class:`Quarter` or its label ("2026-Q3").
+        A :class:`~prodops.qbr.quarters.Quarter` or
+        :class:`~prodops.qbr.quarters.MonthRange`, or its label ("2026-Q3", "2026-05+6").
     store
         The engine of the OKR / critique store (None: those sections say there is none).
     generated_at
@@ -156,7 +158,7 @@ def build_qbr(
         Headlines whose value is the metric API's for the quarter (or None with a note), the
         frozen frames of the charts, OKRs, decisions, insights and evidence.
     """
-    period = parse_quarter(quarter) if isinstance(quarter, str) else quarter
+    period = parse_period(quarter) if isinstance(quarter, str) else quarter
     sources: list[Source] = []
     charts: dict[str, Any] = {}
     insights: list[kpis.Insight] = []
@@ -205,7 +207,8 @@ def build_qbr(
         notes["events"] = "No events data: no retention or lifecycle chart."
     okrs, decisions = ([], []) if store is None else _rituals(store, period, generated_at)
     if not okrs:
-        notes["okrs"] = f"No objectives recorded for {period.label}."
+        shown = period.title if isinstance(period, MonthRange) else period.label
+        notes["okrs"] = f"No objectives recorded for {shown}."
     if not decisions:
         notes["decisions"] = f"No roadmap decisions in the critique sessions of {period.title}."
     if evidence is None:
@@ -232,7 +235,7 @@ def build_qbr(
     )
 
 
-def _quarter_end(period: Quarter, timezone: str) -> pd.Timestamp:
+def _quarter_end(period: Period, timezone: str) -> pd.Timestamp:
     return pd.Timestamp(period.end).tz_localize(timezone).tz_convert("UTC")
 
 
@@ -240,7 +243,7 @@ def _quarter_end(period: Quarter, timezone: str) -> pd.Timestamp:
 
 
 def _revenue_part(
-    subs: Any, period: Quarter, data_end: pd.Timestamp, timezone: str, charts: dict[str, Any]
+    subs: Any, period: Period, data_end: pd.Timestamp, timezone: str, charts: dict[str, Any]
 ) -> list[kpis.Insight]:
     from prodops import metrics
 
@@ -266,7 +269,7 @@ def _revenue_part(
 
 
 def _events_part(
-    ev: Any, period: Quarter, data_end: pd.Timestamp, timezone: str, charts: dict[str, Any]
+    ev: Any, period: Period, data_end: pd.Timestamp, timezone: str, charts: dict[str, Any]
 ) -> list[kpis.Insight]:
     from prodops import metrics
 
@@ -305,7 +308,7 @@ def _events_part(
 
 
 def _rituals(
-    store: Engine, period: Quarter, generated_at: dt.datetime
+    store: Engine, period: Period, generated_at: dt.datetime
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     as_of = min(period.last_day, generated_at.date())
     with Session(store) as session:
@@ -314,14 +317,24 @@ def _rituals(
         )
 
 
-def okr_results(session: Session, period: Quarter, *, as_of: dt.date) -> list[dict[str, Any]]:
-    """The objectives of the quarter (period label ``2026-Q3``) with their key results.
+def okr_results(session: Session, period: Period, *, as_of: dt.date) -> list[dict[str, Any]]:
+    """The objectives of the period with their key results.
+
+    A quarter shows the objectives of its label (``2026-Q3``); a month range those whose own
+    period overlaps it, grouped by their period label, oldest first.
 
     Each objective: title, owner, team, progress, score, status; each key result: start,
     target, final (latest check-in), unit, progress, status, the confidence trend (every stated
     confidence, oldest first) and the last check-in's note and author.
     """
-    views = okr.load_period(session=session, period=period.label, as_of=as_of)
+    if isinstance(period, MonthRange):
+        views = [
+            view
+            for label in _overlapping_periods(session, period)
+            for view in okr.load_period(session=session, period=label, as_of=as_of)
+        ]
+    else:
+        views = okr.load_period(session=session, period=period.label, as_of=as_of)
     kr_ids = [kr.id for view in views for kr in view.key_results]
     confidences: dict[int, list[float]] = {}
     if kr_ids:
@@ -361,13 +374,25 @@ def okr_results(session: Session, period: Quarter, *, as_of: dt.date) -> list[di
     ]
 
 
+def _overlapping_periods(session: Session, period: MonthRange) -> list[str]:
+    """The OKR period labels with an objective whose period overlaps *period*, oldest first."""
+    query = (
+        select(okr.Objective.period, sa_func.min(okr.Objective.period_start))
+        .where(col(okr.Objective.period_start) <= period.last_day)
+        .where(col(okr.Objective.period_end) >= period.start)
+        .group_by(col(okr.Objective.period))
+    )
+    rows = session.exec(query).all()
+    return [label for label, _ in sorted(rows, key=lambda row: (row[1], row[0]))]
+
+
 def _status(value: str | None) -> str:
     if value is None:
         return "no key results yet"
     return str(okr.STATUS_LABELS.get(value, value))
 
 
-def roadmap_decisions(session: Session, period: Quarter, *, as_of: dt.date) -> list[dict[str, Any]]:
+def roadmap_decisions(session: Session, period: Period, *, as_of: dt.date) -> list[dict[str, Any]]:
     """The decisions of the critique sessions held in the quarter, in the sessions' rank order.
 
     Each: session, held on, item key and title, decision, rationale, who decided, the overall mean
@@ -414,7 +439,7 @@ def _float(value: Any) -> float | None:
 
 
 def _evidence(
-    store: Engine | None, period: Quarter, subscriptions: Any = None, *, limit: int = 10
+    store: Engine | None, period: Period, subscriptions: Any = None, *, limit: int = 10
 ) -> list[dict[str, Any]]:
     """Top customer themes of the quarter from the insight repository, when it exists.
 

@@ -16,6 +16,7 @@ from typing import Any
 from prodops.qbr.build import SECTION_TITLES, Report
 from prodops.qbr.charts import EXPORT_WIDTH, build_trend_chart, report_charts, to_svg
 from prodops.qbr.headlines import Headline, format_value
+from prodops.qbr.quarters import period_unit
 
 CSS = """
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; font-size: 10.5pt;
@@ -99,7 +100,7 @@ def _change(headline: Headline, other: float | None) -> str:
     return f'{change}<div class="formula">{before}</div>'
 
 
-def _headlines(headlines: Sequence[Headline], *, trends: bool) -> str:
+def _headlines(headlines: Sequence[Headline], *, trends: bool, unit: str = "quarter") -> str:
     rows = []
     for h in headlines:
         shown = (
@@ -121,7 +122,7 @@ def _headlines(headlines: Sequence[Headline], *, trends: bool) -> str:
                 trend,
             ]
         )
-    headers = ["Number", "This quarter", "vs previous quarter", "vs a year before", "Trend"]
+    headers = ["Number", f"This {unit}", f"vs previous {unit}", "vs a year before", "Trend"]
     return _table(headers, rows, {1, 2, 3})
 
 
@@ -214,7 +215,7 @@ def _body(report: Report, narrative: Mapping[str, str], *, trends: bool) -> dict
     chart_html = "".join(f'<div class="chart">{to_svg(c)}</div>' for c in charts.values())
     chart_notes = _note(notes.get("revenue")) + _note(notes.get("events"))
     body = {
-        "numbers": _headlines(report.headlines, trends=trends),
+        "numbers": _headlines(report.headlines, trends=trends, unit=period_unit(report.period)),
         "charts": chart_html + chart_notes,
         "okrs": _okrs(report.okrs) if report.okrs else _note(notes.get("okrs")),
         "decisions": _decisions(report.decisions)

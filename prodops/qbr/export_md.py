@@ -14,6 +14,7 @@ from typing import Any
 from prodops.qbr.build import SECTION_TITLES, Report
 from prodops.qbr.charts import CHART_TITLES, EXPORT_WIDTH, report_charts, to_png
 from prodops.qbr.headlines import format_value
+from prodops.qbr.quarters import period_unit
 from prodops.text import escape_markdown
 
 
@@ -79,7 +80,8 @@ def to_markdown(
         ]
         for h in report.headlines
     ]
-    out += _table(["Number", "This quarter", "vs previous", "vs a year before", "Formula"], rows)
+    this = f"This {period_unit(report.period)}"
+    out += _table(["Number", this, "vs previous", "vs a year before", "Formula"], rows)
     out += ["## Key charts", ""]
     files: dict[str, bytes] = {}
     for name, chart in report_charts(report, width=EXPORT_WIDTH).items():

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from prodops.qbr.quarters import Quarter, trailing
+from prodops.qbr.quarters import MonthRange, Period, Quarter, trend_periods
 
 HeadlineKind = Literal["money", "percent", "count", "ratio"]
 TREND_QUARTERS = 5  # this quarter, the three before and the same quarter a year before
@@ -99,6 +99,7 @@ DEFINITIONS: dict[str, tuple[str, HeadlineKind, Literal["up", "down"], str]] = {
         " cohort size, summed over cohorts whose week 4 is complete",
     ),
 }
+_UNITS = 10_000  # amounts summed as integers in 1/10000, as prodops.metrics.revenue sums them
 REVENUE_KEYS = ("mrr", "arr", "nrr", "grr", "logo_churn", "quick_ratio", "arpa")
 EVENTS_KEYS = ("dau", "wau", "mau", "dau_mau", "week1_retention", "week4_retention")
 
@@ -195,22 +196,26 @@ def _day(stamp: pd.Timestamp) -> str:
     return f"{stamp.day} {stamp:%b %Y}"
 
 
-def _not_over(quarter: Quarter, data_end: pd.Timestamp | None) -> str:
+def _not_over(quarter: Period, data_end: pd.Timestamp | None) -> str:
     shown = "" if data_end is None else f" (the data ends {_day(data_end)})"
-    return f"{quarter.title} is not over yet{shown}; only complete quarters are reported"
+    return f"{quarter.title} is not over yet{shown}; only complete periods are reported"
 
 
 # --- revenue -------------------------------------------------------------------------------------
 
 
 def revenue_values(
-    subscriptions: Any, quarters: list[Quarter], *, timezone: str = "UTC", as_of: Any = None
+    subscriptions: Any, quarters: list[Period], *, timezone: str = "UTC", as_of: Any = None
 ) -> Values:
-    """The revenue headlines of each of *quarters* (contiguous, oldest first).
+    """The revenue headlines of each of *quarters* (oldest first).
 
-    One call of :func:`prodops.metrics.revenue` with ``period="quarter"`` over the quarters.
+    Quarters: one call of :func:`prodops.metrics.revenue` with ``period="quarter"`` over them.
+    Month ranges: :func:`range_revenue_values`.
     """
     from prodops import metrics
+
+    if not all(isinstance(q, Quarter) for q in quarters):
+        return range_revenue_values(subscriptions, quarters, timezone=timezone, as_of=as_of)
 
     frame = metrics.revenue(
         subscriptions,
@@ -232,7 +237,7 @@ def revenue_values(
 
 
 def _revenue_row(
-    row: pd.Series | None, quarter: Quarter, data_end: pd.Timestamp | None
+    row: pd.Series | None, quarter: Period, data_end: pd.Timestamp | None
 ) -> dict[str, Value]:
     if row is None:
         return dict.fromkeys(REVENUE_KEYS, Value(None, f"no subscriptions in {quarter.title}"))
@@ -260,16 +265,131 @@ def _revenue_row(
     }
 
 
+def range_revenue_values(
+    subscriptions: Any, ranges: list[Period], *, timezone: str = "UTC", as_of: Any = None
+) -> Values:
+    """The revenue headlines of month ranges, by the metric API's revenue definition.
+
+    :func:`prodops.metrics.revenue` has no period of *n* months, so the range's row is built
+    as the API builds a period's (DESIGN.md, "Revenue"): each customer's MRR at the range's
+    start ``t0`` and end ``t1`` (subscriptions with ``start <= t < end``) classifies them as new,
+    reactivation, expansion, contraction or churn, and the rates follow the API's formulas. MRR,
+    customers and completeness are the monthly API rows' (the first month's start, the last
+    month's end and ``complete``): the range is complete when its last month is.
+
+    Examples
+    --------
+    a pays 100 throughout, b 50 until 15 June, c starts at 30 on 1 August:
+
+    >>> subs = pd.DataFrame({"customer_id": ["a", "b", "c"],
+    ...     "start": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-08-01"], utc=True),
+    ...     "end": pd.to_datetime([None, "2025-06-15", None], utc=True),
+    ...     "mrr": [100.0, 50.0, 30.0]})
+    >>> found = range_revenue_values(subs, [MonthRange(2025, 5, 6)], as_of="2025-12-31")
+    >>> [found[k]["2025-05+6"].value for k in ("mrr", "nrr", "grr", "logo_churn", "quick_ratio")]
+    [130.0, 0.6666666666666666, 0.6666666666666666, 0.5, 0.6]
+    """
+    from prodops import metrics
+
+    first = min(r.start for r in ranges)
+    last = max(r.last_day for r in ranges)
+    monthly = metrics.revenue(
+        subscriptions,
+        period="month",
+        date_from=first,
+        date_to=last,
+        timezone=timezone,
+        as_of=as_of,
+    )
+    data_end = monthly.attrs.get("data_end")
+    months = pd.to_datetime(monthly["period"]).dt.date
+    subs = _subscriptions_frame(subscriptions)
+    out: Values = {key: {} for key in REVENUE_KEYS}
+    for period in ranges:
+        rows = monthly[(months >= period.start) & (months < period.end)]
+        row = None
+        if len(rows) == period.months:
+            row = _range_row(rows, subs, period, timezone)
+        for key, value in _revenue_row(row, period, data_end).items():
+            out[key][period.label] = value
+    return out
+
+
+def _subscriptions_frame(subscriptions: Any) -> pd.DataFrame:
+    from prodops.engine import as_table
+
+    table = as_table(subscriptions)
+    frame: pd.DataFrame = table.select("customer_id", "start", "end", "mrr").to_pandas()
+    for column in ("start", "end"):
+        stamps = pd.to_datetime(frame[column])
+        frame[column] = (
+            stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
+        )
+    # The paying periods of prodops.metrics.revenue: a start, an mrr > 0, an end after the start.
+    frame = frame[frame["start"].notna() & frame["customer_id"].notna()]
+    frame = frame[(frame["mrr"] > 0) & (frame["end"].isna() | (frame["end"] > frame["start"]))]
+    return frame.assign(customer_id=frame["customer_id"].astype(str))
+
+
+def _mrr_by_customer(subs: pd.DataFrame, at: pd.Timestamp) -> pd.Series:
+    """Each customer's MRR at instant *at*, in the API's exact units (1/10000)."""
+    active = subs[(subs["start"] <= at) & (subs["end"].isna() | (subs["end"] > at))]
+    units = (active["mrr"].astype("float64") * _UNITS).round().astype("int64")
+    return units.groupby(active["customer_id"]).sum()
+
+
+def _range_row(rows: pd.DataFrame, subs: pd.DataFrame, period: Period, timezone: str) -> pd.Series:
+    """The revenue row of *period* (the columns the quarter path reads from the API's row)."""
+    t0 = pd.Timestamp(period.start).tz_localize(timezone).tz_convert("UTC")
+    t1 = pd.Timestamp(period.end).tz_localize(timezone).tz_convert("UTC")
+    m0, m1 = _mrr_by_customer(subs, t0), _mrr_by_customer(subs, t1)
+    both = pd.concat([m0.rename("m0"), m1.rename("m1")], axis=1).fillna(0)
+    earlier = set(subs.loc[subs["start"] < t0, "customer_id"])
+    had = both.index.isin(earlier)
+    up, down = both["m1"] - both["m0"], both["m0"] - both["m1"]
+    start, end = both["m0"] > 0, both["m1"] > 0
+    sums = {
+        "new": both.loc[~start & end & ~had, "m1"].sum(),
+        "reactivation": both.loc[~start & end & had, "m1"].sum(),
+        "expansion": up[start & end & (up > 0)].sum(),
+        "contraction": down[start & end & (down > 0)].sum(),
+        "churn": both.loc[start & ~end, "m0"].sum(),
+    }
+    first, last = rows.iloc[0], rows.iloc[-1]
+    mrr_start, mrr_end = float(first["mrr_start"]), float(last["mrr_end"])
+    lost = (sums["churn"] + sums["contraction"]) / _UNITS
+    gained = (sums["new"] + sums["expansion"] + sums["reactivation"]) / _UNITS
+    customers_start, customers_end = int(first["customers_start"]), int(last["customers_end"])
+
+    def share(part: float, whole: float) -> float | None:
+        return part / whole if whole else None
+
+    return pd.Series(
+        {
+            "complete": bool(last["complete"]),
+            "customers_start": customers_start,
+            "customers_end": customers_end,
+            "mrr_end": mrr_end,
+            "nrr": share(mrr_start - lost + sums["expansion"] / _UNITS, mrr_start),
+            "grr": share(mrr_start - lost, mrr_start),
+            "logo_churn_rate": share(int((start & ~end).sum()), customers_start),
+            "quick_ratio": share(gained, lost),
+            "arpa": share(mrr_end, customers_end),
+        },
+        dtype=object,
+    )
+
+
 # --- activity and retention ----------------------------------------------------------------------
 
 
-def _start_of(quarter: Quarter, timezone: str) -> pd.Timestamp:
+def _start_of(quarter: Period, timezone: str) -> pd.Timestamp:
     return pd.Timestamp(quarter.start).tz_localize(timezone)
 
 
 def events_values(
     events: Any,
-    quarters: list[Quarter],
+    quarters: list[Period],
     *,
     timezone: str = "UTC",
     as_of: Any = None,
@@ -338,7 +458,7 @@ def first_event(table: Any) -> pd.Timestamp | None:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _quarter_mean(frame: pd.DataFrame, quarter: Quarter) -> float | None:
+def _quarter_mean(frame: pd.DataFrame, quarter: Period) -> float | None:
     """The mean of ``users`` over the quarter's days, None unless every day is there, complete."""
     days = pd.to_datetime(frame["date"]).dt.date
     rows = frame[(days >= quarter.start) & (days < quarter.end)]
@@ -349,7 +469,7 @@ def _quarter_mean(frame: pd.DataFrame, quarter: Quarter) -> float | None:
 
 
 def quarter_retention(
-    events: Any, quarter: Quarter, *, timezone: str = "UTC", as_of: Any = None
+    events: Any, quarter: Period, *, timezone: str = "UTC", as_of: Any = None
 ) -> pd.DataFrame:
     """Weekly retention of the quarter's cohorts (:func:`prodops.metrics.retention`, 5 columns)."""
     from prodops import metrics
@@ -367,7 +487,7 @@ def quarter_retention(
 
 
 def retention_values(
-    events: Any, quarter: Quarter, *, timezone: str = "UTC", as_of: Any = None
+    events: Any, quarter: Period, *, timezone: str = "UTC", as_of: Any = None
 ) -> dict[str, Value]:
     """Week-1 and week-4 retention of the quarter (size-weighted, complete cells only)."""
     from prodops import metrics
@@ -387,7 +507,7 @@ def retention_values(
 
 
 def headlines(
-    quarter: Quarter,
+    quarter: Period,
     *,
     events: Any = None,
     subscriptions: Any = None,
@@ -426,7 +546,7 @@ def headlines(
     >>> found[-1].value, found[-1].note
     (None, 'no events dataset chosen')
     """
-    quarters = trailing(quarter, TREND_QUARTERS)
+    quarters = trend_periods(quarter, limit=TREND_QUARTERS)
     why = dict(missing or {})
     values: Values = {}
     if subscriptions is not None:
@@ -448,15 +568,17 @@ def headlines(
     return [_headline(key, values[key], quarter) for key in (*REVENUE_KEYS, *EVENTS_KEYS)]
 
 
-def _everywhere(quarters: list[Quarter], note: str) -> dict[str, Value]:
+def _everywhere(quarters: list[Period], note: str) -> dict[str, Value]:
     return {q.label: Value(None, note) for q in quarters}
 
 
-def _headline(key: str, by_quarter: dict[str, Value], quarter: Quarter) -> Headline:
+def _headline(key: str, by_quarter: dict[str, Value], quarter: Period) -> Headline:
     label, kind, better, formula = DEFINITIONS[key]
+    if isinstance(quarter, MonthRange):
+        formula = formula.replace("quarter's", "range's").replace("the quarter", "the range")
     this = by_quarter.get(quarter.label, Value(None, "not computed"))
 
-    def at(q: Quarter) -> float | None:
+    def at(q: Period) -> float | None:
         found = by_quarter.get(q.label)
         return None if found is None else found.value
 
@@ -470,7 +592,7 @@ def _headline(key: str, by_quarter: dict[str, Value], quarter: Quarter) -> Headl
         previous=at(quarter.previous),
         year_ago=at(quarter.year_ago),
         note=this.note,
-        trend=[(q.label, at(q)) for q in trailing(quarter, TREND_QUARTERS)],
+        trend=[(q.label, at(q)) for q in trend_periods(quarter, limit=TREND_QUARTERS)],
     )
 
 

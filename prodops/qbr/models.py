@@ -33,7 +33,7 @@ class QbrReport(QbrNarrative, table=True):
     __tablename__ = "qbr_report"
     __table_args__ = (sa.UniqueConstraint("quarter", "revision"), REDEFINABLE)
     id: int | None = Field(default=None, primary_key=True)
-    quarter: str = Field(index=True, max_length=10)  # "2026-Q3"
+    quarter: str = Field(index=True, max_length=10)  # "2026-Q3", or a month range "2026-05+6"
     revision: int = 1
     events_dataset: str | None = None
     events_version: int | None = None

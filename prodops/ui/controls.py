@@ -232,6 +232,8 @@ class ChurnParams(_Params):
     date_from: date
     date_to: date
     timezone: str
+    breakdown: str | None = None
+    breakdown_limit: int = DEFAULT_BREAKDOWN_LIMIT
 
 
 # --- shared widgets ------------------------------------------------------------------------------
@@ -579,17 +581,34 @@ def revenue_controls(info: DatasetInfo) -> RevenueParams:
     return RevenueParams(period=period, date_from=date_from, date_to=date_to)
 
 
-def churn_controls(info: DatasetInfo, counts: pd.DataFrame) -> ChurnParams:
-    """Period, activity event, date range and time zone of user churn from events."""
+def churn_controls(
+    info: DatasetInfo, counts: pd.DataFrame, choices: SegmentChoices | None = None
+) -> ChurnParams:
+    """Period, activity event, date range and time zone of user churn from events; with
+    *choices*, a breakdown (one line per value) and how many values are shown."""
     row = st.columns(4)
-    choices = period_choices("week", "month")
-    period = _period("Period", choices, key="churn_period", default="month", where=row[0])
+    periods = period_choices("week", "month")
+    period = _period("Period", periods, key="churn_period", default="month", where=row[0])
     event = _active_event(counts, row[1])
     date_from, date_to = _date_range(info, days=366, where=row[2])
+    timezone = _timezone(row[3])
+    breakdown, limit = None, DEFAULT_BREAKDOWN_LIMIT
+    if choices is not None:
+        below = st.columns([3, 1])
+        breakdown = _breakdown(
+            choices,
+            key="breakdown",
+            where=below[0],
+            help="Compare the values of a property side by side: one churn line per value.",
+        )
+        if breakdown:
+            limit = breakdown_limit_control(below[1])
     return ChurnParams(
         period=period,
         event=event,
         date_from=date_from,
         date_to=date_to,
-        timezone=_timezone(row[3]),
+        timezone=timezone,
+        breakdown=breakdown,
+        breakdown_limit=limit,
     )

@@ -20,6 +20,7 @@ import streamlit as st
 from prodops.data.catalog import DatasetInfo
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas
+from prodops.metrics.charts import MISSING_LABEL
 from prodops.metrics.completeness import data_end_of
 from prodops.metrics.kpis import Insight, Kpi, complete_mask, instant_name, period_name
 from prodops.text import escape_markdown
@@ -170,11 +171,29 @@ def readable_times(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def breakdown_labels(values: pd.Series) -> pd.Series:
+    """The label of each breakdown value: the value as text, ``"(not set)"`` when missing.
+
+    >>> breakdown_labels(pd.Series(["pro", None, 3])).tolist()
+    ['pro', '(not set)', '3']
+    """
+    return pd.Series(
+        [MISSING_LABEL if v is None or v != v else str(v) for v in values],
+        index=values.index,
+        dtype="object",
+    )
+
+
 def pick_breakdown(frame: pd.DataFrame, breakdown: str | None) -> tuple[pd.DataFrame, str | None]:
-    """With a breakdown, a URL-synced picker of its value; returns that value's rows."""
+    """With a breakdown, a URL-synced picker of its value; returns that value's rows and label.
+
+    Values are offered in the metric's order (largest first, "other" last); the rows whose
+    property is missing are one more value, labelled ``"(not set)"``.
+    """
     if breakdown is None:
         return frame, None
-    values = [str(v) for v in dict.fromkeys(frame["breakdown"]) if v is not None]
+    labels = breakdown_labels(frame["breakdown"])
+    values = list(dict.fromkeys(labels))
     if not values:
         return frame, None
     value = url_selectbox(
@@ -182,9 +201,9 @@ def pick_breakdown(frame: pd.DataFrame, breakdown: str | None) -> tuple[pd.DataF
         values,
         key="value",
         default=values[0],
-        help="One matrix per value.",
+        help="One matrix per value. (not set): the rows where the property is missing.",
     )
-    return frame[frame["breakdown"] == value], value
+    return frame[labels == value], value
 
 
 def stem(info: DatasetInfo, what: str) -> str:

@@ -61,13 +61,17 @@ def test_append_adds_only_rows_not_already_there_and_bumps_the_version(write_fil
     assert (again.added, catalog.get("events").rows, catalog.get("events").version) == (0, 5, 3)
 
 
-def test_append_with_other_columns_is_refused(write_file: Write) -> None:
+def test_append_with_other_columns_unions_them_by_name(write_file: Write) -> None:
+    # country is new (empty on the 3 rows there); plan is missing (empty on the new row)
     catalog = Catalog()
     catalog.import_file(write_file("a.csv", EVENTS), name="events")
     other = "user_id,event,timestamp,country\nu9,x,2024-02-01,FR\n"
-    with pytest.raises(ColumnError, match="not have the same columns"):
-        catalog.import_file(write_file("b.csv", other), name="events", append=True)
-    assert catalog.get("events").rows == 3
+    result = catalog.import_file(write_file("b.csv", other), name="events", append=True)
+    assert result.added == 1
+    with catalog.open("events") as table:
+        frame = table.order_by("timestamp").to_pandas()
+    assert frame["country"].tolist()[3] == "FR" and frame["country"].isna().sum() == 3
+    assert frame["plan"].isna().tolist() == [False, False, False, True]
 
 
 def test_names_are_unique_and_missing_ones_get_a_suggestion(write_file: Write) -> None:

@@ -729,3 +729,30 @@ def test_the_bound_counts_every_breakdown_matrix(
         retention(events, period="day", breakdown="plan")
     # 2 cohorts (the 2 periods ending at the data end) x 2 columns x 3 values
     assert len(retention(events, period="day", breakdown="plan", periods=2)) == 12
+
+
+def test_users_without_the_breakdown_property_are_a_group_that_returns_too(load: Loader) -> None:
+    # e and f have no plan. SQL joins never match NULL with NULL: their returns must still count.
+    rows = [
+        ("a", "open", "2024-01-05 10:00", "pro"),
+        ("a", "open", "2024-02-05 10:00", "pro"),
+        ("e", "open", "2024-01-05 10:00", None),
+        ("e", "open", "2024-02-05 10:00", None),
+        ("e", "open", "2024-03-05 10:00", None),
+        ("f", "open", "2024-01-06 10:00", None),
+        ("g", "open", "2024-03-06 10:00", None),
+    ]
+    for cumulative in (False, True):
+        result = retention(
+            load(frame(rows)), period="month", breakdown="plan", cumulative=cumulative
+        )
+        assert grid(result, None) == {
+            "2024-01-01T00:00:00+00:00": [2, 1, 1],
+            "2024-02-01T00:00:00+00:00": [0, 0, None],
+            "2024-03-01T00:00:00+00:00": [1, None, None],
+        }
+        assert grid(result, "pro")["2024-01-01T00:00:00+00:00"] == [
+            1,
+            1,
+            0,
+        ]

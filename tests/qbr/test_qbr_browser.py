@@ -24,7 +24,11 @@ def test_build_write_save_export_and_reopen(app_page: Any, tmp_path: Path) -> No
     expect(page.get_by_role("heading", name="Headline numbers")).to_be_visible(timeout=60_000)
     # The report renders section by section: on a busy machine the later ones take a while.
     expect(page.locator(".vega-embed").first).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("2026-Q3").first).to_be_visible(timeout=60_000)
+    # The report names what it covers (the quarter, the as-of instant and the dataset versions)
+    # and renders every section, whatever other tests left in the shared store.
+    expect(page.get_by_text("Q3 2026 · as of").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("demo-events (version").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Narrative")).to_be_visible(timeout=60_000)
 
     page.locator(".st-key-qbr_new_summary textarea").fill(SUMMARY)
     page.get_by_role("button", name="Save QBR").click()

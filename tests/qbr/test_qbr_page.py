@@ -110,3 +110,44 @@ def test_build_save_reopen_edit_and_regenerate(
     message = plain(at.success[0].value)
     assert "Saved revision 2 of 2026" in message and "DAU" in message and "MRR:" not in message
     assert _cell(at, "DAU") != expected.headline("dau").formatted()
+
+
+def test_a_range_of_months_builds_saves_and_reopens(
+    app: AppTest, subscriptions: pd.DataFrame
+) -> None:
+    at = ok(app)
+    ok(at.radio(key="qbr_range").set_value("Months").run())
+    first, last = at.selectbox(key="qbr_from").value, at.selectbox(key="qbr_to").value
+    months = (int(last[:4]) * 12 + int(last[5:])) - (int(first[:4]) * 12 + int(first[5:])) + 1
+    assert months == 6  # the default: the six months up to the last complete one
+    at.selectbox(key="qbr_from").set_value("2026-03")
+    at.selectbox(key="qbr_to").set_value("2026-08")
+    at.selectbox(key="qbr_events").set_value("(none)")
+    ok(at.button(key="qbr_build").click().run())
+    expected = qbr.build_qbr(
+        qbr.MonthRange(2026, 3, 6),
+        store=None,
+        generated_at=dt.datetime.now(dt.UTC),
+        subscriptions=qbr.Dataset.of_frame(subscriptions, "subs"),
+    )
+    (frame,) = [d.value for d in at.dataframe if "number" in d.value.columns]
+    assert list(frame.columns[1:3]) == ["this range", "vs previous range"]
+    for key, label in (("mrr", "MRR"), ("nrr", "Net revenue retention"), ("arpa", "ARPA")):
+        shown = frame.loc[frame["number"] == label, "this range"].iloc[0]
+        assert shown == expected.headline(key).formatted()
+    ok(at.button(key="FormSubmitter:qbr_narrative_new-Save QBR").click().run())
+    assert "Saved the QBR of 2026-03+6 (revision 1)." in plain(at.success[0].value)
+    assert at.selectbox(key="qbr_pick_saved").format_func(
+        at.selectbox(key="qbr_pick_saved").value
+    ) == ("Mar–Aug 2026 · revision 1")
+
+
+def test_a_range_ending_before_it_starts_is_one_error_line(app: AppTest) -> None:
+    at = ok(app)
+    ok(at.radio(key="qbr_range").set_value("Months").run())
+    at.selectbox(key="qbr_from").set_value("2026-08")
+    at.selectbox(key="qbr_to").set_value("2026-03")
+    at.button(key="qbr_build").click().run()
+    assert not at.exception
+    (error,) = at.error
+    assert "the range ends (2026-03) before it starts (2026-08)" in plain(error.value)

@@ -43,6 +43,8 @@ def test_as_kwargs_gives_the_fields_and_keeps_the_filters() -> None:
         "date_from": date(2024, 1, 1),
         "date_to": date(2024, 2, 1),
         "timezone": "UTC",
+        "breakdown": None,
+        "breakdown_limit": 5,
     }
     shared = controls.EngagementParams(
         event="open",

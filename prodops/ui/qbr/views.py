@@ -24,6 +24,7 @@ from prodops.qbr.charts import report_charts
 from prodops.qbr.export_html import to_html
 from prodops.qbr.export_md import to_markdown
 from prodops.qbr.export_pdf import to_pdf
+from prodops.qbr.quarters import period_unit
 from prodops.qbr.sources import catalog_dataset
 from prodops.text import escape_markdown
 from prodops.ui import cache
@@ -75,26 +76,72 @@ def default_quarter(datasets: Sequence[DatasetInfo], choices: list[str], *, toda
     return 0
 
 
-def pick_inputs(datasets: Sequence[DatasetInfo]) -> tuple[str, str | None, str | None]:
-    """Quarter, events dataset and subscriptions dataset (None: none chosen)."""
+RANGES = ("Quarter", "Months")  # the "Range" choice: a calendar quarter or a run of whole months
+PeriodChoice = str | tuple[str, str]  # a quarter label, or the first and last month ("2026-05")
+
+
+def month_choices(datasets: Sequence[DatasetInfo], *, today: dt.date) -> list[str]:
+    """The 24 months up to the latest one the data reaches, newest first (``2026-10``).
+
+    >>> month_choices([], today=dt.date(2026, 3, 9))[:3]
+    ['2026-03', '2026-02', '2026-01']
+    """
+    ends = _data_ends(datasets, today)
+    last = max(ends) if ends else today
+    found = [qbr.MonthRange(last.year, last.month, 1)]
+    while len(found) < 24:
+        found.append(found[-1].previous)
+    return [f"{m.year:04d}-{m.month:02d}" for m in found]
+
+
+def default_months(
+    datasets: Sequence[DatasetInfo], choices: list[str], *, today: dt.date, months: int = 6
+) -> tuple[int, int]:
+    """Indexes of the first and last month of the *months* up to the last complete one."""
+    ends = _data_ends(datasets, today)
+    last = 0
+    for index, label in enumerate(choices):
+        if ends and qbr.month_range(label, label).last_day <= max(ends):
+            last = index
+            break
+    return min(last + months - 1, len(choices) - 1), last
+
+
+def pick_inputs(datasets: Sequence[DatasetInfo]) -> tuple[PeriodChoice, str | None, str | None]:
+    """Period (a quarter, or the first and last month), events and subscriptions datasets."""
     today = dt.datetime.now(dt.UTC).date()
-    choices = quarter_choices(datasets, today=today)
+    kind = st.radio("Range", RANGES, horizontal=True, key="qbr_range")
     row = st.columns(3)
-    index = default_quarter(datasets, choices, today=today)
-    quarter = row[0].selectbox("Quarter", choices, index=index, key="qbr_quarter")
+    period: PeriodChoice
+    if kind == RANGES[0]:
+        choices = quarter_choices(datasets, today=today)
+        index = default_quarter(datasets, choices, today=today)
+        period = str(row[0].selectbox("Quarter", choices, index=index, key="qbr_quarter"))
+    else:
+        months = month_choices(datasets, today=today)
+        first, last = default_months(datasets, months, today=today)
+        ends = row[0].columns(2)
+        period = (
+            str(ends[0].selectbox("From", months, index=first, key="qbr_from")),
+            str(ends[1].selectbox("To", months, index=last, key="qbr_to")),
+        )
     picked: list[str | None] = []
     for column, kind in zip(row[1:], ("events", "subscriptions"), strict=True):
         names = [d.name for d in datasets if d.kind == kind and not d.problem]
         choice = column.selectbox(f"{kind.capitalize()} dataset", [*names, NONE], key=f"qbr_{kind}")
         picked.append(None if choice == NONE else choice)
-    return str(quarter), picked[0], picked[1]
+    return period, picked[0], picked[1]
 
 
-def build(engine: Engine, quarter: str, events: str | None, subs: str | None) -> qbr.Report:
-    """Build the QBR now from the chosen datasets and the store (ProdOpsError propagates)."""
+def build(engine: Engine, period: PeriodChoice, events: str | None, subs: str | None) -> qbr.Report:
+    """Build the QBR now from the chosen datasets and the store (ProdOpsError propagates).
+
+    *period* is a label ("2026-Q3", "2026-05+6") or the first and last month of a range.
+    """
     catalog = cache.get_catalog()
+    chosen = qbr.month_range(*period) if isinstance(period, tuple) else period
     return qbr.build_qbr(
-        quarter,
+        chosen,
         store=engine,
         generated_at=dt.datetime.now(dt.UTC),
         events=catalog_dataset(catalog, events, kind="events") if events else None,
@@ -107,12 +154,13 @@ def build(engine: Engine, quarter: str, events: str | None, subs: str | None) ->
 
 def headlines_frame(report: qbr.Report) -> pd.DataFrame:
     """The headline numbers as the page's table (a headless twin of the exports' table)."""
+    unit = period_unit(report.period)
     return pd.DataFrame(
         [
             {
                 "number": h.label,
-                "this quarter": h.formatted() if h.value is not None else "–",
-                "vs previous quarter": h.change_text(h.previous),
+                f"this {unit}": h.formatted() if h.value is not None else "–",
+                f"vs previous {unit}": h.change_text(h.previous),
                 "vs a year before": h.change_text(h.year_ago),
                 "trend": [v for _, v in h.trend if v is not None],
                 "why no number": h.note,
@@ -162,7 +210,7 @@ def render_report(report: qbr.Report) -> None:
         width="stretch",
         column_config={
             "trend": st.column_config.LineChartColumn(
-                "trend", help="The last five quarters with a value, oldest first"
+                "trend", help="This period and those before it, back a year; oldest first"
             )
         },
     )
@@ -261,6 +309,7 @@ def saved_frame(rows: Sequence[qbr.QbrReport]) -> pd.DataFrame:
             {
                 "id": r.id,
                 "quarter": r.quarter,
+                "period": qbr.parse_period(r.quarter).title,
                 "revision": r.revision,
                 "as of": r.generated_at,
                 "events": r.events_dataset,
@@ -288,10 +337,15 @@ def pick_saved(engine: Engine) -> qbr.QbrReport | None:
     chosen = st.selectbox(
         "Open",
         ids,
-        format_func=lambda i: f"{by_id[i].quarter} · revision {by_id[i].revision}",
+        format_func=lambda i: f"{_title(by_id[i].quarter)} · revision {by_id[i].revision}",
         key=_PICK_KEY,
     )
     return by_id[int(chosen)]
+
+
+def _title(label: str) -> str:
+    """A saved QBR's period as a heading says it ("Q3 2026", "May–Oct 2026")."""
+    return qbr.parse_period(label).title
 
 
 def regenerate(engine: Engine, row: qbr.QbrReport) -> None:
