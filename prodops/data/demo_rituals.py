@@ -42,6 +42,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -157,8 +158,7 @@ _DECISIONS = (
 # tracked by hand (they are history; a refresh must not rewrite them); check-ins close each month.
 CLOSED_PERIOD = "2026-Q3"
 CLOSED_CHECK_IN_DAYS = tuple(dt.date(2026, m, d) for m, d in ((7, 6), (8, 3), (8, 31), (9, 28)))
-# (title, owner, team, key results); a key result is (title, unit, start, target, owner,
-# monthly (value, confidence, note) check-ins).
+# The same shape as _OKRS; no binding, and each check-in carries its note.
 _CLOSED_OKRS = (
     (
         "Example: New teams reach their first report faster",
@@ -171,6 +171,7 @@ _CLOSED_OKRS = (
                 30.0,
                 15.0,
                 "Sam",
+                None,
                 (
                     (28, 0.5, "Templates shipped to 10 % of sign-ups."),
                     (22, 0.6, "Templates for everyone; sample data on the empty state."),
@@ -184,6 +185,7 @@ _CLOSED_OKRS = (
                 40.0,
                 50.0,
                 "Sam",
+                None,
                 (
                     (41.0, 0.5, "Baseline week."),
                     (44.0, 0.6, "Checklist helps small teams most."),
@@ -204,6 +206,7 @@ _CLOSED_OKRS = (
                 0.0,
                 60.0,
                 "Alex",
+                None,
                 (
                     (12, 0.6, "Launched to existing customers."),
                     (30, 0.7, "Discount banner in billing."),
@@ -217,6 +220,7 @@ _CLOSED_OKRS = (
                 10.0,
                 3.0,
                 "Alex",
+                None,
                 (
                     (9, 0.5, "Unclear proration is the top reason."),
                     (7, 0.6, "Proration explained at checkout."),
@@ -246,10 +250,45 @@ _CLOSED_DECISIONS = (
 
 def create_examples(*, session: Session) -> ExampleCounts:
     """Create the example OKRs and critique in a write *session*; return what was created."""
-    start, end = period_bounds(EXAMPLE_PERIOD)
+    key_result_ids, check_ins = _create_okrs(session, EXAMPLE_PERIOD, _OKRS, CHECK_IN_DAYS)
+    item_ids = _create_items(session, key_result_ids)
+    _create_session(session, item_ids)
+    closed = _create_closed_quarter(session)
+    return ExampleCounts(
+        len(_OKRS) + closed.objectives,
+        len(key_result_ids) + closed.key_results,
+        check_ins + closed.check_ins,
+        len(item_ids) + closed.items,
+        1 + closed.sessions,
+    )
+
+
+def _create_closed_quarter(session: Session) -> ExampleCounts:
+    """The closed quarter before: OKRs with their final check-ins and a decided critique."""
+    key_result_ids, check_ins = _create_okrs(
+        session, CLOSED_PERIOD, _CLOSED_OKRS, CLOSED_CHECK_IN_DAYS
+    )
+    item_ids = _create_items(session, key_result_ids, items=_CLOSED_ITEMS, period=CLOSED_PERIOD)
+    _create_session(
+        session,
+        item_ids,
+        period=CLOSED_PERIOD,
+        held_on=dt.date(2026, 7, 8),
+        reviewer_scores=_CLOSED_SCORES,
+        decisions=_CLOSED_DECISIONS,
+    )
+    return ExampleCounts(len(_CLOSED_OKRS), len(key_result_ids), check_ins, len(item_ids), 1)
+
+
+def _create_okrs(
+    session: Session, period: str, okrs: tuple[Any, ...], days: tuple[dt.date, ...]
+) -> tuple[list[int], int]:
+    """Objectives of *period* with their key results and check-ins on *days*; returns the key
+    results' ids and the number of check-ins. A check-in is ``(value, confidence[, note])``."""
+    start, end = period_bounds(period)
     key_result_ids: list[int] = []
     check_ins = 0
-    for title, owner, team, key_results in _OKRS:
+    for title, owner, team, key_results in okrs:
         objective = okr_crud.create_objective(
             session=session,
             objective_in=ObjectiveCreate(
@@ -257,12 +296,12 @@ def create_examples(*, session: Session) -> ExampleCounts:
                 description=EXAMPLE_NOTE,
                 owner=owner,
                 team=team,
-                period=EXAMPLE_PERIOD,
+                period=period,
                 period_start=start,
                 period_end=end,
             ),
         )
-        for kr_title, unit, start_value, target, kr_owner, binding, weekly in key_results:
+        for kr_title, unit, start_value, target, kr_owner, binding, entries in key_results:
             dataset, metric, params = binding or (None, None, None)
             kr = okr_crud.create_key_result(
                 session=session,
@@ -279,85 +318,22 @@ def create_examples(*, session: Session) -> ExampleCounts:
                 ),
             )
             key_result_ids.append(kr.id or 0)
-            for day, (value, confidence) in zip(CHECK_IN_DAYS, weekly, strict=True):
+            for day, (value, confidence, *note) in zip(days, entries, strict=True):
                 okr_crud.add_check_in(
                     session=session,
                     check_in_in=CheckInCreate(
                         key_result_id=kr.id or 0,
                         value=float(value),
                         confidence=confidence,
-                        note=f"Week to {day - dt.timedelta(days=1)} (example check-in)",
+                        note=note[0]
+                        if note
+                        else f"Week to {day - dt.timedelta(days=1)} (example check-in)",
                         author=kr_owner,
                         created_at=dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC),
                     ),
                 )
                 check_ins += 1
-    item_ids = _create_items(session, key_result_ids)
-    _create_session(session, item_ids)
-    closed = _create_closed_quarter(session)
-    return ExampleCounts(
-        len(_OKRS) + closed.objectives,
-        len(key_result_ids) + closed.key_results,
-        check_ins + closed.check_ins,
-        len(item_ids) + closed.items,
-        1 + closed.sessions,
-    )
-
-
-def _create_closed_quarter(session: Session) -> ExampleCounts:
-    """The closed quarter before: OKRs with their final check-ins and a decided critique."""
-    start, end = period_bounds(CLOSED_PERIOD)
-    key_result_ids: list[int] = []
-    check_ins = 0
-    for title, owner, team, key_results in _CLOSED_OKRS:
-        objective = okr_crud.create_objective(
-            session=session,
-            objective_in=ObjectiveCreate(
-                title=title,
-                description=EXAMPLE_NOTE,
-                owner=owner,
-                team=team,
-                period=CLOSED_PERIOD,
-                period_start=start,
-                period_end=end,
-            ),
-        )
-        for kr_title, unit, start_value, target, kr_owner, monthly in key_results:
-            kr = okr_crud.create_key_result(
-                session=session,
-                key_result_in=KeyResultCreate(
-                    objective_id=objective.id or 0,
-                    title=kr_title,
-                    unit=unit,
-                    start_value=start_value,
-                    target_value=target,
-                    owner=kr_owner,
-                ),
-            )
-            key_result_ids.append(kr.id or 0)
-            for day, (value, confidence, note) in zip(CLOSED_CHECK_IN_DAYS, monthly, strict=True):
-                okr_crud.add_check_in(
-                    session=session,
-                    check_in_in=CheckInCreate(
-                        key_result_id=kr.id or 0,
-                        value=float(value),
-                        confidence=confidence,
-                        note=note,
-                        author=kr_owner,
-                        created_at=dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC),
-                    ),
-                )
-                check_ins += 1
-    item_ids = _create_items(session, key_result_ids, items=_CLOSED_ITEMS, period=CLOSED_PERIOD)
-    _create_session(
-        session,
-        item_ids,
-        period=CLOSED_PERIOD,
-        held_on=dt.date(2026, 7, 8),
-        reviewer_scores=_CLOSED_SCORES,
-        decisions=_CLOSED_DECISIONS,
-    )
-    return ExampleCounts(len(_CLOSED_OKRS), len(key_result_ids), check_ins, len(item_ids), 1)
+    return key_result_ids, check_ins
 
 
 def _create_items(

@@ -12,6 +12,7 @@ retention, the users with a matching start event), over all the data. Ties go by
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -151,3 +152,17 @@ def stack(parts: list[tuple[str | None, pd.DataFrame]], *, empty: pd.DataFrame) 
         part.insert(0, "breakdown", pd.Series([value] * len(part), index=part.index, dtype=object))
         framed.append(part)
     return pd.concat(framed, ignore_index=True)
+
+
+def per_value(
+    counted: pd.DataFrame,
+    build: Callable[[pd.DataFrame], pd.DataFrame],
+    *,
+    values: Sequence[str | None] | None,
+) -> pd.DataFrame:
+    """A series metric's frame from the database's counts: *build* applied to all of *counted*
+    without a breakdown (*values* None), else to each value's rows, :func:`stack`-ed."""
+    if values is None:
+        return build(counted)
+    parts = [(v, build(rows_of(counted, v))) for v in values]
+    return stack(parts, empty=build(counted.iloc[:0]))

@@ -18,7 +18,7 @@ from prodops.metrics.activity import (
     period_completeness,
     range_end,
 )
-from prodops.metrics.breakdowns import DEFAULT_BREAKDOWN_LIMIT, check_breakdown, rows_of, stack
+from prodops.metrics.breakdowns import DEFAULT_BREAKDOWN_LIMIT, check_breakdown, per_value
 from prodops.metrics.filters import Filters, check_event_names, events_table, predicate
 from prodops.metrics.frames import ratio
 from prodops.metrics.periods import Calendar, DateLike, build_calendar
@@ -140,11 +140,8 @@ def lifecycle(
         )
         .to_pandas()
     )
-    if not by:
-        return completeness.attach(_frame(counted, cal, flags), data_end, timezone)
-    parts = [(v, _frame(rows_of(counted, v), cal, flags)) for v in values]
-    empty = _frame(counted.iloc[:0], cal, flags)
-    return completeness.attach(stack(parts, empty=empty), data_end, timezone)
+    frame = per_value(counted, lambda part: _frame(part, cal, flags), values=values if by else None)
+    return completeness.attach(frame, data_end, timezone)
 
 
 def _frame(counted: pd.DataFrame, cal: Calendar, flags: list[bool]) -> pd.DataFrame:
