@@ -19,7 +19,7 @@ import streamlit as st
 import prodops.metrics
 from prodops import config
 from prodops.data.catalog import Catalog, DatasetInfo
-from prodops.errors import NotFoundError, ParameterError
+from prodops.errors import NotFoundError
 from prodops.metrics import events, filters, kpis, registry
 
 TTL_S = 3600
@@ -126,29 +126,6 @@ def _property_values(
 def property_values(info: DatasetInfo, column: str, *, limit: int = 50) -> list[str]:
     """The *limit* most frequent values of a property column (for filter pickers)."""
     return _property_values(str(config.home()), info.id, info.version, info.name, column, limit)
-
-
-def filter_options(info: DatasetInfo, *, limit: int = 50) -> list[str]:
-    """``"column = value"`` choices for filters: the most frequent values of each property."""
-    return [
-        f"{column} = {value}"
-        for column in info.property_columns
-        for value in property_values(info, column, limit=limit)
-    ]
-
-
-def parse_filters(chosen: list[str]) -> dict[str, str]:
-    """Turn ``["plan = pro", ...]`` back into ``{"plan": "pro"}`` (the metrics' ``where``)."""
-    out: dict[str, str] = {}
-    for item in chosen:
-        column, _, value = item.partition(" = ")
-        if column in out and out[column] != value:
-            raise ParameterError(
-                f"two values chosen for the filter on {column!r}",
-                fix="Keep one value per column (a filter is column = value).",
-            )
-        out[column] = value
-    return out
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from prodops import metrics
-from prodops.errors import ParameterError
 from prodops.metrics import engagement_charts
 from prodops.ui import downloads, render
-from prodops.ui.cache import parse_filters
 
 
 def small_chart() -> object:
@@ -58,13 +55,6 @@ def test_definitions_are_the_words_of_the_metric_docstring() -> None:
     )
     assert "on or after" in render.doc_param(metrics.retention, "cumulative")
     assert render.doc_param(metrics.retention, "no_such_parameter") == ""
-
-
-def test_filters_parse_to_the_metrics_where_and_refuse_two_values_for_a_column() -> None:
-    assert parse_filters(["plan = pro", "country = DE"]) == {"plan": "pro", "country": "DE"}
-    assert parse_filters(["note = a = b"]) == {"note": "a = b"}
-    with pytest.raises(ParameterError, match="two values chosen for the filter on 'plan'"):
-        parse_filters(["plan = pro", "plan = free"])
 
 
 def test_tables_show_times_as_dates_in_their_own_zone() -> None:
