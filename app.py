@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from prodops.ui import cache, nav, render, state
+from prodops.ui import cache, nav, render, state, summaries
 
 nav.setup_page(
     "ProdOps",
@@ -28,7 +28,7 @@ for shown in [info, *others]:
     with render.errors():
         summary = cache.summary(shown)
     st.text(shown.name)
-    st.caption(render.data_end_text(summary.data_end))
+    st.caption(summaries.data_end_text(summary.data_end))
     if summary.kpis:
         render.kpi_tiles(summary.kpis)
     else:
@@ -36,11 +36,11 @@ for shown in [info, *others]:
     found += [(insight, shown.name) for insight in summary.insights]
 
 st.subheader("Insights")
-render.insight_list(found)
+summaries.insight_list(found)
 
 st.subheader("Pages")
 row = st.columns(3)
-for column, (path, label, text) in zip(row, render.INSIGHT_PAGES, strict=True):
+for column, (path, label, text) in zip(row, summaries.INSIGHT_PAGES, strict=True):
     with column.container(border=True):
         render.link(path, label, dataset=info.name)
         st.caption(text)

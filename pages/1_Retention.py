@@ -4,8 +4,8 @@ import streamlit as st
 
 from prodops import metrics
 from prodops.metrics import charts
-from prodops.metrics.retention import describe_range, in_progress_note, retention_range
-from prodops.ui import cache, controls, nav, render, state
+from prodops.metrics.retention_range import describe_range, in_progress_note, retention_range
+from prodops.ui import cache, control_groups, controls, nav, render, state
 
 nav.setup_page("Retention")
 
@@ -19,7 +19,7 @@ if info.kind != "events":
 
 with render.errors():
     counts = cache.load_metric(info, "event_counts")
-    params = controls.retention_controls(info, counts, controls.segment_choices(info))
+    params = control_groups.retention_controls(info, counts, controls.segment_choices(info))
     frame = cache.load_metric(info, "retention", **params.as_kwargs())
 
 how = "cumulative" if params.cumulative else "min_occurrences"
@@ -40,7 +40,7 @@ if frame.empty or int(frame.drop_duplicates(["breakdown", "cohort"])["size"].sum
     )
     st.stop()
 
-running = controls.include_incomplete_toggle()
+running = control_groups.include_incomplete_toggle()
 if params.breakdown:
     render.chart(
         lambda: charts.build_retention_breakdown_chart(

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from prodops.metrics import engagement_charts
-from prodops.ui import cache, controls, nav, render, state
+from prodops.metrics import breakdown_charts, engagement_charts
+from prodops.ui import cache, control_groups, controls, nav, render, state, summaries
 
 nav.setup_page("Engagement")
 
@@ -17,7 +17,7 @@ if info.kind != "events":
 
 with render.errors():
     counts = cache.load_metric(info, "event_counts")
-    shared, split = controls.engagement_controls(info, counts, controls.segment_choices(info))
+    shared, split = control_groups.engagement_controls(info, counts, controls.segment_choices(info))
     params = shared.as_kwargs()
     windows = {
         n: cache.load_metric(info, "active_users", window_days=d, **params)
@@ -46,7 +46,7 @@ if split.breakdown:
         by_value = cache.load_metric(
             info, "active_users", window_days=window, **params, **split.as_kwargs()
         )
-    per_value = engagement_charts.active_users_frame(engagement_charts.breakdown_parts(by_value))
+    per_value = engagement_charts.active_users_frame(breakdown_charts.breakdown_parts(by_value))
     render.chart(
         lambda: engagement_charts.build_active_users_chart(
             per_value, title=f"Active users by {split.breakdown}", legend=split.breakdown or ""
@@ -63,10 +63,10 @@ render.chart(
     stem=f"{name}_dau_mau",
     view=key,
 )
-render.in_progress_note(ratio, drawn="drawn dashed")
+summaries.in_progress_note(ratio, drawn="drawn dashed")
 
 st.subheader("Stickiness")
-sticky_params = controls.stickiness_controls()
+sticky_params = control_groups.stickiness_controls()
 with render.errors():
     sticky = cache.load_metric(info, "stickiness", **params, **sticky_params.as_kwargs())
 render.chart(
@@ -80,17 +80,17 @@ render.chart(
 )
 
 st.subheader("Lifecycle")
-life_params = controls.lifecycle_controls()
+life_params = control_groups.lifecycle_controls()
 with render.errors():
     life = cache.load_metric(info, "lifecycle", **params, **life_params.as_kwargs())
-render.lifecycle_summary(life, period=life_params.period)
+summaries.lifecycle_summary(life, period=life_params.period)
 life_key = render.view_key(info, params, life_params.as_kwargs())
 if split.breakdown:
     with render.errors():
         lives = cache.load_metric(
             info, "lifecycle", **params, **life_params.as_kwargs(), **split.as_kwargs()
         )
-    for label, part in engagement_charts.breakdown_parts(lives).items():
+    for label, part in breakdown_charts.breakdown_parts(lives).items():
         render.chart(
             lambda part=part, label=label: engagement_charts.build_lifecycle_chart(
                 part, period=life_params.period, title=f"Lifecycle · {split.breakdown} = {label}"

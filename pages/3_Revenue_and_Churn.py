@@ -4,8 +4,8 @@ from functools import partial
 
 import streamlit as st
 
-from prodops.metrics import engagement_charts, revenue_charts
-from prodops.ui import cache, controls, nav, render, state
+from prodops.metrics import breakdown_charts, engagement_charts, revenue_charts
+from prodops.ui import cache, control_groups, controls, nav, render, state, summaries
 
 nav.setup_page("Revenue & Churn")
 
@@ -22,7 +22,7 @@ if info.kind == "events":
     )
     with render.errors():
         counts = cache.load_metric(info, "event_counts")
-        choice = controls.churn_controls(info, counts, controls.segment_choices(info))
+        choice = control_groups.churn_controls(info, counts, controls.segment_choices(info))
         churn = cache.load_metric(info, "churn", **choice.as_kwargs())
     if churn["active_start"].sum() == 0:
         render.empty(
@@ -33,7 +33,7 @@ if info.kind == "events":
     name = render.stem(info, f"churn_by_{by}" if by else "churn")
     render.chart(
         partial(
-            engagement_charts.build_churn_breakdown_chart, churn, period=choice.period, legend=by
+            breakdown_charts.build_churn_breakdown_chart, churn, period=choice.period, legend=by
         )
         if by
         else partial(engagement_charts.build_churn_chart, churn, period=choice.period),
@@ -42,14 +42,14 @@ if info.kind == "events":
         stem=name,
         view=render.view_key(info, choice.as_kwargs()),
     )
-    render.in_progress_note(churn, drawn="drawn dashed" if by else "drawn lighter")
+    summaries.in_progress_note(churn, drawn="drawn dashed" if by else "drawn lighter")
     if by:  # a missing value reads "(not set)", as in the chart's legend
         churn = churn.assign(breakdown=render.breakdown_labels(churn["breakdown"]))
     render.table(churn, key="churn_table", stem=f"{name}_table", percent=["churn_rate"])
     st.stop()
 
 with render.errors():
-    params = controls.revenue_controls(info)
+    params = control_groups.revenue_controls(info)
     revenue = cache.load_metric(info, "revenue", **params.as_kwargs())
     cohorts = cache.load_metric(info, "revenue_cohorts", **params.as_kwargs())
 if revenue.empty or revenue["customers_start"].sum() + revenue["customers_end"].sum() == 0:
@@ -58,8 +58,8 @@ if revenue.empty or revenue["customers_start"].sum() + revenue["customers_end"].
 
 view = {"period": params.period}
 formulas = cache.revenue_formulas()
-render.revenue_tiles(revenue, formulas, **view)
-render.in_progress_note(revenue, drawn="drawn lighter or dashed")
+summaries.revenue_tiles(revenue, formulas, **view)
+summaries.in_progress_note(revenue, drawn="drawn lighter or dashed")
 name = render.stem(info, "revenue")
 key = render.view_key(info, params.as_kwargs())
 left, right = st.columns(2)
@@ -86,4 +86,4 @@ render.chart(
 )
 st.caption(f"Revenue retention = {formulas['revenue_retention']}.")
 st.subheader("Table")
-render.table(revenue, key="table", stem=f"{name}_table", percent=render.RATE_COLUMNS)
+render.table(revenue, key="table", stem=f"{name}_table", percent=summaries.RATE_COLUMNS)

@@ -6,7 +6,7 @@ from prodops import okr
 from prodops.ui import examples
 from prodops.ui import session as common
 from prodops.ui.nav import setup_page
-from prodops.ui.okr import forms, views
+from prodops.ui.okr import forms, key_results, views
 
 setup_page(
     "OKRs",
@@ -35,13 +35,13 @@ with board_tab:
             with st.expander(
                 "Check in, history, edit", key=f"okr_tools_{view.id}", on_change="rerun"
             ):
-                kr = forms.pick_key_result(view)
+                kr = key_results.pick_key_result(view)
                 if kr is not None:
-                    forms.render_check_in(engine, kr, author)
+                    key_results.render_check_in(engine, kr, author)
                     views.render_history(engine, view, kr.id)
                     if kr.binding:
                         forms.render_refresh(engine, board, kr)
-                    forms.render_key_result_edit(engine, kr)
+                    key_results.render_key_result_edit(engine, kr)
                 forms.render_objective_tools(engine, view, board)
 with week_tab:
     views.render_this_week(board, author)
@@ -49,7 +49,7 @@ with tree_tab:
     views.render_tree(engine, board)
 with add_tab:
     forms.render_new_objective(engine, board)
-    forms.render_new_key_result(engine, board)
+    key_results.render_new_key_result(engine, board)
 with io_tab:
     views.render_export(engine)
     forms.render_import(engine)

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from prodops.cli import _report_unexpected, main
 from prodops.data.catalog import Catalog
-from prodops.data.connect import register_database
+from prodops.data.live import register_database
 from prodops.engine import database_error, duckdb_connect
 from prodops.errors import BackendError
 

@@ -74,7 +74,7 @@ def run_import(args: argparse.Namespace) -> int:
     """Import FILE as dataset NAME and print the validation summary."""
     from prodops.cli.sources import check_plan_mapping, file_choices, mapping_overrides
     from prodops.data.catalog import Catalog
-    from prodops.data.importer import apply_overrides, inspect_file
+    from prodops.data.inspection import apply_overrides, inspect_file
     from prodops.export import to_safe_csv
 
     path = Path(args.file)

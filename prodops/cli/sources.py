@@ -223,7 +223,8 @@ def open_file(
     carries ``--no-unpack`` and ``--keep-raw-ids`` (:func:`file_choices`).
     """
     from prodops.data.catalog import canonical_types
-    from prodops.data.importer import apply_overrides, import_into, inspect_file
+    from prodops.data.importer import import_into
+    from prodops.data.inspection import apply_overrides, inspect_file
     from prodops.data.tempfiles import workspace
     from prodops.engine import duckdb_connect
 
@@ -247,21 +248,21 @@ def open_file(
 def _open_database(
     url: str, relation_text: str, kind: Kind, overrides: dict[str, str | None]
 ) -> Iterator[ir.Table]:
-    from prodops.data import connect
+    from prodops.data import connect, live, relations
 
-    relation = connect.check_relation(relation_text, dialect=connect.dialect_for(url))
+    relation = relations.check_relation(relation_text, dialect=relations.dialect_for(url))
     with connect.connection(connect.with_password(url, None)) as backend:
         _check_live_mapping(
-            connect.relation_table(backend, relation), relation.label, kind, overrides
+            relations.relation_table(backend, relation), relation.label, kind, overrides
         )
-        spec = connect.plan_live(backend, relation, url=url, kind=kind, overrides=overrides)
-        yield connect.canonical_expr(connect.relation_table(backend, relation), spec)
+        spec = live.plan_live(backend, relation, url=url, kind=kind, overrides=overrides)
+        yield live.canonical_expr(relations.relation_table(backend, relation), spec)
 
 
 def _check_live_mapping(
     table: ir.Table, label: str, kind: Kind, overrides: dict[str, str | None]
 ) -> None:
-    """The mapping :func:`prodops.data.connect.plan_live` will check, checked first with the
+    """The mapping :func:`prodops.data.live.plan_live` will check, checked first with the
     errors naming the flags (``--user-col``) instead of the page's mapping."""
     from prodops.data.presets import ColumnMapping, check_mapping, detect_mapping
     from prodops.data.schema import REQUIRED_COLUMNS

@@ -53,9 +53,10 @@ from prodops.data.datasets import (
     table_properties,
     table_stats,
 )
-from prodops.data.importer import ImportPlan, import_into, inspect_file
+from prodops.data.importer import ImportPlan, import_into
+from prodops.data.inspection import inspect_file
+from prodops.data.row_checks import canonical_checks
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
-from prodops.data.validate import canonical_checks
 from prodops.engine import database_errors, duckdb_connect, quote_ident
 from prodops.errors import BackendError, ColumnError, InputError, NotFoundError, did_you_mean
 
@@ -303,7 +304,7 @@ class Catalog:
                 with database_errors("computing on the dataset"):  # out of memory, ...
                     yield canonical_types(backend.table(row["table_name"]), row["kind"])
                 return
-        from prodops.data.connect import open_live
+        from prodops.data.live import open_live
 
         with open_live(json.loads(row["live_spec"]), name=name) as table:
             yield table
@@ -329,7 +330,7 @@ class Catalog:
         name : str
             Dataset name. Without *append* it must be new.
         plan : ImportPlan, optional
-            The (edited) plan from :func:`prodops.data.importer.inspect_file`; guessed if None.
+            The (edited) plan from :func:`prodops.data.inspection.inspect_file`; guessed if None.
         kind : {"events", "subscriptions"}, optional
             Used when *plan* is None.
         label : str, optional
@@ -393,7 +394,7 @@ class Catalog:
     ) -> DatasetInfo:
         """Save canonical *data* (an Ibis table or a pandas frame) as the new dataset *name*.
 
-        The rows are checked as an import checks them (:func:`prodops.data.validate.
+        The rows are checked as an import checks them (:func:`prodops.data.row_checks.
         canonical_checks`): missing ids or times, times outside the supported range, an end
         before its start, an mrr that is not a finite amount in [0, 1e12]. Any failing row refuses
         the whole frame with an :class:`InputError` naming the first one; nothing is saved.

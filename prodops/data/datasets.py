@@ -18,6 +18,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
+from prodops.data.row_checks import OUTSIDE_RANGE, open_end_sql
 from prodops.data.schema import (
     CUSTOMER_COL,
     END_COL,
@@ -30,7 +31,7 @@ from prodops.data.schema import (
     USER_COL,
     Kind,
 )
-from prodops.data.validate import OUTSIDE_RANGE, ValidationReport, open_end_sql
+from prodops.data.validate import ValidationReport
 from prodops.engine import quote_ident
 from prodops.errors import InputError
 

@@ -11,9 +11,10 @@ silently: ``rows_read == rows_accepted + rows_rejected``. Ids are then merged in
 (:mod:`prodops.data.stitch`) and the report says how many.
 
 The helper columns of that query (raw texts, the reason, the row number) get names that no column
-of the file has (:func:`reserved_names`), and a property column that DuckDB would confuse with its
-``rowid`` is stored as ``rowid_src``, so any header works. The same range checks guard
-:meth:`prodops.data.catalog.Catalog.save` (:func:`range_checks`).
+of the file has (:func:`prodops.data.row_checks.reserved_names`), and a property column that
+DuckDB would confuse with its ``rowid`` is stored as ``rowid_src``, so any header works. The same
+range checks guard :meth:`prodops.data.catalog.Catalog.save`
+(:func:`prodops.data.row_checks.range_checks`).
 """
 
 from __future__ import annotations
@@ -27,24 +28,28 @@ import pandas as pd
 from prodops import config
 from prodops.data.caps import too_many_rows
 from prodops.data.presets import ColumnMapping, property_names
-from prodops.data.quotes import UNTERMINATED_REASON, runs_over_sql
+from prodops.data.quotes import UNTERMINATED_REASON
 from prodops.data.reader import RawSource, backend_error, friendly_duckdb_error, text_expr
+from prodops.data.row_checks import (
+    Check,
+    _blank,
+    _events_sql,
+    _quote_checks,
+    _subscriptions_sql,
+    open_end_sql,
+    reserved_names,
+)
 from prodops.data.schema import (
-    CUSTOMER_COL,
     END_COL,
     EVENT_COL,
     MRR_COL,
-    MRR_MAX,
     REQUIRED_COLUMNS,
     START_COL,
     TIME_COL,
-    TIME_MAX,
-    TIME_MIN,
-    USER_COL,
     Kind,
 )
-from prodops.data.stitch import People, alias_sql, stitch, user_sql
-from prodops.data.timeparse import TimeGuess, sql_literal, time_sql
+from prodops.data.stitch import People, alias_sql, stitch
+from prodops.data.timeparse import TimeGuess, sql_literal
 from prodops.data.unpack import Unpacking, extract_items
 from prodops.engine import quote_ident
 
@@ -53,12 +58,8 @@ MAX_REJECTED_LISTED = 100_000
 ENCODING_REASON = "invalid characters (encoding)"
 # DuckDB's pseudo-column: a property column of that name would hide it.
 DUCKDB_ROWID = "rowid"
-OUTSIDE_RANGE = f"outside the supported range {TIME_MIN} .. {TIME_MAX}"
 NO_UNPACKING = Unpacking()
 NO_PEOPLE = People()
-
-Check = tuple[str, str, str]
-"""(SQL condition, canonical column, reason): a row for which the condition holds is rejected."""
 
 
 @dataclass(frozen=True)
@@ -100,160 +101,6 @@ class ValidationReport:
             ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
             text += " (" + ", ".join(f"{reason}: {n}" for reason, n in ordered) + ")"
         return text
-
-
-def _blank(expr: str) -> str:
-    # trim() only for values that start with a blank: it copies every string it touches
-    return f"({expr} IS NULL OR {expr} = '' OR (ascii({expr}) <= 32 AND trim({expr}) = ''))"
-
-
-def _amount_sql(expr: str, decimal: str) -> str:
-    if decimal == ",":
-        return f"TRY_CAST(replace(replace(trim({expr}), '.', ''), ',', '.') AS DOUBLE)"
-    return f"TRY_CAST(trim({expr}) AS DOUBLE)"
-
-
-def _instant(text: str) -> str:
-    return f"TIMESTAMPTZ '{text} 00:00:00+00'"
-
-
-def open_end_sql(end: str) -> str:
-    """SQL for the end column *end* with ends at or after :data:`TIME_MAX` read as open (null)."""
-    return f"CASE WHEN {end} < {_instant(TIME_MAX)} THEN {end} END"
-
-
-def reserved_names(taken: Iterable[str], bases: Sequence[str]) -> dict[str, str]:
-    """Return a name for each helper column in *bases* that none of *taken* has.
-
-    Names are compared case-insensitively (DuckDB's identifiers are); a taken base gets a
-    numbered suffix.
-
-    Examples
-    --------
-    >>> reserved_names(["user_id", "_prodops_reason"], ["_prodops_reason", "_prodops_row"])
-    {'_prodops_reason': '_prodops_reason_2', '_prodops_row': '_prodops_row'}
-    """
-    used = {t.lower() for t in taken}
-    names: dict[str, str] = {}
-    for base in bases:
-        name, suffix = base, 2
-        while name.lower() in used:
-            name, suffix = f"{base}_{suffix}", suffix + 1
-        used.add(name.lower())
-        names[base] = name
-    return names
-
-
-def range_checks(kind: Kind) -> list[Check]:
-    """The checks on canonical values: supported time range, end after start, mrr amounts.
-
-    Conditions use the canonical column names (``timestamp``; ``start``, ``end``, ``mrr``).
-    """
-    low, high = _instant(TIME_MIN), _instant(TIME_MAX)
-    if kind == "events":
-        ts = quote_ident(TIME_COL)
-        return [(f"({ts} < {low} OR {ts} >= {high})", TIME_COL, f"timestamp {OUTSIDE_RANGE}")]
-    s, e, mrr = quote_ident(START_COL), quote_ident(END_COL), quote_ident(MRR_COL)
-    return [
-        (f"({s} < {low} OR {s} >= {high})", START_COL, f"start date {OUTSIDE_RANGE}"),
-        (f"{e} < {low}", END_COL, f"end date {OUTSIDE_RANGE}"),
-        (f"{e} < {s}", END_COL, "end before start"),
-        (f"(isnan({mrr}) OR isinf({mrr}))", MRR_COL, "mrr is not a finite number"),
-        (f"{mrr} < 0", MRR_COL, "negative mrr"),
-        (f"{mrr} > {MRR_MAX!r}", MRR_COL, f"mrr above {MRR_MAX:,.0f} (the supported maximum)"),
-    ]
-
-
-def canonical_checks(kind: Kind) -> list[Check]:
-    """Every check of a canonical row (no raw text at hand): missing values, then ranges.
-
-    Used where rows arrive already typed (:meth:`prodops.data.catalog.Catalog.save`).
-    """
-    if kind == "events":
-        present = [
-            (_blank(USER_COL), USER_COL, "empty user id"),
-            (_blank(EVENT_COL), EVENT_COL, "empty event name"),
-            (f"{quote_ident(TIME_COL)} IS NULL", TIME_COL, "empty timestamp"),
-        ]
-    else:
-        present = [
-            (_blank(CUSTOMER_COL), CUSTOMER_COL, "empty customer id"),
-            (f"{quote_ident(START_COL)} IS NULL", START_COL, "empty start date"),
-            (f"{quote_ident(MRR_COL)} IS NULL", MRR_COL, "empty mrr"),
-        ]
-    return present + range_checks(kind)
-
-
-def _events_sql(
-    source: RawSource,
-    mapping: ColumnMapping,
-    times: Mapping[str, TimeGuess],
-    raw: dict[str, str],
-    people: People,
-) -> tuple[list[str], list[Check]]:
-    """Return (converted select items, checks); *raw* names the helper column of each raw text."""
-    cols = mapping.columns
-    user, event, time = (cols[USER_COL], cols[EVENT_COL], cols[TIME_COL])
-    assert user and event and time  # checked by check_mapping
-    raw_time = quote_ident(raw[TIME_COL])
-    alias = people.column if people.column in source.columns else None
-    device = text_expr(source, alias) if alias and people.mode == "alias" else None
-    items = [
-        f"{user_sql(people, text_expr(source, user), device)} AS {USER_COL}",
-        f"{text_expr(source, event)} AS {EVENT_COL}",
-        f"{text_expr(source, time)} AS {raw_time}",
-        f"{time_sql(text_expr(source, time), times[TIME_COL])} AS {quote_ident(TIME_COL)}",
-    ]
-    checks = [
-        (_blank(USER_COL), USER_COL, "empty user id"),
-        (_blank(EVENT_COL), EVENT_COL, "empty event name"),
-        (_blank(raw_time), TIME_COL, "empty timestamp"),
-        (f"{quote_ident(TIME_COL)} IS NULL", TIME_COL, "unparseable timestamp"),
-    ]
-    return items, checks + range_checks("events")
-
-
-def _subscriptions_sql(
-    source: RawSource,
-    mapping: ColumnMapping,
-    times: Mapping[str, TimeGuess],
-    decimal: str,
-    raw: dict[str, str],
-) -> tuple[list[str], list[Check]]:
-    cols = mapping.columns
-    customer, start, end, mrr = (
-        cols[CUSTOMER_COL],
-        cols[START_COL],
-        cols.get(END_COL),
-        cols[MRR_COL],
-    )
-    assert customer and start and mrr  # checked by check_mapping
-    end_text = text_expr(source, end) if end else "CAST(NULL AS VARCHAR)"
-    end_guess = times.get(END_COL, times[START_COL])
-    raw_start, raw_end, raw_mrr = (quote_ident(raw[c]) for c in (START_COL, END_COL, MRR_COL))
-    items = [
-        f"{text_expr(source, customer)} AS {CUSTOMER_COL}",
-        f"{text_expr(source, start)} AS {raw_start}",
-        f"{time_sql(text_expr(source, start), times[START_COL])} AS {quote_ident(START_COL)}",
-        f"{end_text} AS {raw_end}",
-        f"{time_sql(end_text, end_guess) if end else 'CAST(NULL AS TIMESTAMPTZ)'}"
-        f" AS {quote_ident(END_COL)}",
-        f"{text_expr(source, mrr)} AS {raw_mrr}",
-        f"{_amount_sql(text_expr(source, mrr), decimal)} AS {MRR_COL}",
-    ]
-    checks = [
-        (_blank(CUSTOMER_COL), CUSTOMER_COL, "empty customer id"),
-        (_blank(raw_start), START_COL, "empty start date"),
-        (f"{quote_ident(START_COL)} IS NULL", START_COL, "unparseable start date"),
-        (
-            f"NOT {_blank(raw_end)} AND {quote_ident(END_COL)} IS NULL",
-            END_COL,
-            "unparseable end date",
-        ),
-        (_blank(raw_mrr), MRR_COL, "empty mrr"),
-        (f"{MRR_COL} IS NULL", MRR_COL, "non-numeric mrr"),
-    ]
-    return items, checks + range_checks("subscriptions")
 
 
 def _malformed(con: duckdb.DuckDBPyConnection, rejects: str | None) -> pd.DataFrame:
@@ -401,27 +248,6 @@ def _alias_item(source: RawSource, mapping: ColumnMapping, people: People) -> st
     event = mapping.columns.get(EVENT_COL)
     assert people.column is not None and event is not None
     return alias_sql(people, text_expr(source, people.column), text_expr(source, event))
-
-
-def _quote_checks(
-    source: RawSource, kind: Kind, props: Mapping[str, str], raw: Mapping[str, str]
-) -> list[Check]:
-    """One check per text column of a CSV: its value swallowed the next row (open quote)."""
-    assert source.csv_file is not None
-    delimiter = source.csv_file[1].delimiter
-    if kind == "events":
-        named = {USER_COL: USER_COL, EVENT_COL: EVENT_COL, TIME_COL: raw[TIME_COL]}
-    else:
-        named = {CUSTOMER_COL: CUSTOMER_COL, **{c: raw[c] for c in (START_COL, END_COL, MRR_COL)}}
-    named |= {stored: stored for stored in props.values()}
-    return [
-        (
-            runs_over_sql(quote_ident(name), delimiter=delimiter, columns=len(source.columns)),
-            column,
-            UNTERMINATED_REASON,
-        )
-        for column, name in named.items()
-    ]
 
 
 def _limited(relation: str, rows: int | None) -> str:

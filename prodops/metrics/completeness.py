@@ -91,7 +91,7 @@ def complete_flags(
 def events_data_end(table: ir.Table, *, as_of: Any = None) -> pd.Timestamp | None:
     """The data end of an events table: *as_of* when given, else its last event (UTC)."""
     if as_of is not None:
-        return _as_of(as_of)
+        return instant(as_of)
     value = table.timestamp.max().to_pandas()
     return _utc(value)
 
@@ -110,7 +110,7 @@ def subscriptions_data_end(
     covers, so they are ignored; *now* defaults to the current instant.
     """
     if as_of is not None:
-        return _as_of(as_of)
+        return instant(as_of)
     cap = _utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
     assert cap is not None
     cap_value = cap.tz_localize(None).to_pydatetime()
@@ -125,13 +125,6 @@ def subscriptions_data_end(
     return max(present) if present else None
 
 
-def _as_of(value: Any) -> pd.Timestamp | None:
-    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
-        # A date means "up to the end of that day".
-        return _utc(pd.Timestamp(value) + pd.Timedelta(days=1))
-    return _utc(value)
-
-
 def attach(
     frame: pd.DataFrame, data_end: pd.Timestamp | None, timezone: str = "UTC"
 ) -> pd.DataFrame:
@@ -144,13 +137,6 @@ def data_end_of(frame: pd.DataFrame) -> pd.Timestamp | None:
     """The data end a metric recorded on its result frame, or ``None``."""
     value = frame.attrs.get(DATA_END)
     return value if isinstance(value, pd.Timestamp) else None
-
-
-def complete_only(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a metric result whose period is complete (all rows without a flag)."""
-    if "complete" not in frame.columns:
-        return frame
-    return frame[frame["complete"].astype(bool)]
 
 
 def instant(value: Any, timezone: str = "UTC", *, name: str = "as_of") -> pd.Timestamp | None:

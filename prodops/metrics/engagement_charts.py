@@ -7,33 +7,33 @@ it where the chart needs a long format); labels, axes and row checks come from
 Periods in progress (their ``complete`` flag is false: they end after the data end) are drawn
 distinctly: lighter bars, dashed line segments, "in progress" in the tooltip and a subtitle that
 names the data end. A frame without ``complete`` is drawn as complete. The helpers that do it
-(:func:`progress`, :func:`joined_segments`, :func:`progress_opacity`, :func:`progress_dash`) are
-shared with :mod:`prodops.metrics.revenue_charts`.
+are in :mod:`prodops.metrics.progress_marks`; charts broken down by a property in
+:mod:`prodops.metrics.breakdown_charts`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import altair as alt
 import pandas as pd
 
+from prodops.metrics.breakdown_charts import build_churn_breakdown_chart
 from prodops.metrics.charts import (
-    COMPLETE,
-    IN_PROGRESS,
-    IN_PROGRESS_DASH,
-    IN_PROGRESS_OPACITY,
-    MISSING_LABEL,
     as_floats,
     check_rows,
     day_axis,
-    in_progress_subtitle,
     period_axis,
     period_unit,
     require_columns,
-    status_labels,
     time_labels,
+)
+from prodops.metrics.progress_marks import (
+    PROGRESS_TOOLTIP,
+    _note,
+    joined_segments,
+    progress,
+    progress_dash,
+    progress_opacity,
+    titled,
 )
 
 LIFECYCLE_COLOURS: dict[str, str] = {
@@ -42,87 +42,6 @@ LIFECYCLE_COLOURS: dict[str, str] = {
     "resurrecting": "#ff7f0e",
     "dormant": "#d62728",
 }
-PROGRESS_TOOLTIP = alt.Tooltip("progress:N", title="Period")
-
-
-# --- periods in progress -------------------------------------------------------------------------
-
-
-def progress(frame: pd.DataFrame) -> pd.Series:
-    """ "complete" or "in progress" for each row of a metric frame (all complete without a flag).
-
-    >>> progress(pd.DataFrame({"complete": [True, False]})).tolist()
-    ['complete', 'in progress']
-    """
-    if "complete" not in frame.columns:
-        return pd.Series(COMPLETE, index=frame.index)
-    return status_labels(frame["complete"])
-
-
-def joined_segments(data: pd.DataFrame, *, by: Sequence[str], order: str) -> pd.DataFrame:
-    """*data* plus, per line (*by*), its last complete point again as "in progress".
-
-    A line whose ``progress`` changes is drawn as two segments (solid, then dashed); repeating
-    the last complete point in the dashed one joins them. Only the chart sees these rows: the
-    frame behind a download keeps one row per point.
-
-    >>> data = pd.DataFrame({"day": ["01", "02", "03"], "s": "DAU",
-    ...                      "progress": ["complete", "complete", "in progress"]})
-    >>> joined_segments(data, by=["s"], order="day")["day"].tolist()
-    ['01', '02', '03', '02']
-    """
-    late = data["progress"] == IN_PROGRESS
-    if not late.any():
-        return data
-    keys = data.loc[late, list(by)].drop_duplicates()
-    done = data[~late].merge(keys, on=list(by))
-    last = done.sort_values(order).groupby(list(by), sort=False).tail(1)
-    return pd.concat([data, last.assign(progress=IN_PROGRESS)], ignore_index=True)
-
-
-def _any_late(data: pd.DataFrame) -> bool:
-    return bool((data["progress"] == IN_PROGRESS).any())
-
-
-def progress_opacity(data: pd.DataFrame, *, full: float = 1.0) -> Any:
-    """Opacity by ``progress``: lighter in progress (with a legend entry only when there is one)."""
-    return alt.Opacity(
-        "progress:N",
-        title="Period",
-        scale=alt.Scale(domain=[COMPLETE, IN_PROGRESS], range=[full, full * IN_PROGRESS_OPACITY]),
-        # beside the plot, with the other legends: a legend below would take the plot's height
-        legend=alt.Legend() if _any_late(data) else None,
-    )
-
-
-# Streamlit's chart theme draws no "stroke" legend symbols: the labels draw the dash instead.
-_DASH_LEGEND: dict[str, Any] = {
-    "symbolOpacity": 0,
-    "symbolSize": 1,
-    "labelExpr": f"datum.label == '{IN_PROGRESS}' ? '╌╌╌  {IN_PROGRESS}' : '───  {COMPLETE}'",
-}
-
-
-def progress_dash(data: pd.DataFrame) -> Any:
-    """Stroke dash by ``progress``: solid when complete, dashed in progress."""
-    return alt.StrokeDash(
-        "progress:N",
-        title="Period",
-        scale=alt.Scale(domain=[COMPLETE, IN_PROGRESS], range=[[1, 0], IN_PROGRESS_DASH]),
-        # a stroke symbol shows the dash even on lines drawn with points
-        legend=alt.Legend(**_DASH_LEGEND) if _any_late(data) else None,
-    )
-
-
-def titled(title: str, *notes: str | None) -> alt.Title | str:
-    """*title* with the notes that are set as its subtitle lines."""
-    lines = [n for n in notes if n]
-    return alt.Title(title, subtitle=lines) if lines else title
-
-
-def _note(frame: pd.DataFrame, drawn: str) -> str | None:
-    """The "in progress" subtitle of *frame* (its ``complete`` column and data end)."""
-    return in_progress_subtitle(frame, drawn) if "complete" in frame.columns else None
 
 
 def active_users_frame(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -154,25 +73,6 @@ def active_users_frame(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for part in series.values():
         out.attrs.update(part.attrs)
     return out
-
-
-def breakdown_parts(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The series of a broken-down metric frame, one per value in the metric's order (largest
-    first, "other" last), keyed by the value's label (``MISSING_LABEL`` for a missing value).
-
-    >>> f = pd.DataFrame({"breakdown": ["pro", "pro", None], "users": [3, 1, 2]})
-    >>> {k: v["users"].tolist() for k, v in breakdown_parts(f).items()}
-    {'pro': [3, 1], '(not set)': [2]}
-    """
-    require_columns(frame, ["breakdown"], "breakdown")
-    labels = [MISSING_LABEL if v is None or v != v else str(v) for v in frame["breakdown"]]
-    keyed = frame.drop(columns="breakdown").assign(_label=labels)
-    parts = {}
-    for label in dict.fromkeys(labels):
-        part = keyed[keyed["_label"] == label].drop(columns="_label").reset_index(drop=True)
-        part.attrs.update(frame.attrs)
-        parts[label] = part
-    return parts
 
 
 def build_active_users_chart(
@@ -486,90 +386,6 @@ def build_churn_chart(
                 _note(frame, "lighter bars"),
             ),
             height=280,
-            width="container",
-        )
-    )
-    return result
-
-
-def churn_breakdown_frame(frame: pd.DataFrame, *, period: str = "month") -> pd.DataFrame:
-    """Long frame ``period, value, active_start, churned, churn_rate, complete`` of a churn
-    frame broken down by a property (:func:`prodops.metrics.churn` with ``breakdown``): one row
-    per (value, period), values in the metric's order, ``"(not set)"`` for a missing value.
-
-    >>> f = pd.DataFrame({"breakdown": ["pro", None],
-    ...                   "period": pd.to_datetime(["2024-02-01"] * 2, utc=True),
-    ...                   "active_start": [2, 4], "churned": [1, 1],
-    ...                   "churn_rate": [0.5, 0.25], "complete": [True, False]})
-    >>> churn_breakdown_frame(f)[["period", "value", "churn_rate", "complete"]]
-        period      value  churn_rate  complete
-    0  2024-02        pro        0.50      True
-    1  2024-02  (not set)        0.25     False
-    """
-    require_columns(frame, ["period", "active_start", "churned", "churn_rate"], "churn")
-    parts = []
-    for value, part in breakdown_parts(frame).items():
-        flags = part["complete"] if "complete" in part.columns else pd.Series(True, part.index)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "period": time_labels(part["period"], period),
-                    "value": value,
-                    "active_start": part["active_start"].astype("int64"),
-                    "churned": part["churned"].astype("int64"),
-                    "churn_rate": as_floats(part["churn_rate"]),
-                    "complete": flags.astype(bool),
-                }
-            )
-        )
-    columns = ["period", "value", "active_start", "churned", "churn_rate", "complete"]
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    check_rows(out, "churn")
-    out.attrs.update(frame.attrs)
-    return out
-
-
-def build_churn_breakdown_chart(
-    frame: pd.DataFrame,
-    *,
-    period: str = "month",
-    title: str = "User churn",
-    legend: str = "Value",
-) -> alt.Chart:
-    """Lines of user churn per period, one per breakdown value (:func:`churn_breakdown_frame`
-    of a broken-down :func:`prodops.metrics.churn` frame); *legend* names the column.
-
-    Complete periods are solid; the period in progress is the dashed end of each line. A
-    period with no one active before has no rate: the line has a gap there.
-    """
-    long = churn_breakdown_frame(frame, period=period)
-    order = list(dict.fromkeys(long["value"]))
-    data = long.drop(columns="complete").assign(progress=progress(long))
-    data = joined_segments(data, by=["value"], order="period")
-    result: alt.Chart = (
-        alt.Chart(data)
-        .mark_line(point=True, strokeWidth=2)
-        .encode(
-            x=period_axis("period", period),
-            y=alt.Y("churn_rate:Q", title="Churn rate", axis=alt.Axis(format=".0%")),
-            color=alt.Color("value:N", title=legend, sort=order),
-            strokeDash=progress_dash(data),
-            tooltip=[
-                alt.Tooltip("period:N", title=period_unit(period)),
-                alt.Tooltip("value:N", title=legend),
-                alt.Tooltip("churn_rate:Q", title="Churn rate", format=".1%"),
-                alt.Tooltip("churned:Q", title="Users churned", format=",d"),
-                alt.Tooltip("active_start:Q", title="Active in the previous period", format=",d"),
-                PROGRESS_TOOLTIP,
-            ],
-        )
-        .properties(
-            title=titled(
-                title,
-                "Active in the previous period, not in this one / active before",
-                _note(frame, "dashed"),
-            ),
-            height=300,
             width="container",
         )
     )

@@ -21,9 +21,6 @@ Invariants of the query (DESIGN.md, "Metric semantics"):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import ibis
 import ibis.expr.types as ir
 import numpy as np
@@ -35,7 +32,7 @@ from prodops.metrics.breakdowns import (
     check_limit,
     split_by,
 )
-from prodops.metrics.completeness import attach, complete_flags, events_data_end, instant
+from prodops.metrics.completeness import attach, events_data_end, instant
 from prodops.metrics.filters import (
     Filters,
     check_event_names,
@@ -47,43 +44,26 @@ from prodops.metrics.filters import (
 from prodops.metrics.frames import ratio
 from prodops.metrics.periods import (
     WEEK_STARTS,
-    Calendar,
     DateLike,
     bound_rows,
     check_choice,
     check_positive,
     check_timezone,
     cohort_calendar,
-    localize,
-    shift,
-    to_local,
 )
 from prodops.metrics.registry import COHORTS as COHORTS  # declared once, in the registry
 from prodops.metrics.registry import Cohort, Period, WeekStart
-
-RETENTION_COLUMNS = ["breakdown", "cohort", "size", "offset", "count", "rate", "complete"]
-RANGE = "retention_range"  # the key of ``frame.attrs`` holding the :class:`RetentionRange`
-
-
-@dataclass(frozen=True)
-class RetentionRange:
-    """What a retention matrix covers, for a page to state it ("from Monday 2026-08-03, ...").
-
-    ``first`` and ``last`` are the tz-aware starts of the first and the last cohort row, ``end``
-    the end (exclusive) of the last one. ``columns`` offsets 0..columns-1 follow each cohort,
-    as far as the later of ``end`` and ``data_end`` (the data end; None without data).
-    ``in_progress`` says whether some observed cell's period ends after the data end.
-    """
-
-    period: str
-    period_count: int
-    first: pd.Timestamp
-    last: pd.Timestamp
-    end: pd.Timestamp
-    rows: int
-    columns: int
-    data_end: pd.Timestamp | None
-    in_progress: bool = False
+from prodops.metrics.retention_queries import (
+    _cohorts,
+    _first_ever,
+    _matrix,
+    _pairs,
+)
+from prodops.metrics.retention_range import (
+    RANGE,
+    _last_observed,
+    _range_of,
+)
 
 
 def retention(
@@ -291,257 +271,6 @@ def retention(
     late = bool((frame["count"].notna() & ~frame["complete"]).any())
     frame.attrs[RANGE] = _range_of(cal, columns, end, in_progress=late)
     return attach(frame, end, timezone)
-
-
-def _last_observed(cal: Calendar, end: pd.Timestamp | None, *, as_of_given: bool) -> int:
-    """The index of the last period whose cells can be observed: the later of the last row and
-    the period holding the data end (the last event, or the instant just before ``as_of``, which
-    covers the data up to it). Cells of later periods are null."""
-    if end is None:
-        return cal.n - 1
-    covered = end - pd.Timedelta(microseconds=1) if as_of_given else end
-    local = covered.tz_convert(cal.timezone).tz_localize(None)
-    return max(cal.n - 1, cal.index_of(local))
-
-
-def _range_of(
-    cal: Calendar, columns: int, end: pd.Timestamp | None, *, in_progress: bool
-) -> RetentionRange:
-    def start(index: int) -> pd.Timestamp:
-        return localize(shift(cal.first, cal.period, index * cal.count), cal.timezone)
-
-    return RetentionRange(
-        period=cal.period,
-        period_count=cal.count,
-        first=start(0),
-        last=start(cal.n - 1),
-        end=start(cal.n),
-        rows=cal.n,
-        columns=columns,
-        data_end=None if end is None else end.tz_convert(cal.timezone),
-        in_progress=in_progress,
-    )
-
-
-def retention_range(frame: pd.DataFrame) -> RetentionRange | None:
-    """The :class:`RetentionRange` that :func:`retention` recorded on *frame* (None if absent)."""
-    found = frame.attrs.get(RANGE)
-    return found if isinstance(found, RetentionRange) else None
-
-
-_ADJECTIVE = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
-
-
-def _stamp(value: pd.Timestamp, period: str) -> str:
-    """A period start as a page shows it: "Monday 2024-03-25", "March 2024", "2024-03-25 13:00"."""
-    if period == "hour":
-        return value.strftime("%Y-%m-%d %H:%M")
-    if period == "week":
-        return value.strftime("%A %Y-%m-%d")
-    if period == "month":
-        return value.strftime("%B %Y")
-    return value.strftime("%Y-%m-%d")
-
-
-def _units(n: int, period: str, count: int) -> str:
-    if count > 1:
-        return f"{n} period{'s' * (n != 1)} of {count} {period}s"
-    return f"{n} {period}{'s' * (n != 1)}"
-
-
-def describe_range(span: RetentionRange, *, date_from: DateLike = None) -> str:
-    """One sentence stating which cohorts a matrix holds and how long each is followed.
-
-    Pass the ``date_from`` the person chose: when its period starts earlier, the sentence says
-    so ("from Monday 2026-08-03 (the start of the week containing 2026-08-09)").
-
-    Examples
-    --------
-    >>> span = RetentionRange("week", 1, pd.Timestamp("2026-08-03", tz="UTC"),
-    ...     pd.Timestamp("2026-10-19", tz="UTC"), pd.Timestamp("2026-10-26", tz="UTC"), 12, 8, None)
-    >>> describe_range(span, date_from="2026-08-09")
-    '12 weekly cohorts from Monday 2026-08-03 (the start of the week containing 2026-08-09) to the
-    week of Monday 2026-10-19, each followed for 8 weeks.'
-    """
-    period, count = span.period, span.period_count
-    kind = _ADJECTIVE.get(period, period) if count == 1 else f"{count}-{period}"
-    first = _stamp(span.first, period)
-    chosen = to_local(date_from, str(span.first.tz), name="date_from")
-    if chosen is not None and chosen != span.first.tz_localize(None):
-        shown = chosen.strftime("%Y-%m-%d %H:%M" if period == "hour" else "%Y-%m-%d")
-        first += f" (the start of the {period} containing {shown})"
-    last = _stamp(span.last, period)
-    if period == "week" or count > 1:
-        last = f"the {period if count == 1 else 'period'} of {last}"
-    follow = _units(span.columns, period, count)
-    if span.rows == 1:
-        return f"1 {kind} cohort, from {first}, followed for {follow}."
-    return f"{span.rows} {kind} cohorts from {first} to {last}, each followed for {follow}."
-
-
-def in_progress_note(span: RetentionRange, *, include_incomplete: bool = False) -> str | None:
-    """What a page says under a matrix whose last periods are in progress (None if none is).
-
-    >>> span = RetentionRange("week", 1, pd.Timestamp("2026-10-12", tz="UTC"),
-    ...     pd.Timestamp("2026-11-02", tz="UTC"), pd.Timestamp("2026-11-09", tz="UTC"), 4, 4,
-    ...     pd.Timestamp("2026-11-02 04:46", tz="UTC"), in_progress=True)
-    >>> in_progress_note(span)
-    'In progress: periods that end after the data end (2026-11-02 04:46) are drawn lighter and
-    left out of the average.'
-    >>> in_progress_note(span, include_incomplete=True)[-35:]
-    'lighter and counted in the average.'
-    """
-    if not span.in_progress:
-        return None
-    end = "none: no data" if span.data_end is None else span.data_end.strftime("%Y-%m-%d %H:%M")
-    counted = "counted in" if include_incomplete else "left out of"
-    return (
-        f"In progress: periods that end after the data end ({end}) are drawn lighter and"
-        f" {counted} the average."
-    )
-
-
-# Rows whose breakdown property is missing form a group of their own; SQL joins never match NULL
-# with NULL, so inside the query that group carries this key (private-use code points, which no
-# export writes; PostgreSQL refuses NUL in text).
-_MISSING_KEY = "\ue000missing\ue000"
-
-
-def _with_breakdown(table: ir.Table, breakdown: str | None, **columns: Any) -> ir.Table:
-    if breakdown is not None:
-        columns = {"bk": table[LABEL].fill_null(_MISSING_KEY), **columns}
-    return table.select(**columns)
-
-
-def _pairs(
-    scoped: ir.Table,
-    cal: Calendar,
-    keys: list[str],
-    breakdown: str | None,
-    start_event: str | None,
-    start_where: Filters,
-    return_event: str | None,
-    return_where: Filters,
-) -> ir.Table:
-    """``[bk,] user_id, idx, s, r``: one row per (user, period) with any event, all history.
-
-    ``s``: the user did a start event there; ``r``: how many return events. The period index is
-    computed once per event (filters on it are applied to the pairs, not the raw rows, so the
-    engine does not evaluate it again in a pushed-down filter).
-    """
-    plain = start_where is None and return_where is None and {start_event, return_event} == {None}
-    if plain:  # any event starts and returns: distinct pairs are enough
-        events = _with_breakdown(
-            scoped, breakdown, user_id=scoped.user_id, idx=cal.index(scoped.timestamp)
-        )
-        counted = events.group_by(*keys, "idx").aggregate(r=ibis._.count())
-        return counted.mutate(s=ibis.literal(True))
-    start = predicate(scoped, start_where) & event_predicate(scoped, start_event)
-    ret = predicate(scoped, return_where) & event_predicate(scoped, return_event)
-    events = _with_breakdown(
-        scoped, breakdown, user_id=scoped.user_id, idx=cal.index(scoped.timestamp), sf=start, rf=ret
-    )
-    return events.group_by(*keys, "idx").aggregate(
-        s=events.sf.any(), r=events.user_id.count(where=events.rf)
-    )
-
-
-def _cohorts(pairs: ir.Table, keys: list[str], kind: str, rows: int) -> ir.Table:
-    """Cohort members ``[bk,] user_id, c`` (``0 <= c < rows``) for first_time and recurring."""
-    starts = pairs.filter(pairs.s)
-    if kind == "first_time":
-        firsts = starts.group_by(keys).aggregate(c=starts.idx.min())
-        return firsts.filter((firsts.c >= 0) & (firsts.c < rows))
-    inside = starts.filter((starts.idx >= 0) & (starts.idx < rows))
-    return inside.select(*keys, c=inside.idx)
-
-
-def _first_ever(
-    table: ir.Table,
-    scoped: ir.Table,
-    cal: Calendar,
-    keys: list[str],
-    breakdown: str | None,
-    start_event: str | None,
-    start_where: Filters,
-) -> ir.Table:
-    """Members whose very first start event (by name, before any filter) matches the filters."""
-    named = table.filter(event_predicate(table, start_event))
-    firsts = named.group_by("user_id").aggregate(t0=named.timestamp.min())
-    starts = scoped.filter(predicate(scoped, start_where) & event_predicate(scoped, start_event))
-    marked = _with_breakdown(
-        starts,
-        breakdown,
-        user_id=starts.user_id,
-        ts=starts.timestamp,
-        c=cal.index(starts.timestamp),
-    )
-    matched = marked.group_by(keys).aggregate(t1=marked.ts.min(), c=marked.c.min())
-    members = matched.join(firsts, "user_id").filter(ibis._.t1 == ibis._.t0)
-    return members.filter((members.c >= 0) & (members.c < cal.n)).select(*keys, "c")
-
-
-def _matrix(
-    counted: pd.DataFrame,
-    values: list[str | None],
-    cal: Calendar,
-    columns: int,
-    seen: int,
-    *,
-    cumulative: bool,
-    has_breakdown: bool,
-    data_end: pd.Timestamp | None,
-) -> pd.DataFrame:
-    """Pivot the database's ``[bk,] c, k, n`` counts onto the full rows x columns grid; cells
-    after period *seen* (the last observed one) are null."""
-    n, m = cal.n, columns
-    if not has_breakdown:
-        counted = counted.assign(bk=None)
-    index = {v: j for j, v in enumerate(values)}
-    grid = np.zeros((len(values), n, m), dtype=np.int64)
-    for bk, c, k, cnt in counted[["bk", "c", "k", "n"]].itertuples(index=False):
-        key = None if bk is None or pd.isna(bk) or bk == _MISSING_KEY else str(bk)
-        grid[index[key], int(c), int(k)] += int(cnt)
-    if cumulative:
-        # The database counted each member once, at its furthest return offset (capped at m-1);
-        # a member counts at every offset 1..that, so suffix-sum offsets 1..m-1 (0 is the size).
-        grid[:, :, 1:] = np.flip(np.cumsum(np.flip(grid[:, :, 1:], axis=2), axis=2), axis=2)
-    sizes = np.repeat(grid[:, :, 0], m, axis=1).ravel()
-    offsets = np.tile(np.arange(m), len(values) * n)
-    cohorts = np.tile(np.repeat(np.arange(n), m), len(values))
-    observable = cohorts + offsets <= seen
-    counts = pd.array(np.where(observable, grid.ravel(), 0), dtype="Int64")
-    counts[~observable] = pd.NA
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rates = pd.array(grid.ravel() / np.where(sizes == 0, 1, sizes), dtype="Float64")
-    rates[~observable | (sizes == 0)] = pd.NA
-    starts = cal.starts()
-    # Period i + k of a cell: complete when it is one of the leading complete periods.
-    complete = observable & (cohorts + offsets < _complete_periods(cal, data_end, seen + 1))
-    frame = pd.DataFrame(
-        {
-            "breakdown": pd.Series(np.repeat(np.array(values, dtype=object), n * m), dtype=object),
-            "cohort": starts[cohorts],
-            "size": sizes.astype(np.int64),
-            "offset": offsets.astype(np.int64),
-            "count": counts,
-            "rate": rates,
-            "complete": complete,
-        }
-    )
-    return frame[RETENTION_COLUMNS]
-
-
-def _complete_periods(cal: Calendar, data_end: pd.Timestamp | None, limit: int) -> int:
-    """How many of the first *limit* periods of *cal* are complete (completeness grows with the
-    index, so a bisection asks :func:`complete_flags` about a handful of periods, not every one)."""
-    lo, hi = 0, limit
-    while lo < hi:
-        mid = (lo + hi) // 2
-        start = localize(shift(cal.first, cal.period, mid * cal.count), cal.timezone)
-        done = complete_flags([start], period=cal.period, data_end=data_end, period_count=cal.count)
-        lo, hi = (mid + 1, hi) if done[0] else (lo, mid)
-    return lo
 
 
 def retention_average(frame: pd.DataFrame, *, include_incomplete: bool = False) -> pd.DataFrame:

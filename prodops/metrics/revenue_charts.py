@@ -22,7 +22,7 @@ from prodops.metrics.charts import (
     require_columns,
     time_labels,
 )
-from prodops.metrics.engagement_charts import (
+from prodops.metrics.progress_marks import (
     PROGRESS_TOOLTIP,
     joined_segments,
     progress,

@@ -28,14 +28,9 @@ from prodops import critique, okr
 from prodops.engine import as_table
 from prodops.metrics import completeness, kpis
 from prodops.qbr.frames import _plain, freeze
-from prodops.qbr.headlines import (
-    EVENTS_KEYS,
-    REVENUE_KEYS,
-    Headline,
-    headlines,
-    quarter_retention,
-)
+from prodops.qbr.headlines import Headline, headlines
 from prodops.qbr.quarters import MonthRange, Period, parse_period
+from prodops.qbr.values import EVENTS_KEYS, REVENUE_KEYS, quarter_retention
 
 NO_EVIDENCE = "no customer evidence recorded"
 SECTIONS = ("summary", "wins", "misses", "focus")  # the narrative the lead writes

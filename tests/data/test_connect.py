@@ -10,16 +10,9 @@ import pytest
 from ibis.backends.postgres import Backend as PostgresBackend
 
 from prodops.data.catalog import Catalog
-from prodops.data.connect import (
-    check_relation,
-    connection,
-    list_relations,
-    mask_url,
-    preview_relation,
-    register_database,
-    strip_password,
-    with_password,
-)
+from prodops.data.connect import connection, list_relations, mask_url, strip_password, with_password
+from prodops.data.live import register_database
+from prodops.data.relations import check_relation, preview_relation
 from prodops.errors import BackendError, InputError, ParameterError
 from prodops.store.db import init_store
 

@@ -27,7 +27,8 @@ from prodops import config
 from prodops.cli import main
 from prodops.data import validate
 from prodops.data.catalog import Catalog
-from prodops.data.importer import import_into, inspect_file, scratch_connection, workspace
+from prodops.data.importer import import_into, scratch_connection, workspace
+from prodops.data.inspection import inspect_file
 from prodops.data.schema import Kind
 from prodops.data.validate import ValidationReport, load_canonical
 from prodops.errors import InputError, ParameterError

@@ -11,14 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from prodops.data.importer import (
-    ImportPlan,
-    apply_overrides,
-    import_into,
-    inspect_file,
-    scratch_connection,
-    workspace,
-)
+from prodops.data.importer import ImportPlan, import_into, scratch_connection, workspace
+from prodops.data.inspection import apply_overrides, inspect_file
 from prodops.data.schema import Kind
 from prodops.data.validate import ValidationReport
 from prodops.errors import ColumnError, InputError, UnreadableFileError

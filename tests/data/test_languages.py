@@ -12,7 +12,7 @@ import pytest
 
 from prodops.cli import main
 from prodops.data.catalog import Catalog
-from prodops.data.importer import inspect_file
+from prodops.data.inspection import inspect_file
 from prodops.data.presets import detect_mapping
 
 Write = Callable[[str, bytes | str], Path]

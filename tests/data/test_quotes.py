@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from prodops.data.importer import import_into, inspect_file, scratch_connection, workspace
+from prodops.data.importer import import_into, scratch_connection, workspace
+from prodops.data.inspection import inspect_file
 from prodops.data.quotes import UNTERMINATED_REASON, repair_lines
 from prodops.data.validate import ValidationReport
 

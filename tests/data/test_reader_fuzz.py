@@ -13,7 +13,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prodops.data.importer import import_into, inspect_file, scratch_connection, workspace
+from prodops.data.importer import import_into, scratch_connection, workspace
+from prodops.data.inspection import inspect_file
 from prodops.errors import ProdOpsError
 
 CELLS = st.sampled_from(

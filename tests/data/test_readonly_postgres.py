@@ -18,14 +18,9 @@ import psycopg
 import pytest
 
 from prodops.data.catalog import Catalog
-from prodops.data.connect import (
-    Relation,
-    check_relation,
-    connection,
-    login_risks,
-    preview_relation,
-    register_database,
-)
+from prodops.data.connect import connection
+from prodops.data.live import register_database
+from prodops.data.relations import Relation, check_relation, login_risks, preview_relation
 from prodops.errors import BackendError, InputError
 
 

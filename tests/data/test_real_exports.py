@@ -17,13 +17,8 @@ import pandas as pd
 import pytest
 
 from prodops.data.catalog import Catalog
-from prodops.data.importer import (
-    Inspection,
-    import_into,
-    inspect_file,
-    scratch_connection,
-    workspace,
-)
+from prodops.data.importer import Inspection, import_into, scratch_connection, workspace
+from prodops.data.inspection import inspect_file
 from prodops.data.validate import ValidationReport
 from prodops.metrics.retention import retention
 

@@ -8,10 +8,10 @@ import pytest
 
 from metrics.helpers import frame
 from prodops.metrics import active_users, lifecycle, retention
+from prodops.metrics.breakdown_charts import breakdown_parts
 from prodops.metrics.charts import build_retention_breakdown_chart, retention_breakdown_frame
 from prodops.metrics.engagement_charts import (
     active_users_frame,
-    breakdown_parts,
     build_active_users_chart,
     build_lifecycle_chart,
 )

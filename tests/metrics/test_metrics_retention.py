@@ -11,7 +11,7 @@ import pytest
 from metrics.helpers import Loader, frame
 from prodops.errors import ColumnError, InputError, ParameterError
 from prodops.metrics import retention, retention_average
-from prodops.metrics.retention import describe_range, retention_range
+from prodops.metrics.retention_range import describe_range, retention_range
 
 
 def grid(result: pd.DataFrame, breakdown: Any = None) -> dict[str, list[int | None]]:

@@ -134,7 +134,7 @@ def test_json_adapters_and_charts_resolve(metric: Metric) -> None:
 
 
 def test_the_okr_binding_offers_the_bindable_metrics() -> None:
-    from prodops.okr.binding import BINDABLE_METRICS
+    from prodops.okr.readings import BINDABLE_METRICS
 
     assert list(BINDABLE_METRICS) == [m.name for m in registry.bindable()]
 

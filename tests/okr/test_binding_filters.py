@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from prodops.okr.binding import Window, active_users_value, churn_value
+from prodops.okr.readings import Window, active_users_value, churn_value
 
 # 2 January: a (pro), b (team) and c (free) are active; on the 3rd a only; the data runs on.
 EVENTS = pd.DataFrame(

@@ -262,8 +262,9 @@ def test_a_live_tables_epoch_columns_become_the_same_instants_on_spark(
     spark_view: Viewer,
 ) -> None:
     """Unix time in seconds (with a fraction) and milliseconds, read by Spark's own functions."""
-    from prodops.data.connect import LiveSpec, Relation, canonical_expr
+    from prodops.data.live import LiveSpec, canonical_expr
     from prodops.data.presets import ColumnMapping
+    from prodops.data.relations import Relation
 
     raw = pd.DataFrame(
         {

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from prodops.ui import render
+from prodops.ui import summaries
 
 
 def utc(*days: str) -> pd.Series:
@@ -37,7 +37,7 @@ def weekly_lifecycle(
 def test_pulse_is_the_latest_complete_period_against_the_one_before() -> None:
     # the demo's case: the week of 26 Oct has 6 of its 7 days, its 0.94 is not final
     life = weekly_lifecycle([1.25, 1.08, 0.94], complete=[True, True, False])
-    assert render.pulse_latest(life) == ("Pulse ratio, 19–25 Oct 2026", 1.08, 1.25)
+    assert summaries.pulse_latest(life) == ("Pulse ratio, 19–25 Oct 2026", 1.08, 1.25)
 
 
 def test_pulse_without_flags_uses_the_recorded_data_end() -> None:
@@ -45,24 +45,24 @@ def test_pulse_without_flags_uses_the_recorded_data_end() -> None:
         {"start": utc("2026-08-01", "2026-09-01", "2026-10-01"), "pulse_ratio": [0.8, 1.1, 0.3]}
     )
     life.attrs["data_end"] = pd.Timestamp("2026-10-31 23:50", tz="UTC")
-    assert render.pulse_latest(life) == ("Pulse ratio, September 2026", 1.1, 0.8)
+    assert summaries.pulse_latest(life) == ("Pulse ratio, September 2026", 1.1, 0.8)
     # exactly at the end of October, October is complete
     life.attrs["data_end"] = pd.Timestamp("2026-11-01", tz="UTC")
-    assert render.pulse_latest(life) == ("Pulse ratio, October 2026", 0.3, 1.1)
+    assert summaries.pulse_latest(life) == ("Pulse ratio, October 2026", 0.3, 1.1)
 
 
 def test_pulse_compares_only_with_the_period_right_before() -> None:
     # 12 Oct has no ratio (nobody dormant): 19 Oct is not compared with 5 Oct
     life = weekly_lifecycle([1.25, None, 1.08, 0.9], complete=[True, True, True, False])
-    assert render.pulse_latest(life) == ("Pulse ratio, 19–25 Oct 2026", 1.08, None)
+    assert summaries.pulse_latest(life) == ("Pulse ratio, 19–25 Oct 2026", 1.08, None)
 
 
 def test_pulse_with_no_complete_period_is_none() -> None:
-    assert render.pulse_latest(weekly_lifecycle([1.0, 2.0], complete=[False, False])) is None
+    assert summaries.pulse_latest(weekly_lifecycle([1.0, 2.0], complete=[False, False])) is None
 
 
 def test_pulse_of_a_bare_frame_is_its_last_row() -> None:
-    assert render.pulse_latest(weekly_lifecycle([1.0, 2.0])) == (
+    assert summaries.pulse_latest(weekly_lifecycle([1.0, 2.0])) == (
         "Pulse ratio, 26 Oct – 1 Nov 2026",
         2.0,
         1.0,
@@ -81,7 +81,7 @@ def monthly_revenue() -> pd.DataFrame:
 def test_revenue_rates_name_the_last_complete_month_and_the_data_end() -> None:
     frame = monthly_revenue().assign(complete=[True, True, False])
     frame.attrs["data_end"] = pd.Timestamp("2026-10-31 21:59", tz="UTC")
-    row, caption = render.revenue_rates_period(frame)
+    row, caption = summaries.revenue_rates_period(frame)
     assert float(row["nrr"]) == 0.98
     assert caption == (
         "Rates of September 2026, the last complete month (data up to 31 Oct 2026 21:59)."
@@ -89,7 +89,7 @@ def test_revenue_rates_name_the_last_complete_month_and_the_data_end() -> None:
 
 
 def test_revenue_rates_without_flags_use_as_of() -> None:
-    row, caption = render.revenue_rates_period(
+    row, caption = summaries.revenue_rates_period(
         monthly_revenue(), as_of=pd.Timestamp("2026-10-01", tz="UTC")
     )
     assert (float(row["nrr"]), caption) == (
@@ -98,13 +98,13 @@ def test_revenue_rates_without_flags_use_as_of() -> None:
     )
     # the flags of the metric win over the page's as_of (the catalog's end may be in the future)
     flagged = monthly_revenue().assign(complete=[True, False, False])
-    row, _ = render.revenue_rates_period(flagged, as_of=pd.Timestamp("2027-01-01", tz="UTC"))
+    row, _ = summaries.revenue_rates_period(flagged, as_of=pd.Timestamp("2027-01-01", tz="UTC"))
     assert float(row["nrr"]) == 0.97
 
 
 def test_revenue_rates_with_no_complete_month_say_in_progress() -> None:
     frame = monthly_revenue().assign(complete=False)
-    row, caption = render.revenue_rates_period(frame, period="month")
+    row, caption = summaries.revenue_rates_period(frame, period="month")
     assert float(row["nrr"]) == 1.4
     assert caption == "Rates of October 2026 so far: no month is complete yet (in progress)."
 
@@ -114,14 +114,14 @@ def test_revenue_rates_with_no_complete_month_say_in_progress() -> None:
 
 def test_in_progress_text_names_the_data_end_only_when_a_period_is_in_progress() -> None:
     frame = monthly_revenue().assign(complete=[True, True, False])
-    assert render.in_progress_text(frame, drawn="dashed") == (
+    assert summaries.in_progress_text(frame, drawn="dashed") == (
         "Periods that end after the data end are in progress and dashed: they are still filling"
         " up, and averages and latest values leave them out."
     )
     frame.attrs["data_end"] = pd.Timestamp("2026-11-02 04:46", tz="Europe/Berlin")
-    assert "after the data end (2 Nov 2026 04:46) are" in str(render.in_progress_text(frame))
-    assert render.in_progress_text(frame.assign(complete=True)) is None
-    assert render.in_progress_text(monthly_revenue()) is None  # no flags: nothing to say
+    assert "after the data end (2 Nov 2026 04:46) are" in str(summaries.in_progress_text(frame))
+    assert summaries.in_progress_text(frame.assign(complete=True)) is None
+    assert summaries.in_progress_text(monthly_revenue()) is None  # no flags: nothing to say
 
 
 @pytest.mark.parametrize(
@@ -137,19 +137,19 @@ def test_in_progress_text_names_the_data_end_only_when_a_period_is_in_progress()
     ],
 )
 def test_guess_period(starts: list[str], period: str | None) -> None:
-    assert render.guess_period(utc(*starts)) == period
+    assert summaries.guess_period(utc(*starts)) == period
 
 
 def test_a_week_across_a_clock_change_is_still_a_week() -> None:
     berlin = pd.Series(pd.to_datetime(["2026-10-19", "2026-10-26"]).tz_localize("Europe/Berlin"))
     assert berlin.iloc[1] - berlin.iloc[0] == pd.Timedelta(days=7, hours=1)
-    assert render.guess_period(berlin) == "week"
+    assert summaries.guess_period(berlin) == "week"
 
 
 def test_data_end_text() -> None:
-    assert render.data_end_text(None) == "No data yet."
+    assert summaries.data_end_text(None) == "No data yet."
     berlin = pd.Timestamp("2026-11-02 04:46", tz="Europe/Berlin")
-    assert render.data_end_text(berlin).startswith("Data up to 2 Nov 2026 04:46 CET: ")
+    assert summaries.data_end_text(berlin).startswith("Data up to 2 Nov 2026 04:46 CET: ")
 
 
 # --- drawn ---------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_data_end_text() -> None:
 def _draw_lifecycle() -> None:
     import pandas as pd
 
-    from prodops.ui import render
+    from prodops.ui import summaries
 
     life = pd.DataFrame(
         {
@@ -168,9 +168,9 @@ def _draw_lifecycle() -> None:
         }
     )
     life.attrs["data_end"] = pd.Timestamp("2026-10-31 23:50", tz="UTC")
-    render.lifecycle_summary(life)
-    render.in_progress_note(life)
-    render.lifecycle_summary(life.assign(complete=False))
+    summaries.lifecycle_summary(life)
+    summaries.in_progress_note(life)
+    summaries.lifecycle_summary(life.assign(complete=False))
 
 
 def test_lifecycle_summary_draws_the_latest_complete_pulse_and_the_note() -> None:

@@ -207,8 +207,9 @@ FROM_EPOCH_SQL = {
 
 def test_a_live_tables_unix_time_column_uses_each_dialects_own_function() -> None:
     """A connected table's epoch-millisecond column (``canonical_expr``), compiled per dialect."""
-    from prodops.data.connect import LiveSpec, Relation, canonical_expr
+    from prodops.data.live import LiveSpec, canonical_expr
     from prodops.data.presets import ColumnMapping
+    from prodops.data.relations import Relation
 
     ibis.pyspark  # noqa: B018 - registers the Spark compiler's options (Databricks inherits them)
     raw = ibis.table({"uid": "string", "what": "string", "ms": "int64"}, name="clicks")

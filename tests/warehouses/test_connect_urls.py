@@ -10,15 +10,14 @@ import pytest
 
 from prodops.data import connect as connect_module
 from prodops.data.connect import (
-    check_relation,
     connection,
     databricks_options,
-    dialect_for,
     mask_url,
     spark_remote,
     strip_password,
     with_password,
 )
+from prodops.data.relations import check_relation, dialect_for
 from prodops.errors import BackendError, InputError, ParameterError
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from prodops.data import connect
+from prodops.data import connect, live, relations
 from prodops.data.presets import detect_mapping
 from prodops.data.schema import REQUIRED_COLUMNS
 from prodops.errors import ProdOpsError
@@ -56,7 +56,7 @@ def _mapping(columns: list[str], kind: str | None) -> tuple[str, dict[str, str |
 
 def _warn_about_login(backend: Any) -> None:
     """Recommend a read-only role when the login is a superuser or could change data."""
-    risks = connect.login_risks(backend)
+    risks = relations.login_risks(backend)
     if risks is None or risks.warning is None:
         return
     st.warning(escape_markdown(risks.warning), icon=":material/shield:")
@@ -82,8 +82,8 @@ def render_connect(catalog: Any) -> None:
                 text = st.text_area("SELECT statement", key="db_sql")
             if not text:
                 return
-            relation = connect.check_relation(text, dialect=connect.dialect_for(url))
-            frame = connect.preview_relation(backend, relation)
+            relation = relations.check_relation(text, dialect=relations.dialect_for(url))
+            frame = relations.preview_relation(backend, relation)
         st.dataframe(neutralise_formulas(frame), hide_index=True)
         kind_choice = st.selectbox("Kind", ["detect", "events", "subscriptions"], key="db_kind")
         kind, overrides = _mapping(
@@ -91,7 +91,7 @@ def render_connect(catalog: Any) -> None:
         )
         name = st.text_input("Dataset name", key="db_name", max_chars=100)
         if st.button("Register live dataset", key="db_register", disabled=not name.strip()):
-            info = connect.register_database(
+            info = live.register_database(
                 catalog,
                 name=name,
                 url=url,

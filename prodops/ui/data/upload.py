@@ -16,7 +16,8 @@ from typing import Any
 
 import streamlit as st
 
-from prodops.data.importer import ImportPlan, Inspection, inspect_file, time_columns
+from prodops.data.importer import ImportPlan, Inspection, time_columns
+from prodops.data.inspection import inspect_file
 from prodops.data.presets import OPTIONAL_COLUMNS
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
 from prodops.data.sniff import DELIMITERS, ENCODINGS, FileGuess
