@@ -3,7 +3,7 @@
 import streamlit as st
 
 from prodops import metrics
-from prodops.metrics import charts
+from prodops.metrics import retention_charts
 from prodops.metrics.retention_range import describe_range, in_progress_note, retention_range
 from prodops.ui import cache, control_groups, controls, nav, render, state
 
@@ -43,14 +43,14 @@ if frame.empty or int(frame.drop_duplicates(["breakdown", "cohort"])["size"].sum
 running = control_groups.include_incomplete_toggle()
 if params.breakdown:
     render.chart(
-        lambda: charts.build_retention_breakdown_chart(
+        lambda: retention_charts.build_retention_breakdown_chart(
             frame,
             breakdown=params.breakdown or "",
             period=params.period,
             period_count=params.period_count,
             include_incomplete=running,
         ),
-        frame=charts.retention_breakdown_frame(frame, include_incomplete=running),
+        frame=retention_charts.retention_breakdown_frame(frame, include_incomplete=running),
         key="by_value",
         stem=render.stem(info, f"retention_by_{params.breakdown}"),
         view=render.view_key(info, params.as_kwargs(), {"incomplete": running}),
@@ -66,14 +66,14 @@ period, every = params.period, params.period_count
 name = render.stem(info, "retention" + (f"_{value}" if value else ""))
 key = render.view_key(info, params.as_kwargs(), {"value": value, "incomplete": running})
 render.chart(
-    lambda: charts.build_retention_heatmap_chart(part, period=period, period_count=every),
+    lambda: retention_charts.build_retention_heatmap_chart(part, period=period, period_count=every),
     frame=part,
     key="heatmap",
     stem=f"{name}_heatmap",
     view=key,
 )
 render.chart(
-    lambda: charts.build_retention_curves_chart(
+    lambda: retention_charts.build_retention_curves_chart(
         part, average, period=period, period_count=every, average_includes_incomplete=running
     ),
     frame=average,
@@ -82,11 +82,13 @@ render.chart(
     view=key,
 )
 st.subheader("Table")
-table = charts.retention_table(part, period=period, period_count=every)
+table = retention_charts.retention_table(part, period=period, period_count=every)
 render.table(
     table,
     key="table",
     stem=f"{name}_table",
     percent=list(table.columns[2:]),
-    in_progress=charts.retention_table_in_progress(part, period=period, period_count=every),
+    in_progress=retention_charts.retention_table_in_progress(
+        part, period=period, period_count=every
+    ),
 )

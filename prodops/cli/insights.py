@@ -232,13 +232,13 @@ def _note_id(session: Session, source_id: str) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from prodops.research import crud
+    from prodops.research import crud, insight_crud
     from prodops.research.models import ResearchInsightCreate
     from prodops.store.db import init_store, write_session
 
     who = actor(args)
     with write_session(init_store()) as session:
-        insight = crud.create_insight(
+        insight = insight_crud.create_insight(
             session=session,
             insight_in=ResearchInsightCreate(claim=args.claim, tags=args.tag),
             actor=who,
@@ -246,7 +246,7 @@ def run_add(args: argparse.Namespace) -> int:
         assert insight.id is not None
         for source_id in args.note:
             note = crud.get_note(session=session, note_id=_note_id(session, source_id))
-            crud.assign_note(
+            insight_crud.assign_note(
                 session=session,
                 note_id=int(note.id or 0),
                 insight_id=insight.id,
@@ -265,11 +265,11 @@ def run_add(args: argparse.Namespace) -> int:
 
 def _insight_id(session: Session, ref: str) -> int:
     from prodops.errors import did_you_mean
-    from prodops.research import crud
+    from prodops.research import crud, insight_crud
 
     if ref.isdigit():
         return int(crud.get_insight(session=session, insight_id=int(ref)).id or 0)
-    insights = crud.list_insights(session=session, include_merged=True)
+    insights = insight_crud.list_insights(session=session, include_merged=True)
     matches = [i for i in insights if i.claim.strip().lower() == ref.strip().lower()]
     if not matches:
         raise NotFoundError(
@@ -280,19 +280,19 @@ def _insight_id(session: Session, ref: str) -> int:
 
 
 def run_link(args: argparse.Namespace) -> int:
-    from prodops.research import crud
+    from prodops.research import insight_crud
     from prodops.store.db import init_store, write_session
 
     with write_session(init_store()) as session:
         insight_id = _insight_id(session, args.insight)
         if args.item is not None:
-            item_id = crud.item_id_for_key(session=session, key=args.item)
-            crud.link_item(
+            item_id = insight_crud.item_id_for_key(session=session, key=args.item)
+            insight_crud.link_item(
                 session=session, insight_id=insight_id, item_id=item_id, actor=actor(args)
             )
             print(f"insight {insight_id} is now evidence for roadmap item {args.item}")
         else:
-            crud.link_key_result(
+            insight_crud.link_key_result(
                 session=session,
                 insight_id=insight_id,
                 key_result_id=args.key_result,

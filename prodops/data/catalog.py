@@ -28,7 +28,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,9 +37,10 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
-import prodops
 from prodops import config
 from prodops.data import tempfiles
+from prodops.data.catalog_import import import_file_into
+from prodops.data.catalog_rows import _refuse_bad_rows, append_rows
 from prodops.data.datasets import (
     DatasetInfo,
     ImportResult,
@@ -53,19 +53,13 @@ from prodops.data.datasets import (
     table_properties,
     table_stats,
 )
-from prodops.data.importer import ImportPlan, import_into
-from prodops.data.inspection import inspect_file
-from prodops.data.row_checks import canonical_checks
+from prodops.data.importer import ImportPlan
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
 from prodops.engine import database_errors, duckdb_connect, quote_ident
 from prodops.errors import BackendError, ColumnError, InputError, NotFoundError, did_you_mean
 
 META = "prodops_datasets"
 TABLE_PREFIX = "ds_"
-DEMO_DATASETS: tuple[tuple[str, str, Kind], ...] = (
-    ("demo-events", "demo-events.csv.gz", "events"),
-    ("demo-subscriptions", "demo-subscriptions.csv.gz", "subscriptions"),
-)
 _LOCK_WAIT_S = 3.0
 # One lock per catalog file: DuckDB refuses a read-only and a read-write handle on the same file
 # inside one process, so operations of one process (Streamlit sessions are threads) take turns.
@@ -341,53 +335,16 @@ class Catalog:
             column whose type changed is refused; rows already there (same values in the
             columns both have) are not added again.
         """
-        path = Path(path)
-        label = label or path.name
-        name = check_name(name)
-        if plan is None:
-            plan = inspect_file(path, label=label, kind=kind).plan
-        table = f"{TABLE_PREFIX}{uuid.uuid4().hex[:16]}"
-        with (
-            tempfiles.workspace(self.tmp) as work,
-            self._connect(read_only=False, allowed=[path.resolve().parent, work]) as backend,
-        ):
-            con = backend.con
-            existing = self._rows(con, "WHERE name = ?", [name])
-            if existing and not append:
-                raise InputError(
-                    f"a dataset named {name!r} already exists",
-                    fix="Choose another name, delete it first, or append to it (--append).",
-                )
-            if append and not existing:
-                self._row(con, name)  # NotFoundError with suggestions
-            if existing and existing[0]["live"]:
-                raise InputError(
-                    f"{name!r} is a live database table", fix="Append to an imported dataset."
-                )
-            report = import_into(con, path, plan, table=table, workdir=work, label=label)
-            try:
-                if append:
-                    added, columns = self._append_table(con, existing[0], table)
-                    con.execute(f"DROP TABLE {quote_ident(table)}")
-                    row = self._refresh(con, existing[0], source=label)
-                    if columns:
-                        report = replace(report, notes=(*report.notes, _added_note(columns)))
-                else:
-                    added = report.rows_accepted
-                    row = self._insert(
-                        con, name=name, kind=plan.mapping.kind, table=table, source=label
-                    )
-            except duckdb.Error as error:
-                raise BackendError(
-                    f"saving {name!r} failed ({str(error).splitlines()[0][:200]})"
-                ) from error
-            # built before the commit: a record that cannot be read is never saved
-            return ImportResult(
-                info=dataset_info(row),
-                report=report,
-                added=added,
-                duplicates=report.rows_accepted - added,
-            )
+        return import_file_into(
+            self,
+            path,
+            name=name,
+            plan=plan,
+            kind=kind,
+            label=label,
+            append=append,
+            table_prefix=TABLE_PREFIX,
+        )
 
     def save(
         self, name: str, data: ir.Table | pd.DataFrame, *, kind: Kind, source: str = "python"
@@ -530,142 +487,7 @@ class Catalog:
         duplicate when a row already there has the same values in the columns both have
         (multiset difference), so re-appending an overlapping export adds nothing twice.
         """
-        target = row["table_name"]
-        old, new = _column_types(con, target), _column_types(con, staging)
-        changed = [
-            c
-            for c in new
-            if c.lower() in old
-            and old[c.lower()][1] != new[c][1]
-            and _has_values(con, staging, c)  # an all-empty column fits any type
-        ]
-        if changed:
-            column = changed[0]
-            raise ColumnError(
-                f"column {column!r} of the new file is {new[column][1]}, "
-                f"but {old[column.lower()][1]} in {row['name']!r}",
-                fix="Append an export whose column has the same type, or import it as a new "
-                "dataset.",
-            )
-        added_cols = [c for c in new if c.lower() not in old]
-        for column in added_cols:  # the type as DuckDB described it, not text from the file
-            kind = new[column][1]
-            con.execute(
-                f"ALTER TABLE {quote_ident(target)} ADD COLUMN {quote_ident(column)} {kind}"
-            )
-        shared = [old[c.lower()][0] for c in new if c.lower() in old]
-        cols = ", ".join(quote_ident(c) for c in shared)
-        src, dst = quote_ident(staging), quote_ident(target)
-        before = con.execute(f"SELECT count(*) FROM {dst}").fetchone()
-        if not added_cols and len(shared) == len(old):
-            con.execute(
-                f"INSERT INTO {dst} ({cols}) "
-                f"SELECT {cols} FROM {src} EXCEPT ALL SELECT {cols} FROM {dst}"
-            )
-        else:
-            _insert_new_rows(con, src, dst, shared=shared, added=added_cols)
-        after = con.execute(f"SELECT count(*) FROM {dst}").fetchone()
-        assert before is not None and after is not None
-        return int(after[0]) - int(before[0]), added_cols
-
-
-def _column_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[str, str]]:
-    """``{lower-case name: (name, type)}`` of *table*'s columns, in order."""
-    rows = con.execute(f"DESCRIBE {quote_ident(table)}").fetchall()
-    return {str(r[0]).lower(): (str(r[0]), str(r[1])) for r in rows}
-
-
-def _has_values(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    """Whether *column* of *table* holds any non-NULL value."""
-    found = con.execute(
-        f"SELECT count({quote_ident(column)}) > 0 FROM {quote_ident(table)}"
-    ).fetchone()
-    return bool(found and found[0])
-
-
-def _insert_new_rows(
-    con: duckdb.DuckDBPyConnection, src: str, dst: str, *, shared: list[str], added: list[str]
-) -> None:
-    """Insert the rows of *src* (quoted) beyond as many as *dst* already holds with the same
-    *shared* values (NULLs equal), with the *added* columns too.
-
-    The k-th copy of a shared tuple in *src* is new when *dst* has fewer than k copies: the
-    multiset difference of ``EXCEPT ALL``, on the shared columns only, keeping whole rows.
-    """
-    keys = ", ".join(quote_ident(c) for c in shared)
-    on = " AND ".join(f"s.{quote_ident(c)} IS NOT DISTINCT FROM d.{quote_ident(c)}" for c in shared)
-    cols = ", ".join(quote_ident(c) for c in [*shared, *added])
-    picked = ", ".join(f"s.{quote_ident(c)}" for c in [*shared, *added])
-    con.execute(
-        f"INSERT INTO {dst} ({cols}) "
-        f"WITH s AS (SELECT *, row_number() OVER (PARTITION BY {keys}) AS prodops_k FROM {src}), "
-        f"d AS (SELECT {keys}, count(*) AS prodops_n FROM {dst} GROUP BY ALL) "
-        f"SELECT {picked} FROM s LEFT JOIN d ON {on} "
-        "WHERE s.prodops_k > coalesce(d.prodops_n, 0)"
-    )
-
-
-def _added_note(columns: Sequence[str]) -> str:
-    """The import note naming the columns an append added.
-
-    >>> _added_note(["$browser", "plan"])
-    "2 new columns added: '$browser', 'plan' (empty on the rows imported before)"
-    """
-    names = ", ".join(map(repr, columns))
-    noun = "column" if len(columns) == 1 else "columns"
-    return f"{len(columns)} new {noun} added: {names} (empty on the rows imported before)"
-
-
-def _refuse_bad_rows(con: duckdb.DuckDBPyConnection, table: str, kind: Kind, name: str) -> None:
-    """Raise :class:`InputError` naming the first row of *table* that an import would reject."""
-    checks = canonical_checks(kind)
-    reason = "CASE " + " ".join(f"WHEN {c} THEN {i}" for i, (c, _, _) in enumerate(checks)) + " END"
-    t = quote_ident(table)
-    found = con.execute(
-        f"SELECT count(*) FILTER (WHERE failed IS NOT NULL), "
-        f"arg_min(failed, rowid) FILTER (WHERE failed IS NOT NULL), "
-        f"min(rowid) FILTER (WHERE failed IS NOT NULL) - min(rowid) + 1, count(*) "
-        f"FROM (SELECT rowid, {reason} AS failed FROM {t})"
-    ).fetchone()
-    assert found is not None
-    bad, check, row, total = found
-    if not bad:
-        return
-    _, column, why = checks[int(check)]
-    value = con.execute(
-        f"SELECT CAST({quote_ident(column)} AS VARCHAR) FROM {t} "
-        f"ORDER BY rowid LIMIT 1 OFFSET {int(row) - 1}"
-    ).fetchone()
-    shown = value[0] if value else None
-    raise InputError(
-        f"{bad} of {total} rows cannot be saved; the first is row {row}, column {column!r}: "
-        f"{why} ({shown!r})",
-        where=name,
-        fix="Correct or drop those rows, or import the data as a file: the import rejects such "
-        "rows one by one and keeps the others.",
-    )
-
-
-def demo_dir() -> Path:
-    """The repository's ``data/`` folder, where the demo files ship."""
-    return Path(prodops.__file__).resolve().parent.parent / "data"
-
-
-def ensure_demo_datasets(catalog: Catalog, *, directory: Path | None = None) -> list[str]:
-    """Import ``demo-events`` and ``demo-subscriptions`` from ``data/`` if absent; return new names.
-
-    A demo file that is not there (a checkout without ``data/``) is skipped.
-    """
-    directory = directory or demo_dir()
-    present = {info.name for info in catalog.list(include_broken=True)}
-    added = []
-    for name, filename, kind in DEMO_DATASETS:
-        path = directory / filename
-        if name in present or not path.is_file():
-            continue
-        catalog.import_file(path, name=name, kind=kind)
-        added.append(name)
-    return added
+        return append_rows(con, row, staging)
 
 
 __all__ = [
@@ -674,5 +496,4 @@ __all__ = [
     "ImportResult",
     "canonical_types",
     "check_name",
-    "ensure_demo_datasets",
 ]

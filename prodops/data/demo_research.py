@@ -28,10 +28,10 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from prodops.data.catalog import demo_dir
+from prodops.data.demo_datasets import demo_dir
 from prodops.data.first_start import read_marker, write_marker
 from prodops.errors import NotFoundError
-from prodops.research import crud
+from prodops.research import crud, insight_crud
 from prodops.research.models import ResearchInsightCreate, ResearchNote
 from prodops.store.db import read_session, write_session
 
@@ -445,7 +445,7 @@ def _group_into_insights(
     """One insight per theme holding 70 % of its notes (the rest, and the planted duplicates, are
     left for the page's suggestions and duplicate review); link it to its example item."""
     for theme, (claim, item_key, tags, _) in THEMES.items():
-        insight = crud.create_insight(
+        insight = insight_crud.create_insight(
             session=session,
             insight_in=ResearchInsightCreate(claim=claim, tags=list(tags)),
             actor="demo",
@@ -453,7 +453,7 @@ def _group_into_insights(
         members = notes[(notes["theme"] == theme) & ~notes["planted"]]
         for source_id in members["source_id"].iloc[: int(len(members) * 0.7)]:
             note = stored[source_id]
-            crud.assign_note(
+            insight_crud.assign_note(
                 session=session,
                 note_id=int(note.id or 0),
                 insight_id=insight.id,
@@ -463,7 +463,9 @@ def _group_into_insights(
         if item_key is None:
             continue
         try:
-            item_id = crud.item_id_for_key(session=session, key=item_key)
+            item_id = insight_crud.item_id_for_key(session=session, key=item_key)
         except NotFoundError:  # the examples were not created, or were removed
             continue
-        crud.link_item(session=session, insight_id=insight.id or 0, item_id=item_id, actor="demo")
+        insight_crud.link_item(
+            session=session, insight_id=insight.id or 0, item_id=item_id, actor="demo"
+        )

@@ -34,7 +34,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from prodops.data.catalog import DEMO_DATASETS, Catalog, demo_dir
+from prodops.data.catalog import Catalog
+from prodops.data.demo_datasets import DEMO_DATASETS, demo_dir
 from prodops.data.demo_rituals import ExampleCounts, create_examples, remove_examples
 from prodops.errors import InputError
 from prodops.store.db import read_session, write_session

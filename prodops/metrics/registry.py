@@ -220,7 +220,7 @@ METRICS: tuple[Metric, ...] = (
             _INCOMPLETE_OUTPUT,
         ),
         to_json="prodops.cli.metric_output:retention_json",
-        chart="prodops.metrics.charts:build_retention_heatmap_chart",
+        chart="prodops.metrics.retention_charts:build_retention_heatmap_chart",
     ),
     Metric(
         name="lifecycle",

@@ -4,7 +4,7 @@
 snapshot stores as JSON and every export (HTML, PDF, Markdown) renders. It reads the metric API
 (:mod:`prodops.qbr.headlines`), the OKRs and critique sessions of the store (through
 :mod:`prodops.okr` and :mod:`prodops.critique`), the rule-based insights of Home
-(:mod:`prodops.metrics.kpis`) and, when the insight repository offers it,
+(:mod:`prodops.metrics.kpi_insights`) and, when the insight repository offers it,
 ``prodops.research.quarter_evidence``. Nothing here reads the clock: the caller passes
 ``generated_at``.
 """
@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from prodops import critique, okr
 from prodops.engine import as_table
-from prodops.metrics import completeness, kpis
+from prodops.metrics import completeness, kpi_insights, kpis
 from prodops.qbr.frames import _plain, freeze
 from prodops.qbr.headlines import Headline, headlines
 from prodops.qbr.quarters import MonthRange, Period, parse_period
@@ -223,7 +223,7 @@ def build_qbr(
         decisions=decisions,
         insights=[
             {"title": i.title, "text": i.text, "severity": i.severity}
-            for i in kpis.rank_insights(list(insights), limit=5)
+            for i in kpi_insights.rank_insights(list(insights), limit=5)
         ],
         evidence=evidence,
         notes=notes,
@@ -255,8 +255,8 @@ def _revenue_part(
     charts["mrr_movements"] = freeze(in_quarter)
     judged = min(data_end, _quarter_end(period, timezone))
     found = [
-        kpis.nrr_change_insight(monthly, as_of=judged),
-        kpis.churn_spike_insight(
+        kpi_insights.nrr_change_insight(monthly, as_of=judged),
+        kpi_insights.churn_spike_insight(
             monthly, rate_col="logo_churn_rate", what="Logo churn", as_of=judged
         ),
     ]
@@ -290,11 +290,11 @@ def _events_part(
     )
     judged = min(data_end, _quarter_end(period, timezone))
     found: list[kpis.Insight | None] = [
-        *kpis.rank_insights(
-            list(kpis.weak_cohort_insights(weekly, recent=13, min_drop=0.1, as_of=judged)),
+        *kpi_insights.rank_insights(
+            list(kpi_insights.weak_cohort_insights(weekly, recent=13, min_drop=0.1, as_of=judged)),
             limit=1,
         ),
-        kpis.churn_spike_insight(churned, period="month", as_of=judged),
+        kpi_insights.churn_spike_insight(churned, period="month", as_of=judged),
     ]
     return [i for i in found if i is not None]
 

@@ -13,8 +13,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from prodops.metrics import charts as metric_charts
 from prodops.metrics import engagement_charts, revenue_charts
+from prodops.metrics import retention_charts as metric_charts
 from prodops.qbr.build import Report
 from prodops.qbr.frames import thaw
 from prodops.qbr.headlines import Headline

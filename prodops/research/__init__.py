@@ -7,9 +7,9 @@ search, themes over time), ``demand`` (revenue-weighted demand, the QBR's eviden
 Other features use only the names exported here.
 """
 
-from prodops.research.crud import evidence_counts, item_insight_ids
 from prodops.research.dedup import DEFAULT_THRESHOLD, near_duplicates
 from prodops.research.demand import Demand, customer_demand, item_demand, quarter_evidence
+from prodops.research.insight_crud import evidence_counts, item_insight_ids
 from prodops.research.models import SOURCE_KINDS, ResearchInsight, ResearchNote
 
 __all__ = [

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from prodops.data.schema import CUSTOMER_COL, END_COL, MRR_COL, START_COL
 from prodops.errors import ColumnError, ParameterError, did_you_mean
-from prodops.research.crud import canonical_id, insight_note_ids, item_insight_ids
+from prodops.research.insight_crud import canonical_id, insight_note_ids, item_insight_ids
 from prodops.research.models import ResearchInsight, ResearchNote
 from prodops.store.db import read_session
 

@@ -20,7 +20,7 @@ import prodops.metrics
 from prodops import config
 from prodops.data.catalog import Catalog, DatasetInfo
 from prodops.errors import NotFoundError
-from prodops.metrics import events, filters, kpis, registry
+from prodops.metrics import events, filters, kpi_summary, kpis, registry
 
 TTL_S = 3600
 # Filter parameters (mappings or condition lists; frozen to tuples of conditions for the key).
@@ -72,7 +72,7 @@ _HELPERS = {
     "dau_mau": "prodops.metrics.engagement:dau_mau",
     "event_counts": "prodops.metrics.events:event_counts",
     "retention_average": "prodops.metrics.retention:retention_average",
-    "mrr_at": "prodops.metrics.kpis:mrr_at",
+    "mrr_at": "prodops.metrics.kpi_tiles:mrr_at",
 }
 
 
@@ -134,7 +134,7 @@ def _summary(home: str, dataset_id: str, version: int, _info: DatasetInfo) -> kp
     # count, and a live dataset grows without a new catalog version.
     with _catalog(home).open(_info.name) as table:
         data_end = kpis.dataset_data_end(_info.kind, table)
-    return kpis.summarise(
+    return kpi_summary.summarise(
         _info.kind,
         data_end=data_end,
         data_start=_info.time_min,
@@ -143,7 +143,7 @@ def _summary(home: str, dataset_id: str, version: int, _info: DatasetInfo) -> kp
 
 
 def summary(info: DatasetInfo) -> kpis.Summary:
-    """:func:`prodops.metrics.kpis.summarise` of *info*, cached by dataset id and version.
+    """:func:`prodops.metrics.kpi_summary.summarise` of *info*, cached by dataset id and version.
 
     The cache lives at most ``TTL_S``: the data end of subscriptions ignores ends in the future,
     so it moves with the clock, and a live dataset's with its database.

@@ -15,7 +15,8 @@ import pytest
 
 from prodops import config
 from prodops.data import catalog as catalog_module
-from prodops.data.catalog import Catalog, ensure_demo_datasets
+from prodops.data.catalog import Catalog
+from prodops.data.demo_datasets import ensure_demo_datasets
 from prodops.errors import BackendError, ColumnError, InputError, NotFoundError
 
 Write = Callable[[str, bytes | str], Path]

@@ -112,7 +112,7 @@ def _widget(at: AppTest, kind: str, prefix: str) -> Any:
 
 
 def test_with_the_demo_datasets(page: AppTest) -> None:
-    from prodops.data.catalog import ensure_demo_datasets
+    from prodops.data.demo_datasets import ensure_demo_datasets
 
     assert ensure_demo_datasets(Catalog()) == ["demo-events", "demo-subscriptions"]
     page.run()

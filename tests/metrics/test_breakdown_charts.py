@@ -9,11 +9,14 @@ import pytest
 from metrics.helpers import frame
 from prodops.metrics import active_users, lifecycle, retention
 from prodops.metrics.breakdown_charts import breakdown_parts
-from prodops.metrics.charts import build_retention_breakdown_chart, retention_breakdown_frame
 from prodops.metrics.engagement_charts import (
     active_users_frame,
     build_active_users_chart,
     build_lifecycle_chart,
+)
+from prodops.metrics.retention_charts import (
+    build_retention_breakdown_chart,
+    retention_breakdown_frame,
 )
 
 # Day 1: p1, p2 (pro), t1 (team), n1 (no plan); day 2: p1 and t1 back; data ends day 3.

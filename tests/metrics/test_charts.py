@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from prodops.errors import ParameterError
-from prodops.metrics import charts, engagement_charts, revenue_charts
+from prodops.metrics import charts, engagement_charts, retention_charts, revenue_charts
 
 UTC = "UTC"
 
@@ -49,7 +49,7 @@ def tooltip_fields(enc: dict[str, Any]) -> list[str]:
 
 
 def test_retention_heatmap_frame_has_a_size_row_per_cohort_and_keeps_blank_cells_null() -> None:
-    data = charts.retention_heatmap_frame(retention_frame(), period="week")
+    data = retention_charts.retention_heatmap_frame(retention_frame(), period="week")
     sizes = data[data["column"] == "size"]
     assert sizes[["cohort_label", "size"]].values.tolist() == [["2024-01-01", 4], ["2024-01-08", 2]]
     cell = data[(data["cohort_label"] == "2024-01-08") & (data["column"] == "Week 2")]
@@ -58,7 +58,9 @@ def test_retention_heatmap_frame_has_a_size_row_per_cohort_and_keeps_blank_cells
 
 
 def test_retention_heatmap_spec_percent_cells_sizes_beside_rows_and_blank_unobservable() -> None:
-    spec = charts.build_retention_heatmap_chart(retention_frame(), period="week").to_dict()
+    spec = retention_charts.build_retention_heatmap_chart(
+        retention_frame(), period="week"
+    ).to_dict()
     rect, text, sizes = layer_specs(spec)
     assert spec["title"] == "Retention by cohort"
     assert rect["mark"]["type"] == "rect"
@@ -95,16 +97,20 @@ def test_retention_heatmap_spec_percent_cells_sizes_beside_rows_and_blank_unobse
 
 def test_retention_heatmap_labels_monthly_cohorts_and_multi_period_columns() -> None:
     frame = retention_frame().assign(cohort=[_week("2024-01-01")] * 3 + [_week("2024-02-01")] * 3)
-    data = charts.retention_heatmap_frame(frame, period="month", period_count=2)
+    data = retention_charts.retention_heatmap_frame(frame, period="month", period_count=2)
     assert set(data["cohort_label"]) == {"2024-01", "2024-02"}
     assert "Period 1" in set(data["column"])
-    spec = charts.build_retention_heatmap_chart(frame, period="day", period_count=30).to_dict()
+    spec = retention_charts.build_retention_heatmap_chart(
+        frame, period="day", period_count=30
+    ).to_dict()
     assert spec["layer"][0]["encoding"]["x"]["title"] == "30-day periods since the start event"
 
 
 def test_retention_curves_one_line_per_cohort_and_a_weighted_average() -> None:
     average = pd.DataFrame({"breakdown": [None] * 3, "offset": [0, 1, 2], "rate": [1.0, 0.5, 0.25]})
-    spec = charts.build_retention_curves_chart(retention_frame(), average, period="week").to_dict()
+    spec = retention_charts.build_retention_curves_chart(
+        retention_frame(), average, period="week"
+    ).to_dict()
     cohorts, avg = layer_specs(spec)
     assert spec["title"]["text"] == "Retention curves"
     assert cohorts["encoding"]["color"]["field"] == "series"
@@ -125,7 +131,9 @@ def in_progress_frame() -> pd.DataFrame:
 
 
 def test_retention_heatmap_draws_cells_in_progress_lighter_and_dashed() -> None:
-    spec = charts.build_retention_heatmap_chart(in_progress_frame(), period="week").to_dict()
+    spec = retention_charts.build_retention_heatmap_chart(
+        in_progress_frame(), period="week"
+    ).to_dict()
     rect, text, _ = layer_specs(spec)
     assert spec["title"] == {
         "text": "Retention by cohort",
@@ -161,7 +169,7 @@ def test_retention_curves_dash_the_periods_in_progress_and_the_average_keeps_com
 
     frame = in_progress_frame()
     average = retention_average(frame)  # offset 1: 2/4 (cohort 2's cell is in progress)
-    spec = charts.build_retention_curves_chart(frame, average, period="week").to_dict()
+    spec = retention_charts.build_retention_curves_chart(frame, average, period="week").to_dict()
     cohorts, _ = layer_specs(spec)
     dash = cohorts["encoding"]["strokeDash"]
     assert dash["field"] == "status"
@@ -180,7 +188,7 @@ def test_retention_curves_dash_the_periods_in_progress_and_the_average_keeps_com
     first = [(r["status"], r["offset"]) for r in rows if r["series"] == "2024-01-01"]
     assert first == [("complete", 0), ("complete", 1), ("in progress", 1), ("in progress", 2)]
     running = retention_average(frame, include_incomplete=True)
-    spec = charts.build_retention_curves_chart(
+    spec = retention_charts.build_retention_curves_chart(
         frame, running, average_includes_incomplete=True
     ).to_dict()
     # (2 + 1) / (4 + 2) at offset 1, and offset 2 counts cohort 1's cell in progress: 1 / 4
@@ -553,7 +561,7 @@ def test_a_frame_missing_a_column_is_a_clear_error() -> None:
 
 def test_empty_frames_still_make_valid_specs() -> None:
     empty = retention_frame().iloc[0:0]
-    spec = charts.build_retention_heatmap_chart(empty).to_dict()
+    spec = retention_charts.build_retention_heatmap_chart(empty).to_dict()
     assert dataset(spec) == []
     assert isinstance(engagement_charts.build_churn_chart(empty_churn()), alt.Chart)
 
@@ -563,7 +571,7 @@ def empty_churn() -> pd.DataFrame:
 
 
 def test_the_retention_tables_in_progress_cells_are_its_last_diagonal() -> None:
-    from prodops.metrics.charts import retention_table, retention_table_in_progress
+    from prodops.metrics.retention_charts import retention_table, retention_table_in_progress
 
     # Three daily cohorts followed three days, data ending during the third day: the cells of
     # day 3 (cohort i, offset 2 - i) are in progress, the cells after it cannot be observed.

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from prodops.engine import as_table
+from prodops.metrics import kpi_insights, kpi_summary, kpi_tiles
 from prodops.metrics import kpis as insights
 from prodops.metrics.kpis import Kpi
 from prodops.metrics.registry import DatasetKind
@@ -50,31 +51,31 @@ def test_kpi_formats_value_and_delta_by_kind() -> None:
 def test_active_users_kpi_compares_with_one_window_earlier() -> None:
     days = pd.date_range("2024-01-01", periods=10, tz=UTC)
     active = pd.DataFrame({"date": days, "users": [10, 11, 12, 13, 14, 15, 16, 17, 18, 20]})
-    kpi = insights.active_users_kpi(active, window_days=7)
+    kpi = kpi_tiles.active_users_kpi(active, window_days=7)
     assert kpi.label == "Weekly active users"
     assert (kpi.value, kpi.previous, kpi.delta) == (20.0, 12.0, 8.0)  # Jan 10 vs Jan 3
 
 
 def test_active_users_kpi_without_history_has_no_delta() -> None:
     active = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=3, tz=UTC), "users": 5})
-    assert insights.active_users_kpi(active).delta is None
-    assert insights.active_users_kpi(active.iloc[0:0]).value is None
+    assert kpi_tiles.active_users_kpi(active).delta is None
+    assert kpi_tiles.active_users_kpi(active.iloc[0:0]).value is None
 
 
 def test_week1_retention_kpi_uses_latest_complete_cohort() -> None:
     frame = weekly_retention([0.5, 0.4, 0.3], [10, 10, 10])  # cohorts Jan 1, Jan 8, Jan 15
     # data ends Jan 25: cohort Jan 15's week 1 (Jan 22-29) is not complete yet
-    kpi = insights.week1_retention_kpi(frame, as_of=ts("2024-01-25"))
+    kpi = kpi_tiles.week1_retention_kpi(frame, as_of=ts("2024-01-25"))
     assert (kpi.value, kpi.previous) == (0.4, 0.5)
     assert kpi.formatted_delta() == "-10.0 pts"
-    complete = insights.week1_retention_kpi(frame, as_of=ts("2024-01-29"))
+    complete = kpi_tiles.week1_retention_kpi(frame, as_of=ts("2024-01-29"))
     assert (complete.value, complete.previous) == (0.3, 0.4)
 
 
 def test_week1_retention_kpi_skips_empty_and_unobservable_cohorts() -> None:
     frame = weekly_retention([0.5, 0.0], [10, 0])
     frame.loc[(frame["cohort"] == ts("2024-01-01")) & (frame["offset"] == 1), "rate"] = pd.NA
-    kpi = insights.week1_retention_kpi(frame)
+    kpi = kpi_tiles.week1_retention_kpi(frame)
     assert kpi.value is None
 
 
@@ -87,9 +88,9 @@ def test_churn_kpi_ignores_the_period_still_filling_up() -> None:
             "churn_rate": pd.array([None, 0.10, 0.50], dtype="Float64"),
         }
     )
-    partial = insights.churn_kpi(churn, as_of=ts("2024-03-10"))
+    partial = kpi_tiles.churn_kpi(churn, as_of=ts("2024-03-10"))
     assert (partial.value, partial.previous) == (0.10, None)
-    full = insights.churn_kpi(churn, as_of=ts("2024-04-01"))
+    full = kpi_tiles.churn_kpi(churn, as_of=ts("2024-04-01"))
     assert (full.value, full.previous) == (0.50, 0.10)
     assert full.better == "down"
 
@@ -117,11 +118,11 @@ def revenue(nrr_parts: list[tuple[float, float, float, float]]) -> pd.DataFrame:
 
 def test_mrr_and_nrr_kpis() -> None:
     frame = revenue([(1000, 10, 10, 40), (960, 96, 0, 0)])
-    mrr = insights.mrr_kpi(frame)
+    mrr = kpi_tiles.mrr_kpi(frame)
     assert (mrr.value, mrr.previous) == (1056.0, 960.0)
-    nrr = insights.nrr_kpi(frame)
+    nrr = kpi_tiles.nrr_kpi(frame)
     assert nrr.value == pytest.approx(1.1) and nrr.previous == pytest.approx(0.96)
-    assert insights.logo_churn_kpi(frame).value == 0.05
+    assert kpi_tiles.logo_churn_kpi(frame).value == 0.05
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ def test_mrr_and_nrr_kpis() -> None:
 def test_weak_cohort_flags_a_cohort_far_below_the_weighted_average_of_recent_ones() -> None:
     # baseline for the 5th cohort: (0.40*100 + 0.30*100 + 0.35*200) / 400 = 0.35
     frame = weekly_retention([0.40, 0.30, 0.35, 0.35, 0.20], [100, 100, 200, 0, 50])
-    found = insights.weak_cohort_insights(frame, lookback=6, recent=4)
+    found = kpi_insights.weak_cohort_insights(frame, lookback=6, recent=4)
     assert len(found) == 1
     insight = found[0]
     assert insight.page == "pages/1_Retention.py"
@@ -146,23 +147,25 @@ def test_weak_cohort_flags_a_cohort_far_below_the_weighted_average_of_recent_one
 def test_weak_cohort_needs_both_a_relative_and_an_absolute_drop() -> None:
     # 0.04 vs 0.06: 33 % lower but only 2 points: not flagged
     small = weekly_retention([0.06, 0.06, 0.06, 0.04], [100, 100, 100, 100])
-    assert insights.weak_cohort_insights(small) == []
+    assert kpi_insights.weak_cohort_insights(small) == []
     # 0.55 vs 0.62: 7 points but only 11 % lower: not flagged
     mild = weekly_retention([0.62, 0.62, 0.62, 0.55], [100, 100, 100, 100])
-    assert insights.weak_cohort_insights(mild) == []
+    assert kpi_insights.weak_cohort_insights(mild) == []
 
 
 def test_weak_cohort_ignores_small_cohorts_and_short_history() -> None:
-    assert insights.weak_cohort_insights(weekly_retention([0.4, 0.4, 0.1], [100, 100, 100])) == []
+    assert (
+        kpi_insights.weak_cohort_insights(weekly_retention([0.4, 0.4, 0.1], [100, 100, 100])) == []
+    )
     tiny = weekly_retention([0.4, 0.4, 0.4, 0.0], [100, 100, 100, 5])
-    assert insights.weak_cohort_insights(tiny) == []
+    assert kpi_insights.weak_cohort_insights(tiny) == []
 
 
 def test_weak_cohort_does_not_judge_an_incomplete_week() -> None:
     frame = weekly_retention([0.40, 0.40, 0.40, 0.10], [100, 100, 100, 100])
     # cohort Jan 22: its week 1 is Jan 29 - Feb 5; the data ends Feb 1
-    assert insights.weak_cohort_insights(frame, as_of=ts("2024-02-01")) == []
-    assert len(insights.weak_cohort_insights(frame, as_of=ts("2024-02-05"))) == 1
+    assert kpi_insights.weak_cohort_insights(frame, as_of=ts("2024-02-01")) == []
+    assert len(kpi_insights.weak_cohort_insights(frame, as_of=ts("2024-02-05"))) == 1
 
 
 def churn_frame(rates: list[float]) -> pd.DataFrame:
@@ -177,7 +180,7 @@ def churn_frame(rates: list[float]) -> pd.DataFrame:
 
 
 def test_churn_spike_flags_a_rate_well_above_the_recent_average() -> None:
-    spike = insights.churn_spike_insight(churn_frame([0.05, 0.06, 0.04, 0.05, 0.12]))
+    spike = kpi_insights.churn_spike_insight(churn_frame([0.05, 0.06, 0.04, 0.05, 0.12]))
     assert spike is not None
     assert spike.title == "User churn spiked in 2024-05"
     assert spike.score == pytest.approx(0.07)
@@ -189,20 +192,20 @@ def test_churn_spike_flags_a_rate_well_above_the_recent_average() -> None:
 
 
 def test_churn_spike_needs_factor_points_and_history() -> None:
-    assert insights.churn_spike_insight(churn_frame([0.05, 0.06, 0.04, 0.05, 0.065])) is None
-    assert insights.churn_spike_insight(churn_frame([0.01, 0.01, 0.01, 0.01, 0.025])) is None
-    assert insights.churn_spike_insight(churn_frame([0.05, 0.05, 0.20])) is None
+    assert kpi_insights.churn_spike_insight(churn_frame([0.05, 0.06, 0.04, 0.05, 0.065])) is None
+    assert kpi_insights.churn_spike_insight(churn_frame([0.01, 0.01, 0.01, 0.01, 0.025])) is None
+    assert kpi_insights.churn_spike_insight(churn_frame([0.05, 0.05, 0.20])) is None
 
 
 def test_churn_spike_skips_the_incomplete_last_period() -> None:
     frame = churn_frame([0.05, 0.06, 0.04, 0.05, 0.12])
-    assert insights.churn_spike_insight(frame, as_of=ts("2024-05-20")) is None
+    assert kpi_insights.churn_spike_insight(frame, as_of=ts("2024-05-20")) is None
 
 
 def test_nrr_change_is_attributed_to_expansion() -> None:
     # months 1-3: NRR 0.96 (churn 4 %); month 4: expansion 10 % -> NRR 1.06
     frame = revenue([(1000, 0, 0, 40), (1000, 0, 0, 40), (1000, 0, 0, 40), (1000, 100, 0, 40)])
-    insight = insights.nrr_change_insight(frame)
+    insight = kpi_insights.nrr_change_insight(frame)
     assert insight is not None
     assert insight.title == "NRR rose in 2024-04, driven by expansion"
     assert insight.severity == "success"
@@ -216,25 +219,25 @@ def test_nrr_change_is_attributed_to_expansion() -> None:
 
 def test_nrr_fall_driven_by_churn_and_small_changes_ignored() -> None:
     fall = revenue([(1000, 20, 0, 20), (1000, 20, 0, 20), (1000, 20, 10, 90)])
-    insight = insights.nrr_change_insight(fall)
+    insight = kpi_insights.nrr_change_insight(fall)
     assert insight is not None and insight.title == "NRR fell in 2024-03, driven by churn"
     assert insight.severity == "warning"
     steady = revenue([(1000, 20, 0, 20), (1000, 20, 0, 20), (1000, 30, 0, 20)])
-    assert insights.nrr_change_insight(steady) is None
+    assert kpi_insights.nrr_change_insight(steady) is None
 
 
 def test_rank_insights_orders_by_size_and_limits() -> None:
     a = insights.Insight("a", "", "p", "info", 0.1)
     b = insights.Insight("b", "", "p", "info", 0.3)
     c = insights.Insight("c", "", "p", "info", 0.2)
-    assert [i.title for i in insights.rank_insights([a, None, b, c], limit=2)] == ["b", "c"]
+    assert [i.title for i in kpi_insights.rank_insights([a, None, b, c], limit=2)] == ["b", "c"]
 
 
 def test_nrr_change_does_not_judge_a_month_still_filling_up() -> None:
     # April's expansion would be a 10-point rise, but the data ends on 20 April
     frame = revenue([(1000, 0, 0, 40), (1000, 0, 0, 40), (1000, 0, 0, 40), (1000, 100, 0, 40)])
-    assert insights.nrr_change_insight(frame, as_of=ts("2024-04-20")) is None
-    assert insights.nrr_change_insight(frame, as_of=ts("2024-05-01")) is not None
+    assert kpi_insights.nrr_change_insight(frame, as_of=ts("2024-04-20")) is None
+    assert kpi_insights.nrr_change_insight(frame, as_of=ts("2024-05-01")) is not None
 
 
 # --- completeness and period names ---------------------------------------------------------------
@@ -242,22 +245,22 @@ def test_nrr_change_does_not_judge_a_month_still_filling_up() -> None:
 
 def test_without_as_of_the_frames_own_complete_flags_decide() -> None:
     churn = churn_frame([0.05, 0.06, 0.40]).assign(complete=[True, True, False])
-    kpi = insights.churn_kpi(churn)
+    kpi = kpi_tiles.churn_kpi(churn)
     assert (kpi.value, kpi.previous) == (0.06, 0.05)
     assert (kpi.period_label, kpi.previous_label) == ("February 2024", "January 2024")
     # an explicit as_of wins over the flags (the caller asks about another data end)
-    assert insights.churn_kpi(churn, as_of=ts("2024-04-01")).value == 0.40
+    assert kpi_tiles.churn_kpi(churn, as_of=ts("2024-04-01")).value == 0.40
     # no flags: the data end the metric recorded on the frame
     recorded = churn_frame([0.05, 0.06, 0.40])
     recorded.attrs["data_end"] = ts("2024-03-31 12:00")
-    assert insights.churn_kpi(recorded).period_label == "February 2024"
+    assert kpi_tiles.churn_kpi(recorded).period_label == "February 2024"
 
 
 def test_week1_retention_reads_per_cell_complete_flags() -> None:
     frame = weekly_retention([0.5, 0.4, 0.3], [10, 10, 10])
     # the cohort of Jan 15: cell 0 complete, cell 1 (the week of Jan 22) in progress
     frame["complete"] = [True, True, True, True, True, False]
-    kpi = insights.week1_retention_kpi(frame)
+    kpi = kpi_tiles.week1_retention_kpi(frame)
     assert (kpi.value, kpi.previous) == (0.4, 0.5)
     assert kpi.period_label == "cohort 8–14 Jan, back 15–21 Jan 2024"
     assert kpi.previous_label == "cohort 1–7 Jan"
@@ -276,19 +279,19 @@ def test_period_names() -> None:
 
 def test_mrr_kpi_at_a_boundary_is_the_end_of_the_last_complete_month() -> None:
     frame = revenue([(1000, 10, 10, 40), (960, 96, 0, 0)])  # January, February
-    kpi = insights.mrr_kpi(frame, as_of=ts("2024-03-01"), mrr_now=1056.0)
+    kpi = kpi_tiles.mrr_kpi(frame, as_of=ts("2024-03-01"), mrr_now=1056.0)
     assert (kpi.value, kpi.previous) == (1056.0, 960.0)
     assert kpi.caption() == "end of February 2024 · change vs end of January 2024"
 
 
 def test_mrr_kpi_mid_month_is_the_mrr_at_the_data_end() -> None:
     frame = revenue([(1000, 10, 10, 40), (960, 96, 0, 0)])
-    kpi = insights.mrr_kpi(frame, as_of=ts("2024-02-20 04:46"), mrr_now=1000.0)
+    kpi = kpi_tiles.mrr_kpi(frame, as_of=ts("2024-02-20 04:46"), mrr_now=1000.0)
     # February is in progress: MRR on 20 Feb against the end of January (= 1 February)
     assert (kpi.value, kpi.previous) == (1000.0, 960.0)
     assert kpi.caption() == "as of 20 Feb 2024 04:46 · change vs 1 Feb 2024"
     # without the MRR at the data end, the end of the last complete month, named so
-    fallback = insights.mrr_kpi(frame, as_of=ts("2024-02-20 04:46"))
+    fallback = kpi_tiles.mrr_kpi(frame, as_of=ts("2024-02-20 04:46"))
     assert (fallback.value, fallback.previous) == (960.0, 1000.0)
     assert fallback.caption() == "end of January 2024 · change vs start of January 2024"
 
@@ -296,7 +299,7 @@ def test_mrr_kpi_mid_month_is_the_mrr_at_the_data_end() -> None:
 def test_mrr_at_counts_subscriptions_with_start_at_or_before_and_end_after() -> None:
     subs = small_subscriptions()
     at = {
-        day: insights.mrr_at(subs, at=ts(day))["mrr"].item()
+        day: kpi_tiles.mrr_at(subs, at=ts(day))["mrr"].item()
         for day in ("2023-11-30", "2023-12-01", "2024-01-10", "2024-02-14 23:59", "2024-02-15")
     }
     assert at == {
@@ -306,13 +309,13 @@ def test_mrr_at_counts_subscriptions_with_start_at_or_before_and_end_after() -> 
         "2024-02-14 23:59": 200.0,
         "2024-02-15": 150.0,  # y's end is exclusive
     }
-    assert insights.mrr_at(subs, at=ts("2024-02-15"))["customers"].item() == 3
+    assert kpi_tiles.mrr_at(subs, at=ts("2024-02-15"))["customers"].item() == 3
 
 
 def test_mrr_at_gives_the_same_on_postgresql(pg_ibis: Any) -> None:
     table = pg_ibis.create_table("subs_kpis", ibis.memtable(small_subscriptions()))
     for day, expected in (("2024-01-10", 200.0), ("2024-02-15", 150.0)):
-        assert insights.mrr_at(table, at=ts(day))["mrr"].item() == expected
+        assert kpi_tiles.mrr_at(table, at=ts(day))["mrr"].item() == expected
 
 
 # --- key numbers of a dataset (what Home shows) --------------------------------------------------
@@ -334,19 +337,21 @@ def small_events(last: str = "2024-01-22 10:00") -> pd.DataFrame:
 def summary_of(kind: DatasetKind, frame: pd.DataFrame, **options: Any) -> insights.Summary:
     """``summarise`` on *frame* with its real data end (as Home computes it)."""
     end = insights.dataset_data_end(kind, as_table(frame))
-    return insights.summarise(kind, data_end=end, load=insights.metric_runner(frame), **options)
+    return kpi_summary.summarise(
+        kind, data_end=end, load=kpi_summary.metric_runner(frame), **options
+    )
 
 
 def test_summarise_events_names_the_last_complete_week_and_month() -> None:
     events = small_events()
-    run = insights.metric_runner(events)
+    run = kpi_summary.metric_runner(events)
     calls: list[tuple[str, dict[str, object]]] = []
 
     def load(metric: str, **params: object) -> pd.DataFrame:
         calls.append((metric, params))
         return run(metric, **params)
 
-    found = insights.summarise("events", data_end=ts("2024-01-22 10:00"), load=load)
+    found = kpi_summary.summarise("events", data_end=ts("2024-01-22 10:00"), load=load)
     kpis = found.kpis
     assert found.data_end == ts("2024-01-22 10:00")
     assert [k.label for k in kpis] == [
@@ -468,8 +473,8 @@ def test_summarise_subscriptions_with_a_data_end_mid_month() -> None:
 
 
 def test_summarise_subscriptions_at_a_month_boundary() -> None:
-    load = insights.metric_runner(small_subscriptions())
-    found = insights.summarise("subscriptions", data_end=ts("2024-03-01"), load=load)
+    load = kpi_summary.metric_runner(small_subscriptions())
+    found = kpi_summary.summarise("subscriptions", data_end=ts("2024-03-01"), load=load)
     mrr, nrr, logo, ltv = found.kpis
     assert (mrr.value, mrr.previous) == (150.0, 200.0)
     assert mrr.caption() == "end of February 2024 · change vs end of January 2024"
@@ -486,8 +491,8 @@ def test_summarise_subscriptions_at_a_month_boundary() -> None:
 def test_mrr_now_is_not_the_end_of_the_month_in_progress() -> None:
     # data end 10 February: y's cancellation on the 15th has not happened yet
     subs = small_subscriptions()
-    load = insights.metric_runner(subs)
-    mrr = insights.summarise("subscriptions", data_end=ts("2024-02-10"), load=load).kpis[0]
+    load = kpi_summary.metric_runner(subs)
+    mrr = kpi_summary.summarise("subscriptions", data_end=ts("2024-02-10"), load=load).kpis[0]
     assert (mrr.value, mrr.previous) == (200.0, 200.0)
     february = load("revenue", period="month").iloc[-1]
     assert february["mrr_end"] == 150.0  # what the in-progress month's row would have shown
@@ -497,4 +502,6 @@ def test_summarise_without_data_shows_nothing() -> None:
     def load(metric: str, **params: object) -> pd.DataFrame:
         raise AssertionError("nothing to load without a data end")
 
-    assert insights.summarise("events", data_end=None, load=load) == insights.Summary([], [], None)
+    assert kpi_summary.summarise("events", data_end=None, load=load) == insights.Summary(
+        [], [], None
+    )

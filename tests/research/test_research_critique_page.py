@@ -11,8 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from prodops.critique import crud as critique_crud
 from prodops.critique.models import RoadmapItemCreate
-from prodops.data.catalog import Catalog, demo_dir
-from prodops.research import crud
+from prodops.data.catalog import Catalog
+from prodops.data.demo_datasets import demo_dir
+from prodops.research import crud, insight_crud
 from prodops.research.models import ResearchInsightCreate, ResearchNoteCreate
 from prodops.store.db import init_store, write_session
 
@@ -29,7 +30,7 @@ def test_the_item_view_weighs_the_linked_insights_by_mrr(monkeypatch: pytest.Mon
         item = critique_crud.create_item(
             session=s, item_in=RoadmapItemCreate(title="Single sign-on", key="PRJ-1")
         )
-        insight = crud.create_insight(
+        insight = insight_crud.create_insight(
             session=s, insight_in=ResearchInsightCreate(claim="SSO"), actor="ann"
         )
         for customer in ("u000027", "u000028", "u000028", "nobody"):
@@ -40,10 +41,12 @@ def test_the_item_view_weighs_the_linked_insights_by_mrr(monkeypatch: pytest.Mon
                 ),
                 actor="ann",
             )
-            crud.assign_note(
+            insight_crud.assign_note(
                 session=s, note_id=note.id or 0, insight_id=insight.id, seen_version=1, actor="a"
             )
-        crud.link_item(session=s, insight_id=insight.id or 0, item_id=item.id or 0, actor="a")
+        insight_crud.link_item(
+            session=s, insight_id=insight.id or 0, item_id=item.id or 0, actor="a"
+        )
     monkeypatch.chdir(ROOT)
     with (
         mock.patch("prodops.ui.nav.render_sidebar"),

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from prodops.errors import ParameterError
-from prodops.research import crud
+from prodops.research import crud, insight_crud
 from prodops.research.dedup import (
     DEFAULT_THRESHOLD,
     best_matches,
@@ -154,7 +154,9 @@ def test_a_new_note_is_suggested_the_insight_it_probably_belongs_to() -> None:
     engine = init_store()
     with write_session(engine) as s:
         for claim in ("Customers want SSO with Okta", "Exports time out", "Dark mode"):
-            crud.create_insight(session=s, insight_in=ResearchInsightCreate(claim=claim), actor="a")
+            insight_crud.create_insight(
+                session=s, insight_in=ResearchInsightCreate(claim=claim), actor="a"
+            )
     with read_session(engine) as s:
         found = suggest_insights(session=s, text="Our IT needs Okta single sign-on (SSO)")
     assert found[0][0].claim == "Customers want SSO with Okta"

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from prodops.critique import crud as critique_crud
 from prodops.critique.models import RoadmapItemCreate
-from prodops.research import crud, evidence_counts
+from prodops.research import crud, evidence_counts, insight_crud
 from prodops.research.importers import import_file
 from prodops.research.models import ResearchInsightCreate
 from prodops.store.db import init_store, read_session, write_session
@@ -73,12 +73,12 @@ def test_untrusted_note_text_is_never_rendered_as_markdown(app: AppTest, tmp_pat
     engine = init_store()
     import_file(engine, path, actor="bot", source_kind="review")
     with write_session(engine) as s:
-        insight = crud.create_insight(
+        insight = insight_crud.create_insight(
             session=s, insight_in=ResearchInsightCreate(claim=EVIL), actor="bot"
         )
         note = crud.get_note_by_source(session=s, source="file:evil.csv", source_id="e1")
         assert note is not None and note.id is not None and insight.id is not None
-        crud.assign_note(
+        insight_crud.assign_note(
             session=s, note_id=note.id, insight_id=insight.id, seen_version=1, actor="b"
         )
     set_name(app, "Ann")
@@ -94,8 +94,10 @@ def test_an_insight_merge_and_undo_on_the_page(app: AppTest) -> None:
     engine = init_store()
     import_file(engine, DATA / "intercom.csv", actor="bot")
     with write_session(engine) as s:
-        a = crud.create_insight(session=s, insight_in=ResearchInsightCreate(claim="SSO"), actor="b")
-        b = crud.create_insight(
+        a = insight_crud.create_insight(
+            session=s, insight_in=ResearchInsightCreate(claim="SSO"), actor="b"
+        )
+        b = insight_crud.create_insight(
             session=s, insight_in=ResearchInsightCreate(claim="SAML login"), actor="b"
         )
         item = critique_crud.create_item(
@@ -103,8 +105,10 @@ def test_an_insight_merge_and_undo_on_the_page(app: AppTest) -> None:
         )
         note = crud.get_note_by_source(session=s, source="intercom", source_id="ic-1")
         assert note is not None and note.id is not None and b.id is not None
-        crud.assign_note(session=s, note_id=note.id, insight_id=b.id, seen_version=1, actor="b")
-        crud.link_item(session=s, insight_id=a.id or 0, item_id=item.id or 0, actor="b")
+        insight_crud.assign_note(
+            session=s, note_id=note.id, insight_id=b.id, seen_version=1, actor="b"
+        )
+        insight_crud.link_item(session=s, insight_id=a.id or 0, item_id=item.id or 0, actor="b")
     set_name(app, "Ann")
     app.radio(key="insights_view").set_value("Insights").run()
     app.selectbox(key="insights_pick").set_value(b.id).run()
@@ -185,7 +189,9 @@ def test_a_typed_note_is_offered_the_insight_it_probably_belongs_to(app: AppTest
     engine = init_store()
     with write_session(engine) as s:
         for claim in ("Customers need SSO with Okta", "Exports time out", "Dark mode"):
-            crud.create_insight(session=s, insight_in=ResearchInsightCreate(claim=claim), actor="a")
+            insight_crud.create_insight(
+                session=s, insight_in=ResearchInsightCreate(claim=claim), actor="a"
+            )
     set_name(app, "Ann")
     app.text_area(key="insights_note_text").input("Our IT wants Okta single sign-on (SSO)")
     app.button[[b.label for b in app.button].index("Add note")].click().run()

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from prodops.critique import crud as critique_crud
 from prodops.critique.models import RoadmapItemCreate
 from prodops.errors import NotFoundError, ParameterError, StaleEditError
-from prodops.research import crud, evidence_counts, item_demand, quarter_evidence
+from prodops.research import crud, evidence_counts, insight_crud, item_demand, quarter_evidence
 from prodops.research.models import ResearchInsightCreate, ResearchNoteCreate
 from prodops.research.search import search_notes
 from prodops.store.db import read_session, write_session
@@ -99,7 +99,7 @@ def test_a_stale_note_edit_is_refused_and_logged_edits_name_who(engine: Engine) 
 
 def _insight_with_notes(engine: Engine, claim: str, customers: list[str]) -> int:
     with write_session(engine) as s:
-        insight = crud.create_insight(
+        insight = insight_crud.create_insight(
             session=s, insight_in=ResearchInsightCreate(claim=claim), actor="ann"
         )
         assert insight.id is not None
@@ -110,7 +110,7 @@ def _insight_with_notes(engine: Engine, claim: str, customers: list[str]) -> int
                 actor="ann",
             )
             assert made.id is not None
-            crud.assign_note(
+            insight_crud.assign_note(
                 session=s, note_id=made.id, insight_id=insight.id, seen_version=1, actor="ann"
             )
         return insight.id
@@ -120,26 +120,28 @@ def test_merging_keeps_provenance_adds_counts_up_and_can_be_undone(engine: Engin
     a = _insight_with_notes(engine, "SSO with Okta", ["c1", "c2"])
     b = _insight_with_notes(engine, "Okta login", ["c3"])
     with write_session(engine) as s:
-        merged = crud.merge_insights(session=s, insight_id=b, into_id=a, seen_version=1, actor="x")
+        merged = insight_crud.merge_insights(
+            session=s, insight_id=b, into_id=a, seen_version=1, actor="x"
+        )
     assert (merged.status, merged.merged_into_id) == ("merged", a)
     with read_session(engine) as s:
-        assert len(crud.insight_note_ids(session=s, insight_id=a)) == 3
-        assert len(crud.insight_note_ids(session=s, insight_id=b)) == 1  # still its own
-        assert [i.id for i in crud.list_insights(session=s)] == [a]
-        assert len(crud.list_insights(session=s, include_merged=True)) == 2
+        assert len(insight_crud.insight_note_ids(session=s, insight_id=a)) == 3
+        assert len(insight_crud.insight_note_ids(session=s, insight_id=b)) == 1  # still its own
+        assert [i.id for i in insight_crud.list_insights(session=s)] == [a]
+        assert len(insight_crud.list_insights(session=s, include_merged=True)) == 2
     with write_session(engine) as s:
-        crud.unmerge_insight(session=s, insight_id=b, seen_version=2, actor="x")
+        insight_crud.unmerge_insight(session=s, insight_id=b, seen_version=2, actor="x")
     with read_session(engine) as s:
-        assert len(crud.insight_note_ids(session=s, insight_id=a)) == 2
+        assert len(insight_crud.insight_note_ids(session=s, insight_id=a)) == 2
         assert crud.get_insight(session=s, insight_id=b).status == "open"
     with write_session(engine) as s, pytest.raises(ParameterError, match="itself"):
-        crud.merge_insights(session=s, insight_id=a, into_id=a, seen_version=1, actor="x")
+        insight_crud.merge_insights(session=s, insight_id=a, into_id=a, seen_version=1, actor="x")
 
 
 def test_a_duplicate_note_joins_its_originals_insight_and_can_be_unmarked(engine: Engine) -> None:
     a = _insight_with_notes(engine, "SSO", ["c1"])
     with write_session(engine) as s:
-        original = crud.insight_note_ids(session=s, insight_id=a)[0]
+        original = insight_crud.insight_note_ids(session=s, insight_id=a)[0]
         dup = crud.create_note(session=s, note_in=note("sso pls", customer_id="c2"), actor="a")
         assert dup.id is not None
         marked = crud.mark_duplicate(
@@ -166,13 +168,13 @@ def test_links_feed_the_evidence_count_and_revenue_weighted_demand(engine: Engin
     a = _insight_with_notes(engine, "SSO with Okta", ["c1", "c1", "c2", "nobody"])
     b = _insight_with_notes(engine, "Okta login", ["c3"])
     with write_session(engine) as s:
-        assert crud.item_id_for_key(session=s, key="PRJ-1") == item
-        crud.link_item(session=s, insight_id=a, item_id=item, actor="ann")
-        crud.link_item(session=s, insight_id=a, item_id=item, actor="ann")  # no-op
-        crud.merge_insights(session=s, insight_id=b, into_id=a, seen_version=1, actor="ann")
+        assert insight_crud.item_id_for_key(session=s, key="PRJ-1") == item
+        insight_crud.link_item(session=s, insight_id=a, item_id=item, actor="ann")
+        insight_crud.link_item(session=s, insight_id=a, item_id=item, actor="ann")  # no-op
+        insight_crud.merge_insights(session=s, insight_id=b, into_id=a, seen_version=1, actor="ann")
     with read_session(engine) as s:
         assert evidence_counts(session=s, item_ids=[item, bare]) == {item: 5, bare: 0}
-        assert crud.linked_items(session=s, insight_id=b) == []
+        assert insight_crud.linked_items(session=s, insight_id=b) == []
         subs = pd.DataFrame(
             {
                 "customer_id": ["c1", "c1", "c2", "c3", "c3"],
@@ -204,14 +206,16 @@ def test_linking_unknown_items_and_key_results_names_the_fix(engine: Engine) -> 
     _item(engine, "PRJ-10")
     a = _insight_with_notes(engine, "SSO", ["c1"])
     with read_session(engine) as s, pytest.raises(NotFoundError, match="PRJ-10"):
-        crud.item_id_for_key(session=s, key="PRJ-1O")
+        insight_crud.item_id_for_key(session=s, key="PRJ-1O")
     with write_session(engine) as s, pytest.raises(NotFoundError, match="key result 99"):
-        crud.link_key_result(session=s, insight_id=a, key_result_id=99, actor="ann")
+        insight_crud.link_key_result(session=s, insight_id=a, key_result_id=99, actor="ann")
 
 
 def test_quarter_evidence_counts_notes_customers_and_mrr_in_the_range(engine: Engine) -> None:
     with write_session(engine) as s:
-        a = crud.create_insight(session=s, insight_in=ResearchInsightCreate(claim="SSO"), actor="a")
+        a = insight_crud.create_insight(
+            session=s, insight_in=ResearchInsightCreate(claim="SSO"), actor="a"
+        )
         for i, (customer, day) in enumerate(
             [("c1", "2026-07-02"), ("c1", "2026-08-01"), ("c2", "2026-09-30"), ("c3", "2026-10-01")]
         ):
@@ -221,7 +225,9 @@ def test_quarter_evidence_counts_notes_customers_and_mrr_in_the_range(engine: En
                 actor="a",
             )
             assert made.id is not None and a.id is not None
-            crud.assign_note(session=s, note_id=made.id, insight_id=a.id, seen_version=1, actor="a")
+            insight_crud.assign_note(
+                session=s, note_id=made.id, insight_id=a.id, seen_version=1, actor="a"
+            )
     subs = pd.DataFrame(
         {
             "customer_id": ["c1", "c3"],
@@ -256,7 +262,7 @@ def test_the_critique_no_evidence_flag_clears_once_an_insight_with_notes_is_link
     assert "no_evidence" in before.table.loc[0, "flags"]
     insight = _insight_with_notes(engine, "SSO", ["c1"])
     with write_session(engine) as s:
-        crud.link_item(session=s, insight_id=insight, item_id=item, actor="ann")
+        insight_crud.link_item(session=s, insight_id=insight, item_id=item, actor="ann")
     with read_session(engine) as s:
         after = summaries.summarise_session(session=s, session_id=crit.id or 0)
     assert "no_evidence" not in after.table.loc[0, "flags"]

@@ -16,7 +16,8 @@ TIMEOUT_S = 120
 @pytest.fixture(scope="session")
 def demo_catalog_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with ``demo-events``, ``demo-subscriptions`` and a one-event dataset."""
-    from prodops.data.catalog import Catalog, ensure_demo_datasets
+    from prodops.data.catalog import Catalog
+    from prodops.data.demo_datasets import ensure_demo_datasets
 
     home = tmp_path_factory.mktemp("ui-demo-home")
     catalog = Catalog(home)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from prodops.critique import crud as critique_crud
 from prodops.critique import summary as critique_summary
 from prodops.errors import ProdOpsError
-from prodops.research import crud, item_demand
+from prodops.research import crud, insight_crud, item_demand
 from prodops.research.demand import Demand, subscriptions_frame
 from prodops.research.models import ResearchInsight, ResearchInsightCreate
 from prodops.research.search import search_notes
@@ -30,17 +30,19 @@ NOTES_SHOWN = ["source_id", "noted_on", "source_kind", "customer_id", "customer_
 def insights_frame(session: Session) -> pd.DataFrame:
     """One row per insight: claim, status, notes (merged ones included), items linked, tags."""
     rows = []
-    for insight in crud.list_insights(session=session, include_merged=True):
+    for insight in insight_crud.list_insights(session=session, include_merged=True):
         insight_id = insight.id or 0
         rows.append(
             {
                 "id": insight_id,
                 "claim": insight.claim,
                 "status": insight.status,
-                "notes": len(crud.insight_note_ids(session=session, insight_id=insight_id)),
-                "roadmap items": len(crud.linked_items(session=session, insight_id=insight_id)),
+                "notes": len(insight_crud.insight_note_ids(session=session, insight_id=insight_id)),
+                "roadmap items": len(
+                    insight_crud.linked_items(session=session, insight_id=insight_id)
+                ),
                 "key results": len(
-                    crud.linked_key_result_ids(session=session, insight_id=insight_id)
+                    insight_crud.linked_key_result_ids(session=session, insight_id=insight_id)
                 ),
                 "tags": ", ".join(insight.tags),
                 "created by": insight.created_by,
@@ -72,13 +74,13 @@ def render_new_insight(engine: Engine, person: str, found: pd.DataFrame) -> None
     versions = dict(zip(found["id"].astype(int), found["version"].astype(int), strict=True))
     try:
         with write_session(engine) as session:
-            insight = crud.create_insight(
+            insight = insight_crud.create_insight(
                 session=session,
                 insight_in=ResearchInsightCreate(claim=claim, tags=tags.split(",")),
                 actor=person,
             )
             for note_id in picked:
-                crud.assign_note(
+                insight_crud.assign_note(
                     session=session,
                     note_id=note_id,
                     insight_id=insight.id,
@@ -113,7 +115,7 @@ def render_insight(engine: Engine, person: str, insight: ResearchInsight) -> Non
     """One insight: its notes (merged ones included), merge / undo, links, revenue behind it."""
     insight_id = insight.id or 0
     st.text(f"{insight.claim}  ·  {insight.status}  ·  created by {insight.created_by}")
-    ids = read(engine, crud.merged_ids, insight_id=insight_id)
+    ids = read(engine, insight_crud.merged_ids, insight_id=insight_id)
     notes = pd.concat(
         [read(engine, search_notes, insight_id=i, limit=None) for i in ids], ignore_index=True
     )
@@ -131,13 +133,19 @@ def _render_merge(engine: Engine, person: str, insight: ResearchInsight) -> None
         if not st.button("Undo the merge", key=f"insights_unmerge_{insight_id}"):
             return
         undone = write(
-            engine, crud.unmerge_insight, insight_id=insight_id, seen_version=seen, actor=person
+            engine,
+            insight_crud.unmerge_insight,
+            insight_id=insight_id,
+            seen_version=seen,
+            actor=person,
         )
         if undone is not None:
             flash("Merge undone: the insight stands alone again.")
             st.rerun()
         return
-    others = {i.id or 0: i.claim for i in read(engine, crud.list_insights) if i.id != insight_id}
+    others = {
+        i.id or 0: i.claim for i in read(engine, insight_crud.list_insights) if i.id != insight_id
+    }
     if not others:
         return
     left, right = st.columns([4, 1])
@@ -151,7 +159,7 @@ def _render_merge(engine: Engine, person: str, insight: ResearchInsight) -> None
         return
     merged = write(
         engine,
-        crud.merge_insights,
+        insight_crud.merge_insights,
         insight_id=insight_id,
         into_id=int(target),
         seen_version=seen,
@@ -164,7 +172,7 @@ def _render_merge(engine: Engine, person: str, insight: ResearchInsight) -> None
 
 def _render_links(engine: Engine, person: str, insight_id: int) -> None:
     """Its roadmap items, and forms that link it to one more item or key result."""
-    linked = read(engine, crud.linked_items, insight_id=insight_id)
+    linked = read(engine, insight_crud.linked_items, insight_id=insight_id)
     if linked:
         st.caption("Evidence for roadmap items")
         st.dataframe(pd.DataFrame(linked)[["key", "title"]], hide_index=True)
@@ -178,10 +186,16 @@ def _render_links(engine: Engine, person: str, insight_id: int) -> None:
         kr = st.selectbox("Key result", list(krs), format_func=krs.__getitem__)
         link_kr = st.form_submit_button("Link to key result")
     if link_item and item is not None:
-        ok = attempt(engine, crud.link_item, insight_id=insight_id, item_id=item, actor=person)
+        ok = attempt(
+            engine, insight_crud.link_item, insight_id=insight_id, item_id=item, actor=person
+        )
     elif link_kr and kr is not None:
         ok = attempt(
-            engine, crud.link_key_result, insight_id=insight_id, key_result_id=kr, actor=person
+            engine,
+            insight_crud.link_key_result,
+            insight_id=insight_id,
+            key_result_id=kr,
+            actor=person,
         )
     else:
         return

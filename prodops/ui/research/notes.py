@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from prodops import config
 from prodops.errors import ProdOpsError
-from prodops.research import crud
+from prodops.research import crud, insight_crud
 from prodops.research.importers import (
     FIELDS,
     PRESET_KINDS,
@@ -185,7 +185,7 @@ def render_suggestion(engine: Engine, person: str) -> None:
         if right.button("File it here", key=f"insights_file_{note_id}_{insight.id}"):
             done = write(
                 engine,
-                crud.assign_note,
+                insight_crud.assign_note,
                 note_id=int(note_id),
                 insight_id=insight.id,
                 seen_version=note.version,
