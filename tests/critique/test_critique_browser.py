@@ -85,7 +85,7 @@ def test_two_reviewers_score_the_lead_decides_and_exports_hold_it(app_page: Any)
     page.wait_for_app()
     page.get_by_role("button", name="Import 3 items").click()
     page.wait_for_app()
-    page.get_by_text("Imported:").wait_for()
+    page.get_by_text("Imported:").wait_for(timeout=90_000)  # the import runs slower under CI load
 
     page.get_by_text("Critique sessions", exact=True).click()
     page.wait_for_app()
