@@ -11,6 +11,9 @@
 | ``PRODOPS_MAX_IMPORT_ROWS`` | ``50000000`` | most rows one imported file may hold |
 | ``PRODOPS_MAX_IMPORT_BYTES`` | ``20000000000`` | most bytes of one imported file, decompressed |
 | ``PRODOPS_SETUP_ON_START`` | ``1`` | ``0``: the app's first start does not run ``prodops setup`` |
+| ``PRODOPS_ADMINS`` | unset | e-mails of the first admins; set, roles are enforced (team mode) |
+| ``PRODOPS_DEFAULT_ROLE`` | ``viewer`` | team mode: the role of someone with no role assigned |
+| ``PRODOPS_USER`` | ``local`` | who the CLI and Python API act as (an e-mail in team mode) |
 
 Temporary files (spooled uploads, transcoded copies) live in ``PRODOPS_HOME/tmp``
 (:func:`tmp_dir`), never in the system's temporary folder, so a crash leaves nothing elsewhere and
@@ -154,3 +157,35 @@ def setup_on_start() -> bool:
     """Whether the app's first start on an empty data directory sets it up like ``prodops setup``
     (demo datasets and examples); ``PRODOPS_SETUP_ON_START=0`` turns it off (tests do)."""
     return os.environ.get("PRODOPS_SETUP_ON_START", "1").strip().lower() not in {"0", "false", "no"}
+
+
+def admins() -> frozenset[str]:
+    """Return the first admins' e-mails (``PRODOPS_ADMINS``, comma- or space-separated, any case).
+
+    >>> import os
+    >>> os.environ["PRODOPS_ADMINS"] = "Ana@Example.com, bo@example.com"
+    >>> sorted(admins())
+    ['ana@example.com', 'bo@example.com']
+    >>> del os.environ["PRODOPS_ADMINS"]
+    >>> admins()
+    frozenset()
+    """
+    text = os.environ.get("PRODOPS_ADMINS", "")
+    return frozenset(part.strip().lower() for part in re.split(r"[,\s;]+", text) if part.strip())
+
+
+def default_role() -> str:
+    """Return the role of someone with no role assigned in team mode (``PRODOPS_DEFAULT_ROLE``:
+    ``viewer``, the default, ``editor`` or ``admin``)."""
+    text = os.environ.get("PRODOPS_DEFAULT_ROLE", "").strip().lower() or "viewer"
+    if text not in {"viewer", "editor", "admin"}:
+        raise ParameterError(
+            f"PRODOPS_DEFAULT_ROLE={os.environ['PRODOPS_DEFAULT_ROLE']!r} is not a role",
+            fix="Set it to viewer, editor or admin (or unset it for viewer).",
+        )
+    return text
+
+
+def acting_user() -> str:
+    """Return who the CLI and the Python API act as (``PRODOPS_USER``; default ``local``)."""
+    return " ".join(os.environ.get("PRODOPS_USER", "").split())[:200] or "local"

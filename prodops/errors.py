@@ -74,6 +74,10 @@ class StaleEditError(ProdOpsError):
     """An edit based on an out-of-date copy; nothing was written."""
 
 
+class PermissionDeniedError(ProdOpsError):
+    """The acting user's role does not allow the write; nothing was written."""
+
+
 class BackendError(ProdOpsError):
     """A database or engine failed (down, timed out, refused the query)."""
 

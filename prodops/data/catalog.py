@@ -38,7 +38,7 @@ import pandas as pd
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from prodops import config
-from prodops.data import tempfiles
+from prodops.data import catalog_audit, tempfiles
 from prodops.data.catalog_import import import_file_into
 from prodops.data.catalog_rows import _refuse_bad_rows, append_rows
 from prodops.data.datasets import (
@@ -57,6 +57,7 @@ from prodops.data.importer import ImportPlan
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
 from prodops.engine import database_errors, duckdb_connect, quote_ident
 from prodops.errors import BackendError, ColumnError, InputError, NotFoundError, did_you_mean
+from prodops.store.access import Actor
 
 META = "prodops_datasets"
 TABLE_PREFIX = "ds_"
@@ -314,6 +315,7 @@ class Catalog:
         kind: Kind | None = None,
         label: str | None = None,
         append: bool = False,
+        actor: Actor | str | None = None,
     ) -> ImportResult:
         """Import the file at *path* as dataset *name* (or append it to *name*).
 
@@ -334,8 +336,11 @@ class Catalog:
             are added (empty on the rows already there, and named in ``report.notes``), a
             column whose type changed is refused; rows already there (same values in the
             columns both have) are not added again.
+        actor : Actor or str, optional
+            Who imports (``PRODOPS_USER`` when None); an admin's write, audited.
         """
-        return import_file_into(
+        who = catalog_audit.authorize(actor, "importing datasets")
+        result = import_file_into(
             self,
             path,
             name=name,
@@ -345,9 +350,18 @@ class Catalog:
             append=append,
             table_prefix=TABLE_PREFIX,
         )
+        after = {**catalog_audit.summary(result.info), "file": label or Path(path).name}
+        catalog_audit.record(who, "append" if append else "import", name=name, after=after)
+        return result
 
     def save(
-        self, name: str, data: ir.Table | pd.DataFrame, *, kind: Kind, source: str = "python"
+        self,
+        name: str,
+        data: ir.Table | pd.DataFrame,
+        *,
+        kind: Kind,
+        source: str = "python",
+        actor: Actor | str | None = None,
     ) -> DatasetInfo:
         """Save canonical *data* (an Ibis table or a pandas frame) as the new dataset *name*.
 
@@ -357,6 +371,7 @@ class Catalog:
         the whole frame with an :class:`InputError` naming the first one; nothing is saved.
         """
         name = check_name(name)
+        who = catalog_audit.authorize(actor, "saving datasets")
         frame = data.to_pyarrow() if isinstance(data, ir.Table) else data
         columns = list(frame.column_names if hasattr(frame, "column_names") else frame.columns)
         missing = [c for c in REQUIRED_COLUMNS[kind] if c not in columns]
@@ -388,11 +403,14 @@ class Catalog:
             finally:
                 con.unregister("prodops_incoming")
             _refuse_bad_rows(con, table, kind, name)
-            return dataset_info(self._insert(con, name=name, kind=kind, table=table, source=source))
+            info = dataset_info(self._insert(con, name=name, kind=kind, table=table, source=source))
+        catalog_audit.record(who, "save", name=name, after=catalog_audit.summary(info))
+        return info
 
-    def rename(self, name: str, new_name: str) -> DatasetInfo:
-        """Rename dataset *name* to *new_name* (which must be free)."""
+    def rename(self, name: str, new_name: str, *, actor: Actor | str | None = None) -> DatasetInfo:
+        """Rename dataset *name* to *new_name* (which must be free); an admin's write."""
         new_name = check_name(new_name)
+        who = catalog_audit.authorize(actor, "renaming datasets")
         with self._connect(read_only=False) as backend:
             row = self._row(backend.con, name)
             if new_name != name and self._rows(backend.con, "WHERE name = ?", [new_name]):
@@ -400,20 +418,26 @@ class Catalog:
                     f"a dataset named {new_name!r} already exists", fix="Choose another name."
                 )
             backend.con.execute(f"UPDATE {META} SET name = ? WHERE id = ?", [new_name, row["id"]])
-            return self._info({**row, "name": new_name}, self._tables(backend.con))
+            info = self._info({**row, "name": new_name}, self._tables(backend.con))
+        catalog_audit.record(
+            who, "rename", name=name, before={"name": name}, after={"name": new_name}
+        )
+        return info
 
-    def delete(self, name: str) -> DatasetInfo:
+    def delete(self, name: str, *, actor: Actor | str | None = None) -> DatasetInfo:
         """Delete dataset *name* and its rows (a live dataset's database is not touched).
 
-        A broken dataset can be deleted too. Returns what was deleted.
+        A broken dataset can be deleted too. Returns what was deleted. An admin's write, logged.
         """
+        who = catalog_audit.authorize(actor, "deleting datasets")
         with self._connect(read_only=False) as backend:
             row = self._row(backend.con, name)
             info = self._info(row, self._tables(backend.con))
             if row["table_name"]:
                 backend.con.execute(f"DROP TABLE IF EXISTS {quote_ident(row['table_name'])}")
             backend.con.execute(f"DELETE FROM {META} WHERE id = ?", [row["id"]])
-            return info
+        catalog_audit.record(who, "delete", name=name, before=catalog_audit.summary(info))
+        return info
 
     def register_live(
         self,
@@ -424,13 +448,15 @@ class Catalog:
         stats: tuple[int, int, datetime | None, datetime | None],
         property_columns: Sequence[str],
         source: str,
+        actor: Actor | str | None = None,
     ) -> DatasetInfo:
         """Record a table of a connected database as the live dataset *name*.
 
         *spec* (see :mod:`prodops.data.connect`) holds the URL without its password, the table
-        or SELECT, and the column mapping; it is stored as JSON.
+        or SELECT, and the column mapping; it is stored as JSON. Connecting is an admin's write.
         """
         name = check_name(name)
+        who = catalog_audit.authorize(actor, "connecting databases")
         with self._connect(read_only=False) as backend:
             con = backend.con
             if self._rows(con, "WHERE name = ?", [name]):
@@ -445,7 +471,10 @@ class Catalog:
                     datetime.now(UTC), json.dumps(list(property_columns)), json.dumps(spec),
                 ],
             )  # fmt: skip
-            return dataset_info(self._row(con, name))
+            info = dataset_info(self._row(con, name))
+        after = {**catalog_audit.summary(info), "connection": spec.get("url", "")}
+        catalog_audit.record(who, "connect", entity="connection", name=name, after=after)
+        return info
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from prodops.data.first_start import read_marker, write_marker
 from prodops.errors import NotFoundError
 from prodops.research import crud, insight_crud
 from prodops.research.models import ResearchInsightCreate, ResearchNote
+from prodops.store.access import SYSTEM
 from prodops.store.db import read_session, write_session
 
 SOURCE = "demo"
@@ -425,7 +426,7 @@ def install_demo_notes(engine: Engine, *, home: Path, directory: Path | None = N
         write_marker(home, marker)
         return "not created: the store already holds notes"
     notes = demo_notes(demo_customers(directory))
-    with write_session(engine) as session:
+    with write_session(engine, actor=SYSTEM) as session:
         crud.import_notes(
             session=session,
             rows=notes.drop(columns=["theme", "planted"]),

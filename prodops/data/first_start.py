@@ -38,6 +38,7 @@ from prodops.data.catalog import Catalog
 from prodops.data.demo_datasets import DEMO_DATASETS, demo_dir
 from prodops.data.demo_rituals import ExampleCounts, create_examples, remove_examples
 from prodops.errors import InputError
+from prodops.store.access import SYSTEM, Actor
 from prodops.store.db import read_session, write_session
 
 MARKER = "setup.json"
@@ -117,7 +118,7 @@ def prepare(
         for name, filename, kind in DEMO_DATASETS:
             path = folder / filename
             if name not in done and name not in present and path.is_file():
-                catalog.import_file(path, name=name, kind=kind)
+                catalog.import_file(path, name=name, kind=kind, actor=SYSTEM)
                 report.imported.append(name)
             if name in present or name in report.imported:
                 done.add(name)
@@ -129,16 +130,19 @@ def prepare(
             report.examples = "not created: the store already holds OKRs or roadmap items"
             marker["examples"] = "not created"
         else:
-            with write_session(engine) as session:
+            with write_session(engine, actor=SYSTEM) as session:
                 create_examples(session=session)
             report.examples = marker["examples"] = "created"
     write_marker(home, marker)
     return report
 
 
-def remove(*, home: Path, engine: Engine) -> ExampleCounts:
-    """Delete the examples and record it, so no later set-up brings them back."""
-    with write_session(engine) as session:
+def remove(*, home: Path, engine: Engine, actor: Actor | str | None = None) -> ExampleCounts:
+    """Delete the examples and record it, so no later set-up brings them back.
+
+    Deleting is an admin's write: *actor* (``PRODOPS_USER`` when None) needs the admin role.
+    """
+    with write_session(engine, actor=actor) as session:
         removed = remove_examples(session=session)
     marker = read_marker(home)
     marker["examples"] = "removed"

@@ -190,11 +190,17 @@ def register_database(
     kind: Kind | None = None,
     overrides: Mapping[str, str | None] | None = None,
     connection_name: str | None = None,
+    actor: Any = None,
 ) -> Any:
     """Register a table/view/SELECT of the database at *url* as the live dataset *name*.
 
     Returns the :class:`prodops.data.catalog.DatasetInfo`. The stored URL has no password.
+    Connecting is an admin's write: *actor* (``PRODOPS_USER`` when None) is checked before the
+    database is reached.
     """
+    from prodops.data.catalog_audit import authorize
+
+    actor = authorize(actor, "connecting databases")
     full_url = with_password(url, connection_name or name)
     relation = check_relation(relation_text, dialect=dialect_for(url))
     with connection(full_url) as backend:
@@ -211,6 +217,7 @@ def register_database(
         stats=stats,
         property_columns=props,
         source=f"{mask_url(strip_password(url))} {relation.label}",
+        actor=actor,
     )
 
 

@@ -94,6 +94,7 @@ from prodops.okr.readings import (
     Window,
 )
 from prodops.okr.report import REFRESH_AUTHOR
+from prodops.store.access import Actor
 from prodops.store.db import read_session, write_session
 
 
@@ -201,12 +202,14 @@ def refresh_key_result(
     as_of: dt.date,
     catalog: DatasetSource | None = None,
     metrics: Mapping[str, MetricFunction] = BINDABLE_METRICS,
+    actor: Actor | str | None = None,
 ) -> RefreshOutcome:
     """Compute a bound key result's metric and append it as a check-in; record any error.
 
     On success the check-in is authored ``"metric refresh"``, holds the value in the key
     result's unit and says where it came from (``source_*``), and ``last_refresh_error`` is
-    cleared; on failure only ``last_refresh_error`` (and ``last_refreshed_at``) change.
+    cleared; on failure only ``last_refresh_error`` (and ``last_refreshed_at``) change. The
+    writes are done as *actor* (``PRODOPS_USER`` when None), who needs the editor role.
     """
     with read_session(engine) as session:
         kr = okr_crud.get_key_result(session=session, key_result_id=key_result_id)
@@ -235,7 +238,7 @@ def refresh_key_result(
         )
     except Exception as error:  # any failure is recorded on the key result, nothing else changes
         text = _error_text(error)
-        with write_session(engine) as session:
+        with write_session(engine, actor=actor) as session:
             okr_crud.record_refresh(session=session, key_result_id=key_result_id, error=text)
         return RefreshOutcome(key_result_id, kr.title, None, text)
     # 0.62 x 100 is 62.00000000000001 in binary floating point: keep 12 significant digits
@@ -246,7 +249,7 @@ def refresh_key_result(
     note += f", {period}" if period else f", {window.period_start} to {window.last_day}"
     if reading.data_end is not None:
         note += f"; data to {reading.data_end:%Y-%m-%d %H:%M %Z}"
-    with write_session(engine) as session:
+    with write_session(engine, actor=actor) as session:
         okr_crud.add_check_in(
             session=session,
             check_in_in=CheckInCreate(
@@ -272,6 +275,7 @@ def refresh_all(
     period: str | None = None,
     catalog: DatasetSource | None = None,
     metrics: Mapping[str, MetricFunction] = BINDABLE_METRICS,
+    actor: Actor | str | None = None,
 ) -> list[RefreshOutcome]:
     """Refresh every bound (metric and dataset), unarchived key result of unarchived objectives
     (of *period*); key results without a binding are not touched."""
@@ -282,7 +286,12 @@ def refresh_all(
         )
     return [
         refresh_key_result(
-            engine=engine, key_result_id=kr.id or 0, as_of=as_of, catalog=catalog, metrics=metrics
+            engine=engine,
+            key_result_id=kr.id or 0,
+            as_of=as_of,
+            catalog=catalog,
+            metrics=metrics,
+            actor=actor,
         )
         for kr in krs
     ]

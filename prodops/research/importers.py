@@ -42,6 +42,7 @@ from prodops.data.tempfiles import workspace
 from prodops.engine import quote_ident
 from prodops.errors import ColumnError, InputError, ProdOpsError, did_you_mean
 from prodops.research.crud import ImportCounts, check_source_kind, clean_tags, import_notes
+from prodops.store.access import Actor, as_actor
 from prodops.store.db import write_session
 
 FIELDS = (
@@ -409,7 +410,7 @@ def import_file(
     engine: Engine,
     path: str | Path,
     *,
-    actor: str,
+    actor: Actor | str,
     label: str | None = None,
     preset: str | None = None,
     source_kind: str | None = None,
@@ -451,8 +452,9 @@ def import_file(
             fix="Check the mapping: which column holds the note text and which its id.",
         )
     source = source_name(preset, label)
-    with write_session(engine) as session:
-        counts = import_notes(session=session, rows=notes.rows, source=source, actor=actor)
+    who = as_actor(actor)  # writes as this identity; notes record the name it is shown with
+    with write_session(engine, actor=who) as session:
+        counts = import_notes(session=session, rows=notes.rows, source=source, actor=who.shown)
     return ImportOutcome(
         counts=counts, rejected=notes.rejected, source=source, preset=preset, read=len(notes.rows)
     )

@@ -41,6 +41,8 @@ from sqlmodel import Session
 from prodops import config
 from prodops.data.db_urls import mask_url, mask_urls, url_password
 from prodops.errors import BackendError
+from prodops.store import guard
+from prodops.store.access import SYSTEM, Actor
 
 BUSY_TIMEOUT_S = 30
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -124,9 +126,11 @@ def _engine_for(url: str) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
         _configure_sqlite(engine)
-        return engine
-    connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
-    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    else:
+        connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    guard.install(engine)  # every write checked against the actor's role, and audited
+    return engine
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -175,13 +179,14 @@ def backend_error(engine: Engine, error: Exception) -> BackendError:
 
 
 @contextmanager
-def _session(engine: Engine, *, write: bool) -> Iterator[Session]:
+def _session(engine: Engine, *, write: bool, actor: Actor | str | None = None) -> Iterator[Session]:
     bind = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if write else engine
     session = Session(bind, expire_on_commit=False)
     try:
-        yield session
-        if write:
-            session.commit()
+        with guard.acting_as(actor):
+            yield session
+            if write:
+                session.commit()
     except sa.exc.IntegrityError:  # a broken constraint is for the code that wrote to handle
         session.rollback()
         raise
@@ -195,14 +200,18 @@ def _session(engine: Engine, *, write: bool) -> Iterator[Session]:
         session.close()
 
 
-def write_session(engine: Engine) -> Any:
+def write_session(engine: Engine, *, actor: Actor | str | None = None) -> Any:
     """Return a context manager: a session whose transaction starts with ``BEGIN IMMEDIATE``.
 
     On SQLite the write lock is taken at the start, so a read-modify-write inside cannot interleave
     with another writer; it waits up to the busy timeout. Commits on success, rolls back on error.
     Database failures become :class:`prodops.errors.BackendError`.
+
+    Every write inside is done as *actor* (an :class:`~prodops.store.access.Actor`, an identity,
+    or None for ``PRODOPS_USER``): refused with :class:`~prodops.errors.PermissionDeniedError`
+    when their role does not allow it, and recorded in the audit trail (:mod:`prodops.store.guard`).
     """
-    return _session(engine, write=True)
+    return _session(engine, write=True, actor=actor)
 
 
 def read_session(engine: Engine) -> Any:
@@ -231,9 +240,12 @@ def migrate(engine: Engine, *, revision: str = "head", downgrade: bool = False) 
             if engine.dialect.name == "postgresql":
                 connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
             cfg.attributes["connection"] = connection
-            (command.downgrade if downgrade else command.upgrade)(cfg, revision)
+            with guard.acting_as(SYSTEM):  # a schema upgrade is ProdOps's own write
+                (command.downgrade if downgrade else command.upgrade)(cfg, revision)
     except sa.exc.DBAPIError as error:
         raise backend_error(engine, error) from None
+    finally:
+        guard.forget(engine)
 
 
 def current_revision(engine: Engine) -> str | None:

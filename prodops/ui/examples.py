@@ -18,6 +18,7 @@ from prodops.data import first_start
 from prodops.data.catalog import Catalog
 from prodops.data.demo_rituals import has_examples
 from prodops.errors import ProdOpsError
+from prodops.store.access import Role
 from prodops.store.db import init_store, read_session
 from prodops.ui import session as common
 
@@ -59,9 +60,14 @@ def render_examples_note(engine: Engine, *, where: str) -> None:
             " critique session; they do not come back.",
             icon=":material/lightbulb:",
         )
-        if right.button("Remove examples", key=f"remove_examples_{where}", type="secondary"):
+        admin = common.acting_role(engine).allows(Role.ADMIN)  # deleting is an admin's
+        if admin and right.button(
+            "Remove examples", key=f"remove_examples_{where}", type="secondary"
+        ):
             try:
-                removed = first_start.remove(home=config.home(), engine=engine)
+                removed = first_start.remove(
+                    home=config.home(), engine=engine, actor=common.current_actor()
+                )
             except ProdOpsError as error:
                 common.show_error(error)
                 return

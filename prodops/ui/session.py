@@ -20,7 +20,9 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from prodops.errors import ProdOpsError
+from prodops.store.access import Actor, Role
 from prodops.store.db import init_store, read_session, write_session
+from prodops.store.guard import role_of
 from prodops.text import escape_markdown
 
 T = TypeVar("T")
@@ -59,9 +61,10 @@ def read(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T:
 
 
 def write(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T | None:
-    """Run a CRUD *action* in a write session; show a ProdOpsError and return None instead."""
+    """Run a CRUD *action* in a write session as :func:`current_actor`; show a ProdOpsError
+    (a refused role included) and return None instead."""
     try:
-        with write_session(engine) as session:
+        with write_session(engine, actor=current_actor()) as session:
             return action(session=session, **kwargs)
     except ProdOpsError as error:
         show_error(error)
@@ -71,7 +74,7 @@ def write(engine: Engine, action: Callable[..., T], **kwargs: Any) -> T | None:
 def attempt(engine: Engine, action: Callable[..., Any], **kwargs: Any) -> bool:
     """Like :func:`write` for actions that return nothing: True when it succeeded."""
     try:
-        with write_session(engine) as session:
+        with write_session(engine, actor=current_actor()) as session:
             action(session=session, **kwargs)
     except ProdOpsError as error:
         show_error(error)
@@ -124,6 +127,48 @@ def forget(kind: str, row_id: int, widget_keys: Iterable[str] = ()) -> None:
 
 
 # --- Who is acting --------------------------------------------------------------------------------
+
+
+ANONYMOUS = "anonymous"
+VIEWER_NOTE = (
+    "You can read everything here. Editing needs the editor role: ask an admin (Team page)."
+)
+
+
+def current_actor() -> Actor:
+    """Who this browser acts as: the signed-in e-mail (sign-in configured), else the name typed
+    here (local mode), else ``anonymous``. Roles and the audit trail key on its identity."""
+    try:
+        if st.user.is_logged_in:
+            email = str(st.user.get("email") or "")
+            name = str(st.user.get("name") or "")
+            if email or name:
+                return Actor(identity=email or name, name=name)
+    except (AttributeError, KeyError, RuntimeError):
+        pass
+    if sign_in_configured():
+        return Actor(ANONYMOUS)
+    typed = st.session_state.get(NAME_KEY) or (
+        None if st.session_state.get(NAME_FORGOTTEN) else remembered_name()
+    )
+    return Actor(str(typed)) if typed else Actor(ANONYMOUS)
+
+
+def acting_role(engine: Engine) -> Role:
+    """The role of :func:`current_actor` (read from configuration and the store)."""
+    with read_session(engine) as session:
+        return role_of(session, current_actor())
+
+
+def may(engine: Engine, role: Role, *, note: bool = True) -> bool:
+    """True when this browser's person has *role* (or more); else, with *note*, say so once."""
+    if acting_role(engine).allows(role):
+        return True
+    if note:
+        st.caption(
+            VIEWER_NOTE if role is Role.EDITOR else "Only an admin can do this.",
+        )
+    return False
 
 
 def logged_in_name() -> str | None:

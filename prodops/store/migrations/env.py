@@ -18,6 +18,7 @@ import prodops.critique.models
 import prodops.okr.models
 import prodops.qbr.models
 import prodops.research.models
+import prodops.store.audit
 import prodops.store.versioning  # noqa: F401
 
 config = context.config

@@ -23,7 +23,7 @@ from prodops.errors import ProdOpsError
 from prodops.research import evidence_counts
 from prodops.store.db import write_session
 from prodops.ui.research.insights import render_item_demand
-from prodops.ui.session import flash, read, show_error, write
+from prodops.ui.session import current_actor, flash, read, show_error, write
 
 NONE = "(none)"
 FIELD_LABELS = {
@@ -241,7 +241,7 @@ def _render_item_editor(engine: Engine, item: RoadmapItem, linked: list[int]) ->
             return
     changes = {k: v for k, v in {**fields, "effort": effort}.items() if getattr(item, k) != v}
     try:
-        with write_session(engine) as session:
+        with write_session(engine, actor=current_actor()) as session:
             version = seen
             if changes:
                 version = crud.update_item(

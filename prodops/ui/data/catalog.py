@@ -14,7 +14,7 @@ import streamlit as st
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas
 from prodops.ui import session
-from prodops.ui.session import show_error
+from prodops.ui.session import current_actor, show_error
 
 
 def catalog_frame(datasets: Sequence[Any]) -> pd.DataFrame:
@@ -66,11 +66,14 @@ def render_catalog(catalog: Any) -> None:
     with left:
         new_name = st.text_input("New name", value=picked, key=f"rename_{picked}", max_chars=100)
         if st.button("Rename", key="data_rename", disabled=new_name == picked):
-            _run(lambda: catalog.rename(picked, new_name), f"Renamed to {new_name}")
+            _run(
+                lambda: catalog.rename(picked, new_name, actor=current_actor()),
+                f"Renamed to {new_name}",
+            )
     with right:
         sure = st.checkbox("Yes, delete the dataset picked above and its rows", key="data_sure")
         if st.button("Delete", key="data_delete", disabled=not sure):
-            _run(lambda: catalog.delete(picked), f"Deleted {picked}")
+            _run(lambda: catalog.delete(picked, actor=current_actor()), f"Deleted {picked}")
     st.caption("To append a newer export of the same shape, upload it and choose Append.")
 
 

@@ -13,7 +13,7 @@ from prodops.data.schema import REQUIRED_COLUMNS
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas
 from prodops.text import escape_markdown
-from prodops.ui.session import flash, show_error
+from prodops.ui.session import current_actor, flash, show_error
 
 TYPED = "(type a URL)"
 NOT_MAPPED = "(not mapped)"
@@ -99,6 +99,7 @@ def render_connect(catalog: Any) -> None:
                 kind=kind,  # type: ignore[arg-type]
                 overrides=overrides,
                 connection_name=secret_name,
+                actor=current_actor(),
             )
             flash(f"Registered live dataset {info.name}")
             st.rerun()

@@ -26,7 +26,7 @@ from prodops.data.timeparse import TimeGuess
 from prodops.data.unpack import MAX_KEYS, key_table
 from prodops.errors import ProdOpsError
 from prodops.export import neutralise_formulas, to_safe_csv
-from prodops.ui.session import show_error
+from prodops.ui.session import current_actor, show_error
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "parquet", "jsonl", "ndjson", "json", "xlsx"]
 TTL_S = 3600
@@ -267,7 +267,12 @@ def render_upload(catalog: Any) -> None:
         )
         if st.button("Import", type="primary", key=f"import_{key}", disabled=bool(plan.ambiguous)):
             result = catalog.import_file(
-                path, name=name, plan=plan, label=uploaded.name, append=append
+                path,
+                name=name,
+                plan=plan,
+                label=uploaded.name,
+                append=append,
+                actor=current_actor(),
             )
             st.session_state["data_last_import"] = (result.info.name, result.report, result.added)
     except ProdOpsError as error:

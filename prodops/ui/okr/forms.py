@@ -204,7 +204,7 @@ def _save(
         st.info("Nothing changed.")
         return
     try:
-        with write_session(engine) as session:
+        with write_session(engine, actor=common.current_actor()) as session:
             action(session=session, seen_version=seen, changes=changes, **{id_field: row_id})
     except ProdOpsError as error:
         common.show_error(error)
@@ -262,10 +262,21 @@ def render_refresh(engine: Engine, board: Board, kr: KeyResultView | None = None
     key = f"okr_refresh_{kr.id}" if kr else "okr_refresh_all"
     if not st.button(label, key=key, icon=":material/sync:"):
         return
-    if kr is not None:
-        outcomes = [refresh_key_result(engine=engine, key_result_id=kr.id, as_of=board.as_of)]
-    else:
-        outcomes = refresh_all(engine=engine, as_of=board.as_of, period=board.period)
+    actor = common.current_actor()
+    try:
+        if kr is not None:
+            outcomes = [
+                refresh_key_result(
+                    engine=engine, key_result_id=kr.id, as_of=board.as_of, actor=actor
+                )
+            ]
+        else:
+            outcomes = refresh_all(
+                engine=engine, as_of=board.as_of, period=board.period, actor=actor
+            )
+    except ProdOpsError as error:  # a refused role: nothing was written
+        common.show_error(error)
+        return
     if not outcomes:
         st.info("No key result of this period is bound to a metric.")
         return

@@ -22,7 +22,7 @@ from prodops.research.models import ResearchInsight, ResearchInsightCreate
 from prodops.research.search import search_notes
 from prodops.store.db import write_session
 from prodops.ui.cache import list_datasets
-from prodops.ui.session import attempt, flash, read, show_error, write
+from prodops.ui.session import attempt, current_actor, flash, read, show_error, write
 
 NOTES_SHOWN = ["source_id", "noted_on", "source_kind", "customer_id", "customer_company", "text"]
 
@@ -73,7 +73,7 @@ def render_new_insight(engine: Engine, person: str, found: pd.DataFrame) -> None
             return
     versions = dict(zip(found["id"].astype(int), found["version"].astype(int), strict=True))
     try:
-        with write_session(engine) as session:
+        with write_session(engine, actor=current_actor()) as session:
             insight = insight_crud.create_insight(
                 session=session,
                 insight_in=ResearchInsightCreate(claim=claim, tags=tags.split(",")),

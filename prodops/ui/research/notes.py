@@ -31,7 +31,7 @@ from prodops.research.review import suggest_insights
 from prodops.research.search import note_export_frame, search_notes, top_themes
 from prodops.ui.data.upload import spool_upload
 from prodops.ui.downloads import csv_text
-from prodops.ui.session import flash, read, show_error, write
+from prodops.ui.session import current_actor, flash, read, show_error, write
 
 NONE = "(none)"
 FIELD_LABELS = {
@@ -120,7 +120,7 @@ def render_import(engine: Engine, person: str) -> None:
             outcome = import_file(
                 engine,
                 path,
-                actor=person,
+                actor=current_actor(),
                 label=upload.name,
                 preset=preset,
                 source_kind=kind,
