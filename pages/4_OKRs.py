@@ -3,6 +3,7 @@
 import streamlit as st
 
 from prodops import okr
+from prodops.store.access import Role
 from prodops.ui import examples
 from prodops.ui import session as common
 from prodops.ui.nav import setup_page
@@ -18,6 +19,7 @@ engine = common.store_engine()
 common.show_flash()
 examples.render_examples_note(engine, where="okr")
 author = common.person_name(acting_as="Checking in", shown_with="your check-ins")
+editor = common.may(engine, Role.EDITOR)  # viewers read; the core refuses their writes anyway
 board = views.render_filters(engine)
 views.render_summary(board)
 
@@ -27,29 +29,39 @@ board_tab, week_tab, tree_tab, add_tab, io_tab = st.tabs(
     on_change="rerun",  # tracked: the open tab stays open across the reruns that forms trigger
 )
 with board_tab:
-    forms.render_refresh(engine, board)
+    if editor:
+        forms.render_refresh(engine, board)
     for view in board.views:
         with st.container(border=True, key=f"okr_card_{view.id}"):
             views.render_objective_header(view)
             views.render_key_results(view)
             with st.expander(
-                "Check in, history, edit", key=f"okr_tools_{view.id}", on_change="rerun"
+                "Check in, history, edit" if editor else "History",
+                key=f"okr_tools_{view.id}",
+                on_change="rerun",
             ):
                 kr = key_results.pick_key_result(view)
                 if kr is not None:
-                    key_results.render_check_in(engine, kr, author)
+                    if editor:
+                        key_results.render_check_in(engine, kr, author)
                     views.render_history(engine, view, kr.id)
-                    if kr.binding:
+                    if editor and kr.binding:
                         forms.render_refresh(engine, board, kr)
-                    key_results.render_key_result_edit(engine, kr)
-                forms.render_objective_tools(engine, view, board)
+                    if editor:
+                        key_results.render_key_result_edit(engine, kr)
+                if editor:
+                    forms.render_objective_tools(engine, view, board)
 with week_tab:
     views.render_this_week(board, author)
 with tree_tab:
     views.render_tree(engine, board)
 with add_tab:
-    forms.render_new_objective(engine, board)
-    key_results.render_new_key_result(engine, board)
+    if editor:
+        forms.render_new_objective(engine, board)
+        key_results.render_new_key_result(engine, board)
+    else:
+        st.caption(common.VIEWER_NOTE)
 with io_tab:
     views.render_export(engine)
-    forms.render_import(engine)
+    if editor:
+        forms.render_import(engine)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from prodops.store.access import Role
 from prodops.ui import examples
 from prodops.ui import session as common
 from prodops.ui.critique import items, sessions
@@ -21,23 +22,27 @@ with st.container():
 with st.container():
     reviewer = common.person_name(acting_as="Reviewing", shown_with="your scores and decisions")
 
+editor = common.may(engine, Role.EDITOR)  # viewers read; the core refuses their writes anyway
+
 VIEWS = ("Roadmap items", "Critique sessions")
 view = st.radio("View", VIEWS, horizontal=True, key="critique_view")
 if view == VIEWS[0]:
-    with st.expander("Import a roadmap export"):
-        items.render_import(engine)
-    with st.expander("Add an item"):
-        items.render_new_item(engine)
-    items.render_items(engine)
+    if editor:
+        with st.expander("Import a roadmap export"):
+            items.render_import(engine)
+        with st.expander("Add an item"):
+            items.render_new_item(engine)
+    items.render_items(engine, editable=editor)
 else:
-    with st.expander("New critique session"):
-        sessions.render_new_session(engine)
+    if editor:
+        with st.expander("New critique session"):
+            sessions.render_new_session(engine)
     crit = sessions.pick_session(engine)
     if crit is not None:
         sessions.render_session_header(engine, crit)
-        if reviewer:
+        if reviewer and editor:
             sessions.render_scoring(engine, crit, reviewer)
         summary = sessions.render_results(engine, crit, reviewer)
         if summary is not None:
-            sessions.render_item_detail(engine, crit, summary, reviewer)
+            sessions.render_item_detail(engine, crit, summary, reviewer if editor else None)
             sessions.render_downloads(summary)

@@ -3,6 +3,7 @@ connect a database."""
 
 import streamlit as st
 
+from prodops.store.access import Role
 from prodops.ui import cache, nav, session
 from prodops.ui.data.catalog import render_catalog
 from prodops.ui.data.connect import render_connect
@@ -17,11 +18,21 @@ nav.setup_page(
 catalog = cache.get_catalog()
 
 session.show_flash()
-st.subheader("Upload a file")
-render_upload(catalog)
+# Importing, renaming, deleting and connecting are an admin's (the catalog refuses anyone else).
+admin = session.may(session.store_engine(), Role.ADMIN, note=False)
+if not admin:
+    st.info(
+        "You can read the catalog. Importing, renaming and deleting datasets and connecting"
+        " databases are for admins (Team page).",
+        icon=":material/lock:",
+    )
+else:
+    st.subheader("Upload a file")
+    render_upload(catalog)
 
 st.subheader("Catalog")
-render_catalog(catalog)
+render_catalog(catalog, admin=admin)
 
-st.subheader("Connect a database")
-render_connect(catalog)
+if admin:
+    st.subheader("Connect a database")
+    render_connect(catalog)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from prodops.store.access import Role
 from prodops.ui import session as common
 from prodops.ui.nav import setup_page
 from prodops.ui.research import insights, notes, nps, review
@@ -17,6 +18,8 @@ with st.container():
     common.show_flash()
 with st.container():
     person = common.person_name(acting_as="Working", shown_with="the notes and insights you add")
+if not common.may(engine, Role.EDITOR):
+    person = None  # a viewer reads: no import, add, merge or link (the core refuses them too)
 
 VIEWS = ("Notes", "Insights", "Duplicates", "NPS")
 view = st.radio("View", VIEWS, horizontal=True, key="insights_view")
@@ -35,8 +38,8 @@ elif view == "Insights":
         with st.expander("New insight from notes"):
             insights.render_new_insight(engine, person, notes.render_browse(engine))
     chosen = insights.pick_insight(engine)
-    if chosen is not None and person:
-        insights.render_insight(engine, person, chosen)
+    if chosen is not None:
+        insights.render_insight(engine, person or None, chosen)
 elif view == "Duplicates":
     if person:
         review.render_duplicates(engine, person)

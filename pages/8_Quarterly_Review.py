@@ -3,6 +3,7 @@
 import streamlit as st
 
 from prodops import qbr
+from prodops.store.access import Role
 from prodops.ui import cache, render
 from prodops.ui import session as common
 from prodops.ui.nav import setup_page
@@ -16,6 +17,7 @@ setup_page(
 )
 engine = common.store_engine()
 common.show_flash()
+editor = common.may(engine, Role.EDITOR)  # viewers build and export; saving is an editor's
 
 if views.pick_view() == views.VIEWS[0]:
     period, events, subs = views.pick_inputs(cache.list_datasets())
@@ -29,7 +31,7 @@ if views.pick_view() == views.VIEWS[0]:
     report = qbr.Report.from_dict(built)
     views.render_report(report)
     st.subheader("Narrative")
-    texts = views.narrative_form("new", {})
+    texts = views.narrative_form("new", {}) if editor else None
     if texts is not None:
         row = common.write(engine, qbr.save_report, report=report, narrative=texts)
         if row is not None:
@@ -45,7 +47,12 @@ else:
     views.render_report(report)
     st.subheader("Narrative")
     seen = common.seen_version("qbr", int(row.id or 0), row.version)
-    texts = views.narrative_form(f"saved_{row.id}", qbr.narrative_of(row))
+    narrative = qbr.narrative_of(row)
+    if not editor:
+        for section, text in narrative.items():
+            st.caption(section.capitalize())
+            st.text(text or "-")
+    texts = views.narrative_form(f"saved_{row.id}", narrative) if editor else None
     if texts is not None:
         saved = common.write(
             engine, qbr.update_narrative, report_id=row.id, seen_version=seen, values=texts
@@ -54,6 +61,9 @@ else:
             common.forget("qbr", int(row.id or 0))
             common.done("Narrative saved.")
     views.render_downloads(report, qbr.narrative_of(row), key=f"qbr_saved_{row.id}")
-    if st.button("Regenerate from today's data", icon=":material/refresh:", key="qbr_regen"):
+    regen = editor and st.button(
+        "Regenerate from today's data", icon=":material/refresh:", key="qbr_regen"
+    )
+    if regen:
         with render.errors():
             views.regenerate(engine, row)

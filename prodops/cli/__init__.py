@@ -29,6 +29,7 @@ _GROUPS = (
     "prodops.cli.critique",
     "prodops.cli.insights",
     "prodops.cli.qbr",
+    "prodops.cli.team",
 )
 
 

@@ -32,7 +32,7 @@ from prodops.critique.models import (
 )
 from prodops.errors import NotFoundError, ParameterError, did_you_mean
 from prodops.okr import KeyResult
-from prodops.store import versioning
+from prodops.store import guard, versioning
 
 ITEM_FIELDS = ("title", "description", "owner", "team", "target_period", "status", "parent")
 
@@ -325,6 +325,7 @@ def session_framework(row: CritiqueSession) -> Framework:
 
 def delete_session(*, session: Session, session_id: int) -> None:
     """Delete a critique session with its scores, submissions and decisions (its items stay)."""
+    guard.check(session, "critique_session", "delete")
     get_session(session=session, session_id=session_id)
     for model in (Score, Submission, Decision, SessionItem):
         session.execute(sa.delete(model).where(col(model.session_id) == session_id))
@@ -354,6 +355,7 @@ def delete_item(*, session: Session, item_id: int) -> None:
     An item that is not archived, or that a session still holds (its scores and decisions are
     that session's record), is refused with a ParameterError.
     """
+    guard.check(session, "roadmap_item", "delete")
     item = get_item(session=session, item_id=item_id)
     if not item.archived:
         raise ParameterError(

@@ -17,6 +17,7 @@ from prodops.critique.crud import get_item, get_session, session_framework, sess
 from prodops.critique.models import CritiqueSession, Decision, Score, Submission
 from prodops.critique.rules import DECISIONS
 from prodops.errors import NotFoundError, ParameterError, ProdOpsError
+from prodops.store.guard import check_self
 
 
 class ScoresHiddenError(ProdOpsError):
@@ -27,6 +28,19 @@ def _check_reviewer(reviewer: str) -> str:
     name = " ".join((reviewer or "").split())
     if not name:
         raise ParameterError("the reviewer has no name", fix="Enter your name first.")
+    return name
+
+
+def _reviewer_self(reviewer: str) -> str:
+    """The reviewer's name, refused in team mode unless it is the acting user's own."""
+    name = _check_reviewer(reviewer)
+    check_self(name, "score")
+    return name
+
+
+def _decider_self(decided_by: str) -> str:
+    name = _check_reviewer(decided_by)
+    check_self(name, "decide")
     return name
 
 
@@ -57,7 +71,7 @@ def save_score(
     score = Score(
         session_id=session_id,
         item_id=item_id,
-        reviewer=_check_reviewer(reviewer),
+        reviewer=_reviewer_self(reviewer),
         criterion_scores=checked,
         comment=comment.strip(),
     )
@@ -78,7 +92,7 @@ def submit_scores(
 
     Submitting twice is allowed (the later scores count); the first submission time is kept.
     """
-    name = _check_reviewer(reviewer)
+    name = _reviewer_self(reviewer)
     comments = comments or {}
     for item_id, values in (scores or {}).items():
         save_score(
@@ -211,7 +225,7 @@ def record_decision(
         item_id=item_id,
         decision=decision,
         rationale=rationale.strip(),
-        decided_by=_check_reviewer(decided_by),
+        decided_by=_decider_self(decided_by),
     )
     session.add(entry)
     session.flush()

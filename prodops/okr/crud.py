@@ -54,7 +54,7 @@ from prodops.okr.models import (
     ObjectiveUpdate,
     text_limits,
 )
-from prodops.store import versioning
+from prodops.store import guard, versioning
 from prodops.store.versioning import utcnow
 
 Row = TypeVar("Row", Objective, KeyResult)
@@ -150,6 +150,7 @@ def delete_objective(*, session: Session, objective_id: int) -> None:
     Child objectives are kept and lose their parent. An objective that is not archived is refused
     (ParameterError): archive first, so a delete is always a second, deliberate step.
     """
+    guard.check(session, "objective", "delete")
     objective = _require_archived(session, Objective, objective_id)
     krs = session.exec(select(KeyResult.id).where(col(KeyResult.objective_id) == objective_id))
     for kr_id in list(krs.all()):
@@ -257,6 +258,7 @@ def unarchive_key_result(
 
 def delete_key_result(*, session: Session, key_result_id: int) -> None:
     """Delete an archived key result and its check-ins (ParameterError if not archived)."""
+    guard.check(session, "key_result", "delete")
     _require_archived(session, KeyResult, key_result_id)
     _delete_key_result_rows(session, key_result_id)
     session.flush()

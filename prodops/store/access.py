@@ -166,13 +166,20 @@ def configured_role(actor: Actor) -> Role | None:
     return None
 
 
-def refusal(actor: Actor, role: Role, doing: str, need: Role) -> PermissionDeniedError:
+def article(role: Role | str) -> str:
+    """'a viewer', 'an editor', 'an admin'."""
+    text = str(role)
+    return f"{'an' if text[:1] in 'aeiou' else 'a'} {text}"
+
+
+def refusal(
+    actor: Actor, role: Role, doing: str, need: Role, *, write: bool = True
+) -> PermissionDeniedError:
     """The one-line "who, what role, what was refused, how to get it" error."""
     return PermissionDeniedError(
-        f"{actor.shown} is {'an' if role is Role.ADMIN else 'a'} {role.value} and cannot do "
-        f"this: {doing} needs the {need.value} role",
-        fix="Nothing was saved. Ask an admin to change your role (Team page, or "
-        "`prodops team set-role EMAIL ROLE`).",
+        f"{actor.shown} is {article(role)} and cannot do this: {doing} needs the {need.value} role",
+        fix=("Nothing was saved. " if write else "")
+        + "Ask an admin to change your role (Team page, or `prodops team set-role EMAIL ROLE`).",
     )
 
 

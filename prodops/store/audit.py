@@ -177,10 +177,24 @@ class AuditFilter:
     until: dt.datetime | None = None
 
 
+def browse(
+    *,
+    session: Session,
+    actor: Actor | str | None,
+    where: AuditFilter | None = None,
+    limit: int | None = LIST_LIMIT,
+) -> list[AuditEntry]:
+    """The trail as *actor* may read it: :func:`list_entries` for an admin, else refused."""
+    from prodops.store import guard
+
+    guard.require(session, actor, Role.ADMIN, "reading the audit trail")
+    return list_entries(session=session, where=where, limit=limit)
+
+
 def list_entries(
     *, session: Session, where: AuditFilter | None = None, limit: int | None = LIST_LIMIT
 ) -> list[AuditEntry]:
-    """The trail, newest first, filtered by *where*."""
+    """The trail, newest first, filtered by *where* (no role check: see :func:`browse`)."""
     where = where or AuditFilter()
     query = select(AuditEntry)
     if where.actor:

@@ -43,6 +43,7 @@ from prodops.store.access import (
     describe,
     needed,
     refusal,
+    team_mode,
 )
 from prodops.store.audit import AuditEntry, dumps, stored_role
 
@@ -101,6 +102,44 @@ def current(_session: Session | None = None) -> Guard:
 def role_of(session: Session, actor: Actor | str | None) -> Role:
     """*actor*'s role as the guard would read it (for pages that hide what a role cannot do)."""
     return Guard(as_actor(actor)).role_for(session.connection())
+
+
+def require(session: Session, actor: Actor | str | None, need: Role, doing: str) -> Actor:
+    """Return *actor* if their role is at least *need*; else PermissionDeniedError.
+
+    For what is not a write but is still restricted (reading the audit trail is an admin's).
+    """
+    who = as_actor(actor)
+    role = role_of(session, who)
+    if not role.allows(need):
+        raise refusal(who, role, doing, need, write=False)
+    return who
+
+
+def check(session: Session, table: str, operation: str) -> None:
+    """Refuse at once what the guard would refuse at the first statement, in the words of the
+    whole operation ("deleting objectives needs the admin role", where a delete that starts by
+    removing check-ins would otherwise name those)."""
+    guard = current()
+    role = guard.role_for(session.connection())
+    need = needed(table, operation)
+    if not role.allows(need):
+        raise refusal(guard.actor, role, describe(table, operation), need)
+
+
+def check_self(name: str, what: str) -> None:
+    """In team mode, refuse a write that names someone other than the acting user as its author
+    (a reviewer scores only as themselves)."""
+    if not team_mode():
+        return
+    actor = current().actor
+    mine = {actor.identity.casefold(), actor.name.casefold()} - {""}
+    if actor.system or " ".join(name.split()).casefold() in mine:
+        return
+    raise PermissionDeniedError(
+        f"{actor.shown} cannot {what} as {name!r}: everyone acts only as themselves",
+        fix=f"Nothing was saved. {what.capitalize()} as {actor.shown}.",
+    )
 
 
 def install(engine: Engine) -> None:

@@ -28,7 +28,13 @@ MENU: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             ("pages/8_Quarterly_Review.py", "Quarterly review", ":material/summarize:"),
         ),
     ),
-    ("Data", (("pages/6_Data.py", "Data", ":material/database:"),)),
+    (
+        "Data",
+        (
+            ("pages/6_Data.py", "Data", ":material/database:"),
+            ("pages/9_Team.py", "Team", ":material/group:"),
+        ),
+    ),
 )
 
 

@@ -154,8 +154,8 @@ def items_frame(items: list[RoadmapItem], links: dict[int, list[int]]) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def render_items(engine: Engine) -> None:
-    """The list of items and an editor for evidence and key-result links."""
+def render_items(engine: Engine, *, editable: bool = True) -> None:
+    """The list of items and (for an editor) an editor for evidence and key-result links."""
     archived = st.toggle("Show archived items", key="critique_show_archived")
     items = read(engine, crud.list_items, include_archived=archived)
     if not items:
@@ -172,6 +172,8 @@ def render_items(engine: Engine) -> None:
     )
     st.dataframe(frame if archived else frame.drop(columns="archived"), hide_index=True)
     by_id = {i.id or 0: i for i in items}
+    if not editable:
+        return
     item_id = st.selectbox(
         "Edit evidence and links of",
         list(by_id),

@@ -41,8 +41,9 @@ def catalog_frame(datasets: Sequence[Any]) -> pd.DataFrame:
     )
 
 
-def render_catalog(catalog: Any) -> None:
-    """The datasets, and rename / delete for the one picked (delete asks for confirmation)."""
+def render_catalog(catalog: Any, *, admin: bool = True) -> None:
+    """The datasets, and (for an admin) rename / delete for the one picked (delete asks for
+    confirmation)."""
     try:
         datasets = catalog.list(include_broken=True)
     except ProdOpsError as error:
@@ -60,6 +61,8 @@ def render_catalog(catalog: Any) -> None:
             icon=":material/warning:",
         )
     st.dataframe(neutralise_formulas(frame), hide_index=True, key="data_catalog")
+    if not admin:
+        return
     names = [d.name for d in datasets]
     picked = st.selectbox("Dataset", names, key="data_manage")
     left, right = st.columns(2)

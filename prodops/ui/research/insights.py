@@ -111,8 +111,9 @@ def pick_insight(engine: Engine) -> ResearchInsight | None:
     return None if chosen is None else read(engine, crud.get_insight, insight_id=int(chosen))
 
 
-def render_insight(engine: Engine, person: str, insight: ResearchInsight) -> None:
-    """One insight: its notes (merged ones included), merge / undo, links, revenue behind it."""
+def render_insight(engine: Engine, person: str | None, insight: ResearchInsight) -> None:
+    """One insight: its notes (merged ones included); for an editor (*person* given) merge /
+    undo and links."""
     insight_id = insight.id or 0
     st.text(f"{insight.claim}  ·  {insight.status}  ·  created by {insight.created_by}")
     ids = read(engine, insight_crud.merged_ids, insight_id=insight_id)
@@ -121,6 +122,8 @@ def render_insight(engine: Engine, person: str, insight: ResearchInsight) -> Non
     )
     st.caption(f"{len(notes)} notes (merged insights' notes included, with their insight)")
     st.dataframe(notes[[*NOTES_SHOWN, "insight"]], hide_index=True)
+    if person is None:
+        return
     _render_merge(engine, person, insight)
     _render_links(engine, person, insight_id)
 

@@ -1,0 +1,1 @@
+"""The Team page's parts: who I am, roles (admins assign them), the audit trail (admins read it)."""
