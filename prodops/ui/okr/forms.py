@@ -29,6 +29,7 @@ from prodops.okr import transfer as okr_io
 from prodops.okr.binding import refresh_all, refresh_key_result
 from prodops.okr.models import ObjectiveCreate
 from prodops.okr.report import KeyResultView, ObjectiveView
+from prodops.store.access import Role
 from prodops.store.db import write_session
 from prodops.ui import session as common
 from prodops.ui.okr.views import Board
@@ -241,6 +242,9 @@ def _archive_controls(
     if unarchive and common.attempt(engine, archive, seen_version=seen, archived=False, **ids):
         common.forget(kind, row_id, keys)
         common.done(f"Unarchived {label}.")
+    if not common.acting_role(engine).allows(Role.ADMIN):  # deleting for good is an admin's
+        right.caption("Only an admin can delete it for good (it stays archived).")
+        return
     confirm = right.checkbox(
         f"Delete {label} permanently, with its history", key=f"okr_confirm_delete_{kind}_{row_id}"
     )

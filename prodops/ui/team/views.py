@@ -45,9 +45,8 @@ ENTITY_LABELS = {
 
 def render_me(engine: Engine) -> Role:
     """Who this browser acts as and their role; the mode the team runs in. Returns the role."""
-    actor = common.current_actor()
     role = common.acting_role(engine)
-    st.text(f"You act as {actor.shown} ({article(role)}).")
+    st.text(f"Your role: {role.value}.")
     if not team_mode():
         st.info(
             "Roles are off: ProdOps runs as a single-user tool, so everyone may do everything."
@@ -69,10 +68,15 @@ def render_members(engine: Engine, role: Role) -> None:
     """The configured admins and the assigned roles; for an admin, the form to change them."""
     members = common.read(engine, audit.list_members)
     rows = [
-        {"identity": a, "role": "admin", "set by": "PRODOPS_ADMINS", "updated": None}
+        {"identity": a, "role": "admin", "set by": "PRODOPS_ADMINS", "updated": ""}
         for a in sorted(config.admins())
     ] + [
-        {"identity": m.identity, "role": m.role, "set by": m.updated_by, "updated": m.updated_at}
+        {
+            "identity": m.identity,
+            "role": m.role,
+            "set by": m.updated_by,
+            "updated": f"{m.updated_at:%Y-%m-%d %H:%M} UTC",
+        }
         for m in members
     ]
     if rows:
