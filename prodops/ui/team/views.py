@@ -21,6 +21,7 @@ from prodops.store.access import Role, article, team_mode
 from prodops.ui import session as common
 
 ROLES = [r.value for r in Role]
+SHOWN = 1000  # entries drawn on the page
 ENTITY_LABELS = {
     "objective": "Objectives",
     "key_result": "Key results",
@@ -129,26 +130,28 @@ def render_trail(engine: Engine, role: Role) -> None:
         since=_utc(start),
         until=_utc(end + dt.timedelta(days=1)) if isinstance(end, dt.date) else None,
     )
+    actor = common.current_actor()
     try:
-        entries = common.read(
-            engine, audit.browse, actor=common.current_actor(), where=where, limit=None
-        )
+        entries = common.read(engine, audit.browse, actor=actor, where=where, limit=SHOWN + 1)
     except ProdOpsError as error:
         common.show_error(error)
         return
-    frame = audit.entries_frame(entries)
+    frame = audit.entries_frame(entries[:SHOWN])
+    more = "the newest 1,000 shown; the download holds them all" if len(entries) > SHOWN else ""
     st.caption(
-        f"{len(frame):,} change(s), newest first. Before and after hold the values that changed"
-        " (JSON); times are UTC."
+        f"{len(frame):,} change(s), newest first{'; ' + more if more else ''}. Before and after"
+        " hold the values that changed (JSON); times are UTC."
     )
     st.dataframe(
-        frame.head(1000),
+        frame,
         hide_index=True,
         column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="iso8601")},
     )
     st.download_button(
         "Download the audit trail (CSV)",
-        data=lambda: audit.export_csv(entries),
+        data=lambda: audit.export_csv(
+            common.read(engine, audit.browse, actor=actor, where=where, limit=None)
+        ),
         file_name="prodops-audit.csv",
         mime="text/csv",
         icon=":material/download:",
