@@ -145,7 +145,17 @@ def render_trail(engine: Engine, role: Role) -> None:
     st.dataframe(
         frame,
         hide_index=True,
-        column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="iso8601")},
+        column_config={
+            "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "actor": "Who",
+            "actor_name": "Name",
+            "role": "Role then",
+            "action": "Action",
+            "entity": "What",
+            "entity_id": "Which",
+            "before": "Before",
+            "after": "After",
+        },
     )
     st.download_button(
         "Download the audit trail (CSV)",
