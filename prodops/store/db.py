@@ -259,10 +259,24 @@ def current_revision(engine: Engine) -> str | None:
         raise backend_error(engine, error) from None
 
 
+@functools.lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    """The newest schema revision of the packaged migrations (read without running them)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
 @functools.lru_cache(maxsize=16)
 def _init_once(url: str) -> Engine:
     engine = _engine_for(url)
-    migrate(engine)
+    # A store already at head needs no migration run: Alembic's environment imports every
+    # feature's tables (a CLI command that only records an audit entry would pay seconds for it).
+    if current_revision(engine) != head_revision():
+        migrate(engine)
     return engine
 
 
