@@ -115,7 +115,7 @@ def render_trail(engine: Engine, role: Role) -> None:
         st.caption("Only admins can read the audit trail.")
         return
     who, what, since, until = st.columns([2, 2, 1, 1])
-    actor = who.text_input("Who (identity)", key="audit_who", max_chars=audit.IDENTITY_MAX)
+    person = who.text_input("Who (identity)", key="audit_who", max_chars=audit.IDENTITY_MAX)
     entity = what.selectbox(
         "What",
         [None, *ENTITY_LABELS],
@@ -125,14 +125,14 @@ def render_trail(engine: Engine, role: Role) -> None:
     start = since.date_input("Since", value=None, key="audit_since")
     end = until.date_input("Until (included)", value=None, key="audit_until")
     where = audit.AuditFilter(
-        actor=actor or None,
+        actor=person or None,
         entity=entity,
         since=_utc(start),
         until=_utc(end + dt.timedelta(days=1)) if isinstance(end, dt.date) else None,
     )
-    actor = common.current_actor()
+    me = common.current_actor()
     try:
-        entries = common.read(engine, audit.browse, actor=actor, where=where, limit=SHOWN + 1)
+        entries = common.read(engine, audit.browse, actor=me, where=where, limit=SHOWN + 1)
     except ProdOpsError as error:
         common.show_error(error)
         return
@@ -160,7 +160,7 @@ def render_trail(engine: Engine, role: Role) -> None:
     st.download_button(
         "Download the audit trail (CSV)",
         data=lambda: audit.export_csv(
-            common.read(engine, audit.browse, actor=actor, where=where, limit=None)
+            common.read(engine, audit.browse, actor=me, where=where, limit=None)
         ),
         file_name="prodops-audit.csv",
         mime="text/csv",
