@@ -109,13 +109,41 @@ def function_params(metric: Metric, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if not metric.param(k).output_only}
 
 
+# Options of type "str" that name a property column (the "where" options name theirs too).
+COLUMN_PARAMS = ("breakdown",)
+
+
+def columns_read(metric: Metric, params: dict[str, Any]) -> set[str]:
+    """The property columns *metric* reads with these *params*: those its conditions and its
+    breakdown name (every events metric reads the canonical columns and no other).
+
+    Examples
+    --------
+    >>> from prodops.metrics.filters import Condition
+    >>> sorted(columns_read(registry.get("retention"),
+    ...     {"where": [Condition("plan", "=", "pro")], "breakdown": "country"}))
+    ['country', 'plan']
+    """
+    found: set[str] = set()
+    for param in metric.params:
+        value = params.get(param.name)
+        if value and param.type == "where":
+            found.update(condition.column for condition in value)
+        elif value and param.name in COLUMN_PARAMS:
+            found.add(str(value))
+    return found
+
+
 def run_metric(args: argparse.Namespace) -> int:
-    """Compute the metric of the command on SOURCE and print it in ``--format``."""
+    """Compute the metric of the command on SOURCE and print it in ``--format``.
+
+    A file is read keeping only the property columns the metric reads (:func:`columns_read`).
+    """
     from prodops.cli.sources import open_source
 
     metric = registry.get(args.metric_name)
     params = metric_params(args, metric)
-    with open_source(args, metric.kind) as table:
+    with open_source(args, metric.kind, columns=columns_read(metric, params)) as table:
         frame: pd.DataFrame = metric.load()(table, **function_params(metric, params))
     write_metric(metric, frame, params, args.format)
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -169,8 +169,14 @@ def _one_source(args: argparse.Namespace) -> str:
 
 
 @contextlib.contextmanager
-def open_source(args: argparse.Namespace, kind: Kind) -> Iterator[ir.Table]:
-    """Yield the canonical Ibis table for the source given on the command line."""
+def open_source(
+    args: argparse.Namespace, kind: Kind, *, columns: Collection[str] | None = None
+) -> Iterator[ir.Table]:
+    """Yield the canonical Ibis table for the source given on the command line.
+
+    *columns* names the property columns the command reads (default: all); a file then stores
+    only those (:func:`open_file`).
+    """
     which = _one_source(args)
     overrides = mapping_overrides(args, kind)
     if which == "dataset":
@@ -187,6 +193,7 @@ def open_source(args: argparse.Namespace, kind: Kind) -> Iterator[ir.Table]:
             day_first=getattr(args, "day_first", None),
             sheet=getattr(args, "sheet", None),
             args=args,
+            columns=columns,
         ) as table:
             yield table
 
@@ -216,11 +223,15 @@ def open_file(
     report_to: Any = None,
     sheet: str | None = None,
     args: argparse.Namespace | None = None,
+    columns: Collection[str] | None = None,
 ) -> Iterator[ir.Table]:
     """Import *path* into a temporary in-memory DuckDB and yield its canonical table.
 
     Temporary files go to the data directory's temp folder and are removed afterwards. *args*
-    carries ``--no-unpack`` and ``--keep-raw-ids`` (:func:`file_choices`).
+    carries ``--no-unpack`` and ``--keep-raw-ids`` (:func:`file_choices`). *columns* names the
+    property columns to keep (default all): every row is checked as an import checks it, the
+    rest are simply not stored, which spares DuckDB converting them (a third of reading a
+    10-million-row export with three property columns).
     """
     from prodops.data.catalog import canonical_types
     from prodops.data.importer import import_into
@@ -236,7 +247,9 @@ def open_file(
     with workspace() as work:
         backend = duckdb_connect(allowed_directories=[path.resolve().parent, work])
         try:
-            report = import_into(backend.con, path, plan, table="source", workdir=work)
+            report = import_into(
+                backend.con, path, plan, table="source", workdir=work, columns=columns
+            )
             if report.rows_rejected:
                 print(f"prodops: {report.summary()}", file=report_to or sys.stderr)
             yield canonical_types(backend.table("source"), kind)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -172,8 +172,12 @@ def import_into(
     table: str,
     workdir: Path,
     label: str | None = None,
+    columns: Collection[str] | None = None,
 ) -> ValidationReport:
     """Read the file at *path* with *plan* into the new table *table* of *con*; validate it.
+
+    *columns* names the property columns to store (as named in *table*; default all): the
+    others are read and checked all the same, so the rows and the report do not depend on it.
 
     Raises
     ------
@@ -192,7 +196,14 @@ def import_into(
         open_head(path, guess.compression), size, max_rows
     )
     return _read_validated(
-        con, path, plan, table=table, workdir=workdir, label=label, stop_early=stop_early
+        con,
+        path,
+        plan,
+        table=table,
+        workdir=workdir,
+        label=label,
+        stop_early=stop_early,
+        columns=columns,
     )
 
 
@@ -206,6 +217,7 @@ def _read_validated(
     label: str,
     stop_early: bool,
     repair: Repair | None = None,
+    columns: Collection[str] | None = None,
 ) -> ValidationReport:
     raw = open_raw(con, path, plan.file, workdir=workdir, label=label)
     mapping = plan.mapping
@@ -229,7 +241,7 @@ def _read_validated(
         retry = replace(plan, file=replace(plan.file, encoding="utf-8", compression="none"))
         return _read_validated(
             con, fixed.path, retry, table=table, workdir=workdir, label=label,
-            stop_early=stop_early, repair=fixed,
+            stop_early=stop_early, repair=fixed, columns=columns,
         )  # fmt: skip
 
     try:
@@ -243,6 +255,8 @@ def _read_validated(
             stop_early=stop_early,
             unpack=plan.unpack if plan.mapping.preset != "stripe" else Unpacking(),
             people=plan.people if mapping.kind == "events" else People(),
+            workdir=workdir,
+            keep=columns,
         )
     except UnreadableFileError:
         # DuckDB gives up on some open quotes outright (CRLF files): read a repaired copy
@@ -255,8 +269,9 @@ def _read_validated(
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
         retry = replace(plan, file=replace(plan.file, encoding="cp1252"))
         return _read_validated(
-            con, path, retry, table=table, workdir=workdir, label=label, stop_early=stop_early
-        )
+            con, path, retry, table=table, workdir=workdir, label=label, stop_early=stop_early,
+            columns=columns,
+        )  # fmt: skip
     if repair is None and raw.csv_file and (report.rejected["reason"] == UNTERMINATED_REASON).any():
         # a quote left open swallowed rows: read a copy where those lines are malformed instead
         fixed = _repaired_copy(raw, workdir)

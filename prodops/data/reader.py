@@ -3,7 +3,10 @@
 Delimited text is read by DuckDB's ``read_csv`` from the file path (never through pandas) with
 every column as VARCHAR, so that converting and validating values happens in SQL afterwards
 (:mod:`prodops.data.validate`) and a bad value rejects its row instead of failing the file. Rows
-with too few or too many fields are kept in a rejects table with their line number.
+with too few or too many fields are kept in a rejects table with their line number. A scan may
+also type some columns (:meth:`RawSource.fresh`): DuckDB then parses them itself and puts the rows
+it cannot parse in the rejects table (error ``CAST``), whose text :func:`cast_rejects` returns so
+that they can be read again as text (:func:`lines_source`).
 Excel workbooks (small by nature) go through pandas/openpyxl into a Parquet temporary file; the
 sheet read is ``FileGuess.sheet`` (by default the first one that holds data). Empty header names
 become ``column<N>`` wherever they come from (:func:`prodops.data.sniff.name_blank_columns`).
@@ -13,7 +16,8 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,12 +67,21 @@ class RawSource:
     label: str
     csv_file: tuple[Path, FileGuess] | None = None
 
-    def fresh(self) -> tuple[str, str | None]:
-        """Return (relation, rejects table) for a new scan whose rejects are kept apart."""
+    def fresh(self, types: Mapping[str, str] | None = None) -> tuple[str, str | None]:
+        """Return (relation, rejects table) for a new scan whose rejects are kept apart.
+
+        *types* (delimited text only) gives some columns a DuckDB type other than VARCHAR: the
+        reader parses them and rejects the rows whose value it cannot parse (error ``CAST``).
+        """
         if self.csv_file is None:
             return self.relation, self.rejects_table
         rejects = f"prodops_rejects_{uuid.uuid4().hex[:12]}"
-        return csv_relation(*self.csv_file, self.columns, rejects), rejects
+        return csv_relation(*self.csv_file, self.columns, rejects, types=types), rejects
+
+    def retyped(self, types: Mapping[str, str]) -> RawSource:
+        """This source as a scan with *types* reads it (:meth:`fresh`) describes its columns."""
+        kinds = tuple(types.get(c, t) for c, t in zip(self.columns, self.types, strict=True))
+        return replace(self, types=kinds)
 
 
 def friendly_duckdb_error(error: Exception, label: str) -> InputError:
@@ -82,12 +95,22 @@ def friendly_duckdb_error(error: Exception, label: str) -> InputError:
     )
 
 
-def csv_relation(path: Path, guess: FileGuess, columns: tuple[str, ...], rejects: str) -> str:
+def csv_relation(
+    path: Path,
+    guess: FileGuess,
+    columns: tuple[str, ...],
+    rejects: str,
+    *,
+    types: Mapping[str, str] | None = None,
+) -> str:
     """Return the ``read_csv(...)`` call with explicit options (DuckDB's sniffer is not used).
 
-    Malformed lines (too few / too many fields) go to the temporary table *rejects*.
+    Every column is VARCHAR unless *types* says otherwise. Malformed lines (too few / too many
+    fields) and values of a typed column that DuckDB cannot parse go to the temporary table
+    *rejects*.
     """
-    spec = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns)
+    kinds = types or {}
+    spec = ", ".join(f"{sql_literal(c)}: {sql_literal(kinds.get(c, 'VARCHAR'))}" for c in columns)
     options = [
         f"delim={sql_literal(guess.delimiter)}",
         f"quote={sql_literal(guess.quote)}",
@@ -103,6 +126,50 @@ def csv_relation(path: Path, guess: FileGuess, columns: tuple[str, ...], rejects
         "max_line_size=10000000",
     ]
     return f"read_csv({sql_literal(str(path))}, {', '.join(options)})"
+
+
+def cast_rejects(
+    con: duckdb.DuckDBPyConnection, rejects: str, *, limit: int
+) -> list[tuple[int, str]] | None:
+    """Return (data row, text) of each record a typed scan rejected only because a typed value did
+    not parse (error ``CAST``), in file order; None when there are more than *limit*.
+
+    Records with any other error (too few / too many fields, encoding) are malformed whatever the
+    types, and left to the report of malformed lines.
+    """
+    found = con.execute(
+        f"SELECT CAST(line AS BIGINT) - 1, any_value(csv_line) FROM {quote_ident(rejects)} "
+        f"GROUP BY line HAVING bool_and(CAST(error_type AS VARCHAR) = 'CAST') ORDER BY line "
+        f"LIMIT {int(limit) + 1}"
+    ).fetchall()
+    if len(found) > limit:
+        return None
+    return [(int(row), str(text)) for row, text in found]
+
+
+def lines_source(source: RawSource, lines: list[str], *, workdir: Path) -> RawSource:
+    """Return a VARCHAR source over a new CSV in *workdir*: a header, then *lines* (records' text
+    as the file has them, from :func:`cast_rejects`), read with the options of *source*'s file.
+
+    Its k-th row is ``lines[k - 1]`` (each record read alone: a value over several lines stays one
+    record).
+    """
+    assert source.csv_file is not None
+    guess = replace(source.csv_file[1], compression="none", encoding="utf-8")
+    path = workdir / f"{uuid.uuid4().hex}.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(guess.delimiter.join(f"c{i}" for i in range(len(source.columns))) + "\n")
+        for line in lines:  # DuckDB keeps the previous record's line end in front of some
+            fh.write(line.strip("\r\n") + "\n")
+    rejects = f"prodops_rejects_{uuid.uuid4().hex[:12]}"
+    return RawSource(
+        relation=csv_relation(path, guess, source.columns, rejects),
+        columns=source.columns,
+        types=("VARCHAR",) * len(source.columns),
+        rejects_table=rejects,
+        label=source.label,
+        csv_file=(path, guess),
+    )
 
 
 def _damaged_workbook(error: Exception, label: str) -> UnreadableFileError:

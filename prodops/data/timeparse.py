@@ -219,6 +219,27 @@ def check_timezone(zone: str) -> str:
     return zone
 
 
+def native_type(guess: TimeGuess) -> str | None:
+    """Return the DuckDB type whose CSV reader parses the column exactly as :func:`time_sql`
+    would, or None when only :func:`time_sql` can.
+
+    ISO 8601 in UTC is ``TRY_CAST(value AS TIMESTAMPTZ)``, the same cast DuckDB's reader applies
+    to a ``TIMESTAMPTZ`` column: the reader parses the values while it reads the file, and a value
+    it cannot parse rejects its row (to be read again as text). Local formats, epochs, several
+    formats and other zones stay text.
+
+    Examples
+    --------
+    >>> native_type(TimeGuess(formats=("iso",)))
+    'TIMESTAMPTZ'
+    >>> native_type(TimeGuess(formats=("iso",), timezone="Europe/Paris")) is None
+    True
+    """
+    if guess.formats == ("iso",) and check_timezone(guess.timezone) in ("UTC", "Etc/UTC"):
+        return "TIMESTAMPTZ"
+    return None
+
+
 def time_sql(text_expr: str, guess: TimeGuess) -> str:
     """Return DuckDB SQL turning the VARCHAR expression *text_expr* into a UTC TIMESTAMPTZ.
 

@@ -1,65 +1,72 @@
-"""Converting a raw relation to the canonical model, in SQL, and reporting every rejected row.
+"""Reading a raw relation into the canonical model, and reporting every rejected row.
 
-One ``CREATE TABLE ... AS SELECT`` parses timestamps (``try_strptime`` / ``TRY_CAST``), casts
-amounts, keeps property columns as text, unpacks JSON object columns into typed property columns
-(:mod:`prodops.data.unpack`) and tags each row with the first reason it cannot be used (a value
-that swallowed the next row through an open quote, a JSON value that is not an object, empty user
-id, unparseable timestamp, a time outside the supported range, end before start, an mrr that is
-not a finite amount in [0, 1e12], ...). Tagged rows are listed in the report and deleted;
-malformed lines (too few / too many fields) come from DuckDB's rejects table. Nothing is dropped
-silently: ``rows_read == rows_accepted + rows_rejected``. Ids are then merged into persons
-(:mod:`prodops.data.stitch`) and the report says how many.
+One ``CREATE TABLE ... AS SELECT`` (:func:`prodops.data.row_checks.tagging_sql`) converts every
+row and tags it with the first reason it cannot be used (a value that swallowed the next row
+through an open quote, a JSON value that is not an object, empty user id, unparseable timestamp,
+a time outside the supported range, end before start, an mrr that is not a finite amount, ...).
+Tagged rows are listed in the report and deleted; malformed lines (too few / too many fields)
+come from DuckDB's rejects table. Nothing is dropped silently: ``rows_read == rows_accepted +
+rows_rejected``. Ids are then merged into persons (:mod:`prodops.data.stitch`).
 
-The helper columns of that query (raw texts, the reason, the row number) get names that no column
-of the file has (:func:`prodops.data.row_checks.reserved_names`), and a property column that
-DuckDB would confuse with its ``rowid`` is stored as ``rowid_src``, so any header works. The same
-range checks guard :meth:`prodops.data.catalog.Catalog.save`
-(:func:`prodops.data.row_checks.range_checks`).
+The common clean file takes a typed read (:func:`native_types`): DuckDB's reader parses ISO
+timestamps itself while it reads, and only the rows it cannot parse are read again as text and
+checked as the validating read checks them, keeping their file row. Same table, same report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from prodops import config
 from prodops.data.caps import too_many_rows
-from prodops.data.presets import ColumnMapping, property_names
+from prodops.data.presets import ColumnMapping
 from prodops.data.quotes import UNTERMINATED_REASON
-from prodops.data.reader import RawSource, backend_error, friendly_duckdb_error, text_expr
+from prodops.data.reader import (
+    RawSource,
+    backend_error,
+    cast_rejects,
+    friendly_duckdb_error,
+    lines_source,
+)
 from prodops.data.row_checks import (
-    Check,
-    _blank,
-    _events_sql,
-    _quote_checks,
-    _subscriptions_sql,
-    open_end_sql,
-    reserved_names,
+    _HELPERS,
+    _RAW,
+    DUCKDB_ROWID,
+    NO_PEOPLE,
+    NO_UNPACKING,
+    OUTSIDE_RANGE,
+    tagging_sql,
 )
-from prodops.data.schema import (
-    END_COL,
-    EVENT_COL,
-    MRR_COL,
-    REQUIRED_COLUMNS,
-    START_COL,
-    TIME_COL,
-    Kind,
-)
-from prodops.data.stitch import People, alias_sql, stitch
-from prodops.data.timeparse import TimeGuess, sql_literal
-from prodops.data.unpack import Unpacking, extract_items
+from prodops.data.schema import TIME_COL, Kind
+from prodops.data.stitch import People, stitch
+from prodops.data.timeparse import TimeGuess, native_type, sql_literal
+from prodops.data.unpack import Unpacking
 from prodops.engine import quote_ident
 
+# the helper names are re-exported for the test that no column of a file can collide with them
+__all__ = [
+    "DUCKDB_ROWID",
+    "ENCODING_REASON",
+    "REJECTED_COLUMNS",
+    "_HELPERS",
+    "_RAW",
+    "ValidationReport",
+    "load_canonical",
+]
+
 REJECTED_COLUMNS = ("row", "column", "value", "reason")
-MAX_REJECTED_LISTED = 100_000
 ENCODING_REASON = "invalid characters (encoding)"
-# DuckDB's pseudo-column: a property column of that name would hide it.
-DUCKDB_ROWID = "rowid"
-NO_UNPACKING = Unpacking()
-NO_PEOPLE = People()
+MAX_REJECTED_LISTED = 100_000
+RECHECK_LIMIT = 100_000
+"""Most rows a typed scan may reject and have checked again as text; with more, the whole file is
+read as text instead (about one more read of it)."""
+TIME_OUTSIDE = f"timestamp {OUTSIDE_RANGE}"  # the one reason a typed read cannot give the value of
 
 
 @dataclass(frozen=True)
@@ -103,155 +110,179 @@ class ValidationReport:
         return text
 
 
-def _malformed(con: duckdb.DuckDBPyConnection, rejects: str | None) -> pd.DataFrame:
-    if rejects is None:
-        return pd.DataFrame(columns=list(REJECTED_COLUMNS))
-    frame = con.execute(
-        f"SELECT DISTINCT ON (line) CAST(line AS BIGINT) - 1 AS row, "
-        f"coalesce(column_name, '') AS column, "
-        f"left(replace(csv_line, chr(10), ' '), 200) AS value, "
-        f"CASE error_type WHEN 'MISSING COLUMNS' THEN 'too few fields' "
-        f"WHEN 'TOO MANY COLUMNS' THEN 'too many fields' "
-        f"WHEN 'INVALID ENCODING' THEN {sql_literal(ENCODING_REASON)} "
-        f"WHEN 'UNQUOTED VALUE' THEN {sql_literal(UNTERMINATED_REASON)} "
-        f"ELSE lower(CAST(error_type AS VARCHAR)) END AS reason "
-        f"FROM {quote_ident(rejects)} ORDER BY line, column_idx"
-    ).df()
-    return frame
+@dataclass(frozen=True)
+class _Scan:
+    """One read of a source into a table: its rows (tagged ones included), the tagged ones, their
+    listing (``row`` counts the rows of the read, from 1), and rows tagged with a reason whose
+    value is the raw time text, which a typed read does not keep."""
+
+    rows: int
+    bad: int
+    listed: pd.DataFrame
+    needs_text: int
 
 
-_HELPERS = ("_prodops_reason", "_prodops_column", "_prodops_value")
-_RAW = {c: f"_prodops_raw_{c}" for c in (TIME_COL, START_COL, END_COL, MRR_COL)}
+@dataclass(frozen=True)
+class _Loaded:
+    """A table loaded from a file: rows read, rows rejected by the checks (still in the table),
+    every rejected row listed with its file row, and the lines DuckDB's reader refused."""
+
+    rows: int
+    bad: int
+    listed: pd.DataFrame
+    malformed: pd.DataFrame
+    helper: Mapping[str, str]
 
 
-_JSON_LIST = "_prodops_json"
-_JSON_BAD = "_prodops_bad_json"
-ALIAS_HELPER = "_prodops_alias"
+@dataclass(frozen=True)
+class _Job:
+    """What every read of one import shares."""
+
+    con: duckdb.DuckDBPyConnection
+    mapping: ColumnMapping
+    times: Mapping[str, TimeGuess]
+    decimal: str
+    unpack: Unpacking
+    people: People
+    max_rows: int
+    keep: Collection[str] | None = None
+
+    def scan(
+        self, source: RawSource, relation: str, *, table: str, read_limit: int | None
+    ) -> tuple[_Scan, dict[str, str]]:
+        """Create *table* from *relation* (a scan of *source*) with every row converted and
+        tagged (:func:`tagging_sql`); return what it holds and the helper columns' names."""
+        sql, helper = tagging_sql(
+            source,
+            relation,
+            self.mapping,
+            self.times,
+            table=table,
+            decimal=self.decimal,
+            read_limit=read_limit,
+            unpack=self.unpack,
+            people=self.people,
+            keep=self.keep,
+        )
+        target = quote_ident(table)
+        reason, column, value = (quote_ident(helper[k]) for k in ("reason", "column", "value"))
+        self.con.execute(sql)
+        kept, bad, first, needs_text = self.con.execute(
+            f"SELECT count(*), count({reason}), min(rowid), "
+            f"count(*) FILTER (WHERE {reason} = {sql_literal(TIME_OUTSIDE)}) FROM {target}"
+        ).fetchone() or (0, 0, 0, 0)
+        listed = pd.DataFrame(columns=list(REJECTED_COLUMNS))
+        if bad:  # rowid counts the rows of a new table in insertion order (file order)
+            listed = self.con.execute(
+                f"SELECT rowid - $first + 1 AS row, {column} AS column, {value} AS value, "
+                f"{reason} AS reason FROM {target} WHERE {reason} IS NOT NULL ORDER BY rowid "
+                f"LIMIT {MAX_REJECTED_LISTED}",
+                {"first": first or 0},
+            ).df()
+        return _Scan(int(kept), int(bad), listed, int(needs_text)), helper
+
+    def check_cap(self, table: str, rows: int, label: str) -> None:
+        if rows > self.max_rows:
+            self.con.execute(f"DROP TABLE {quote_ident(table)}")
+            raise too_many_rows(label, self.max_rows)
+
+    def drop(self, *tables: str) -> None:
+        for name in tables:
+            self.con.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
 
 
-def _tagging_sql(
+def native_types(
     source: RawSource,
-    relation: str,
     mapping: ColumnMapping,
     times: Mapping[str, TimeGuess],
-    *,
-    table: str,
-    decimal: str,
-    read_limit: int | None,
     unpack: Unpacking = NO_UNPACKING,
     people: People = NO_PEOPLE,
-) -> tuple[str, dict[str, str]]:
-    """The ``CREATE TABLE`` that converts and tags every row; returns (SQL, helper names).
-
-    Layers: extract (every JSON column's keys in one list per row, :mod:`prodops.data.unpack`;
-    at most *read_limit* rows read when given), convert (canonical values, raw texts,
-    properties, unpacked keys), tag (the first failing check's reason), then the table: helper
-    texts dropped, the reason's column and raw value kept for the report, ends far in the future
-    read as open. The helper ``alias`` (when *people* merges ids) stays for
-    :func:`prodops.data.stitch.stitch`.
-    """
-    canonical = REQUIRED_COLUMNS[mapping.kind]
-    mapped = {c for c in mapping.columns.values() if c}
-    with_keys = {k.source for k in unpack.keys}  # a column of empty objects stays as it is
-    sources = [
-        c for c in unpack.sources if c in source.columns and c not in mapped and c in with_keys
-    ]
-    props = property_names(
-        [p for p in mapping.properties if p not in sources], (*canonical, DUCKDB_ROWID)
-    )
-    bases = [*_HELPERS, *_RAW.values(), ALIAS_HELPER]
-    bases += [f"{_JSON_LIST}_{i}" for i in range(len(sources))]
-    bases += [f"{_JSON_BAD}_{i}" for i in range(len(sources))]
-    key_names = [k.name for k in unpack.keys]
-    names = reserved_names([*canonical, *props.values(), *source.columns, *key_names], bases)
-    taken = [*canonical, DUCKDB_ROWID, *props.values(), *names.values()]
-    keys = _final_keys(unpack, sources, taken=taken)
-    raw = {c: names[h] for c, h in _RAW.items()}
-    if mapping.kind == "events":
-        items, checks = _events_sql(source, mapping, times, raw, people)
-    else:
-        items, checks = _subscriptions_sql(source, mapping, times, decimal, raw)
-    for prop, stored in props.items():
-        items.append(f"{text_expr(source, prop)} AS {quote_ident(stored)}")
-    raw_of = {c: quote_ident(raw[c]) for c in (TIME_COL, START_COL, END_COL, MRR_COL)}
-    lists = {s: names[f"{_JSON_LIST}_{i}"] for i, s in enumerate(sources)}
-    json_layer, key_items = extract_items(keys, {s: text_expr(source, s) for s in sources}, lists)
-    items += key_items
-    helpers = [raw_of[c] for c in raw_of if c in canonical]
-    json_checks: list[Check] = []
-    for i, json_col in enumerate(sources):
-        flag = quote_ident(names[f"{_JSON_BAD}_{i}"])
-        text = text_expr(source, json_col)
-        items.append(
-            f"CASE WHEN {quote_ident(lists[json_col])} IS NULL AND NOT {_blank(text)} "
-            f"THEN {text} END AS {flag}"
-        )
-        helpers.append(flag)
-        raw_of[json_col] = flag
-        json_checks.append((f"{flag} IS NOT NULL", json_col, "not a JSON object"))
-    alias = _alias_item(source, mapping, people)
-    if alias is not None:
-        items.append(f"{alias} AS {quote_ident(names[ALIAS_HELPER])}")
-    checks = json_checks + checks
-    if source.csv_file is not None:  # first: a swallowed row explains any other problem
-        quoted = {**props, **{s: names[f"{_JSON_BAD}_{i}"] for i, s in enumerate(sources)}}
-        checks = _quote_checks(source, mapping.kind, quoted, raw) + checks
-    reason_col, column_col, value_col = (quote_ident(names[h]) for h in _HELPERS)
-    reason = "CASE " + " ".join(f"WHEN {c} THEN {sql_literal(r)}" for c, _, r in checks) + " END"
-    shared = {r for _, _, r in checks if sum(1 for _, _, other in checks if other == r) > 1}
-
-    def which(cond: str, r: str) -> str:  # a reason shared by several checks: the one that held
-        return f"{reason_col} = {sql_literal(r)}" + (f" AND {cond}" if r in shared else "")
-
-    column = "CASE " + " ".join(
-        f"WHEN {which(c, r)} THEN {sql_literal(mapping.columns.get(col) or col)}"
-        for c, col, r in checks
-    )
-    value = "CASE " + " ".join(
-        f"WHEN {which(c, r)} "
-        f"THEN coalesce(CAST({raw_of.get(col, quote_ident(col))} AS VARCHAR), '')"
-        for c, col, r in checks
-    )
-    open_end = (
-        f" REPLACE ({open_end_sql(quote_ident(END_COL))} AS {quote_ident(END_COL)})"
-        if mapping.kind == "subscriptions"
-        else ""
-    )
-    base = _limited(relation, read_limit)
-    if json_layer:
-        base = f"(SELECT *, {', '.join(json_layer)} FROM {base})"
-    sql = (
-        f"CREATE TABLE {quote_ident(table)} AS "
-        f"SELECT * EXCLUDE ({', '.join(helpers)}){open_end}, {column} END AS {column_col}, "
-        f"{value} END AS {value_col} "
-        f"FROM (SELECT *, {reason} AS {reason_col} FROM (SELECT {', '.join(items)} "
-        f"FROM {base}))"
-    )
-    found = dict(zip(("reason", "column", "value"), (names[h] for h in _HELPERS), strict=True))
-    if alias is not None:
-        found["alias"] = names[ALIAS_HELPER]
-    return sql, found
+) -> dict[str, str]:
+    """The columns of *source* that DuckDB's reader can parse itself, with their type: the
+    events' timestamp column of a delimited file whose format allows it
+    (:func:`prodops.data.timeparse.native_type`) and that serves as nothing else."""
+    column, guess = mapping.columns.get(TIME_COL), times.get(TIME_COL)
+    if mapping.kind != "events" or source.csv_file is None or not column or guess is None:
+        return {}
+    uses = [*mapping.columns.values(), *mapping.properties, *unpack.sources, people.column]
+    kind = native_type(guess)
+    if kind is None or column not in source.columns or uses.count(column) != 1:
+        return {}
+    return {column: kind}
 
 
-def _final_keys(unpack: Unpacking, sources: Sequence[str], *, taken: Iterable[str]) -> Unpacking:
-    """The unpacking of *sources* only, each key's name made free of *taken* (``_2`` suffix)."""
-    keys = [k for k in unpack.keys if k.source in sources]
-    free = reserved_names(taken, [k.name for k in keys])
-    renamed = tuple(replace(k, name=free[k.name]) for k in keys)
-    return Unpacking(sources=tuple(sources), keys=renamed, left_out=unpack.left_out)
+def _load_text(job: _Job, source: RawSource, *, table: str, read_limit: int | None) -> _Loaded:
+    """The validating read: every column as text, converted and checked in SQL."""
+    relation, rejects = source.fresh()
+    scan, helper = job.scan(source, relation, table=table, read_limit=read_limit)
+    job.check_cap(table, scan.rows, source.label)
+    malformed = malformed_rows(job.con, rejects)
+    listed = renumber(scan.listed, malformed["row"])
+    return _Loaded(scan.rows, scan.bad, listed, malformed, helper)
 
 
-def _alias_item(source: RawSource, mapping: ColumnMapping, people: People) -> str | None:
-    """SQL of the helper the merge of ids reads, or None when ids are not merged."""
-    if mapping.kind != "events" or not people.merges or people.column not in source.columns:
+def _load_typed(
+    job: _Job,
+    source: RawSource,
+    types: Mapping[str, str],
+    *,
+    table: str,
+    read_limit: int | None,
+    workdir: Path,
+) -> _Loaded | None:
+    """The typed read: DuckDB's reader parses the *types* columns as it reads the file; the rows
+    it rejects for a value it cannot parse are read again as text and checked like any row
+    (:func:`_recheck`). None (and no *table*) when the validating read must do it instead: more
+    rejected rows than :data:`RECHECK_LIMIT`, or a check that reports the raw time text."""
+    relation, rejects = source.fresh(types)
+    assert rejects is not None
+    scan, helper = job.scan(source.retyped(types), relation, table=table, read_limit=read_limit)
+    again = cast_rejects(job.con, rejects, limit=RECHECK_LIMIT)
+    if again is None or scan.needs_text:
+        job.drop(table)
         return None
-    event = mapping.columns.get(EVENT_COL)
-    assert people.column is not None and event is not None
-    return alias_sql(people, text_expr(source, people.column), text_expr(source, event))
+    job.check_cap(table, scan.rows + len(again), source.label)
+    malformed = malformed_rows(job.con, rejects, skip_cast=True)
+    listed = renumber(scan.listed, [*malformed["row"], *(row for row, _ in again)])
+    if not again:
+        return _Loaded(scan.rows, scan.bad, listed, malformed, helper)
+    checked = _recheck(job, source, again, table=table, helper=helper, workdir=workdir)
+    if checked is None:
+        job.drop(table)
+        return None
+    both = pd.concat([listed, checked.listed], ignore_index=True) if len(listed) else checked.listed
+    return _Loaded(scan.rows + checked.rows, scan.bad + checked.bad, both, malformed, helper)
 
 
-def _limited(relation: str, rows: int | None) -> str:
-    return relation if rows is None else f"(SELECT * FROM {relation} LIMIT {int(rows)})"
+def _recheck(
+    job: _Job,
+    source: RawSource,
+    again: list[tuple[int, str]],
+    *,
+    table: str,
+    helper: Mapping[str, str],
+    workdir: Path,
+) -> _Scan | None:
+    """Read the records *again* ((file row, text) from :func:`cast_rejects`) as text, check them,
+    add those that pass to *table*; return them listed by file row. None when the records do not
+    read back one row each (the whole file is then read as text)."""
+    text = lines_source(source, [line for _, line in again], workdir=workdir)
+    name = f"prodops_recheck_{uuid.uuid4().hex[:12]}"
+    relation, rejects = text.fresh()
+    scan, names = job.scan(text, relation, table=name, read_limit=None)
+    refused = job.con.execute(f"SELECT count(*) FROM {quote_ident(str(rejects))}").fetchone()
+    if scan.rows != len(again) or (refused and refused[0]) or names != helper:
+        job.drop(name)
+        return None
+    reason = quote_ident(helper["reason"])
+    job.con.execute(
+        f"INSERT INTO {quote_ident(table)} BY NAME "
+        f"SELECT * FROM {quote_ident(name)} WHERE {reason} IS NULL"
+    )
+    job.drop(name)
+    rows = [row for row, _ in again]
+    listed = scan.listed.assign(row=[rows[int(k) - 1] for k in scan.listed["row"]])
+    return replace(scan, listed=listed)
 
 
 def load_canonical(
@@ -266,8 +297,16 @@ def load_canonical(
     stop_early: bool = True,
     unpack: Unpacking = NO_UNPACKING,
     people: People = NO_PEOPLE,
+    workdir: Path | None = None,
+    keep: Collection[str] | None = None,
 ) -> ValidationReport:
     """Create *table* in *con* with the canonical rows of *source*; report the rejected ones.
+
+    A delimited file whose timestamps DuckDB parses by itself (ISO 8601 in UTC, the common clean
+    export: :func:`native_types`) takes the typed read when *workdir* is given: the reader parses
+    the timestamps while it reads, the other checks run on the parsed values, and only the rows
+    whose timestamp did not parse are read again as text and checked as the validating read
+    checks them. Table, counts and rejected rows (with their file row) are the same either way.
 
     Parameters
     ----------
@@ -295,64 +334,61 @@ def load_canonical(
         Stop reading at ``max_rows + 1`` rows. That scan runs on one thread (file order must be
         kept), so callers turn it off for files that cannot plausibly pass the cap
         (:func:`prodops.data.caps.may_pass_row_cap`); the cap is checked after the read anyway.
+    workdir : Path, optional
+        A directory DuckDB may read, for the rows of a typed read that are read again as text;
+        without it every file takes the validating read.
+    keep : collection of str, optional
+        The property columns to store (by their name in *table*); the others are read and
+        checked as usual but left out, so rows, counts and reasons do not change. Default: all.
+        A name the table would not have keeps them all.
 
     Raises
     ------
     InputError
         The file has more than *max_rows* rows (*table* is dropped).
     """
-    max_rows = config.max_import_rows() if max_rows is None else max_rows
-    relation, rejects = source.fresh()
-    read_limit = max_rows + 1 if stop_early else None
-    sql, helper = _tagging_sql(
-        source,
-        relation,
-        mapping,
-        times,
-        table=table,
+    job = _Job(
+        con=con,
+        mapping=mapping,
+        times=times,
         decimal=decimal,
-        read_limit=read_limit,
         unpack=unpack,
         people=people,
+        max_rows=config.max_import_rows() if max_rows is None else max_rows,
+        keep=keep,
     )
+    read_limit = job.max_rows + 1 if stop_early else None
+    types = native_types(source, mapping, times, unpack, people) if workdir is not None else {}
     target = quote_ident(table)
-    reason, column, value = (quote_ident(helper[k]) for k in ("reason", "column", "value"))
     try:
-        con.execute(sql)
-        kept, bad, first = con.execute(
-            f"SELECT count(*), count({reason}), min(rowid) FROM {target}"
-        ).fetchone() or (0, 0, 0)
-        if kept > max_rows:
-            con.execute(f"DROP TABLE {target}")
-            raise too_many_rows(source.label, max_rows)
-        # rowid counts the rows of a new table in insertion order (file order), from *first*
-        listed = con.execute(
-            f"SELECT rowid - $first + 1 AS row, {column} AS column, {value} AS value, "
-            f"{reason} AS reason FROM {target} WHERE {reason} IS NOT NULL ORDER BY rowid "
-            f"LIMIT {MAX_REJECTED_LISTED}",
-            {"first": first or 0},
-        ).df()
-        if bad:
-            con.execute(f"DELETE FROM {target} WHERE {reason} IS NOT NULL")
-        for helper_col in (reason, column, value):
-            con.execute(f"ALTER TABLE {target} DROP COLUMN {helper_col}")
+        loaded = None
+        if types and workdir is not None:
+            loaded = _load_typed(
+                job, source, types, table=table, read_limit=read_limit, workdir=workdir
+            )
+        if loaded is None:
+            loaded = _load_text(job, source, table=table, read_limit=read_limit)
+        helper = loaded.helper
+        if loaded.bad:
+            con.execute(f"DELETE FROM {target} WHERE {quote_ident(helper['reason'])} IS NOT NULL")
+        for key in ("reason", "column", "value"):
+            con.execute(f"ALTER TABLE {target} DROP COLUMN {quote_ident(helper[key])}")
         merged = 0
         if "alias" in helper:  # rows are valid now: merge ids into persons, drop the links
             merged = stitch(con, people, table, helper["alias"])
             con.execute(f"ALTER TABLE {target} DROP COLUMN {quote_ident(helper['alias'])}")
-        malformed = _malformed(con, rejects)
     except duckdb.OutOfMemoryException as error:
         raise backend_error(error, f"reading {source.label}") from error
     except duckdb.Error as error:  # a damaged file shows up here (e.g. a truncated gzip stream)
         raise friendly_duckdb_error(error, source.label) from error
-    listed = _renumber(listed, malformed)
+    malformed, listed = loaded.malformed, loaded.listed
     rejected = pd.concat([malformed, listed], ignore_index=True) if len(malformed) else listed
     rejected = rejected.sort_values("row", kind="stable").reset_index(drop=True)
-    n_rejected = int(bad) + len(malformed)
+    n_rejected = loaded.bad + len(malformed)
     return ValidationReport(
         label=source.label,
-        rows_read=int(kept) + len(malformed),
-        rows_accepted=int(kept) - int(bad),
+        rows_read=loaded.rows + len(malformed),
+        rows_accepted=loaded.rows - loaded.bad,
         rows_rejected=n_rejected,
         rejected=rejected.head(MAX_REJECTED_LISTED).astype(
             {"row": "int64", "column": "string", "value": "string", "reason": "string"}
@@ -372,19 +408,52 @@ def _people_notes(people: People, merged: int, kind: Kind) -> tuple[str, ...]:
     return (f"people: {merged} {ids} merged into persons, {people.describe()}",)
 
 
-def _renumber(listed: pd.DataFrame, malformed: pd.DataFrame) -> pd.DataFrame:
-    """Shift table row numbers past the malformed lines DuckDB skipped, to file data rows.
+def malformed_rows(
+    con: duckdb.DuckDBPyConnection, rejects: str | None, *, skip_cast: bool = False
+) -> pd.DataFrame:
+    """The lines DuckDB's reader rejected (too few / too many fields, encoding, open quote), one
+    row each: ``row`` (1-based data row), ``column``, ``value`` (the line), ``reason``.
+
+    With *skip_cast*, lines rejected only because a typed value did not parse are left out (they
+    are checked again as text) and a line with another error too reports that one.
+    """
+    if rejects is None:
+        return pd.DataFrame(columns=list(REJECTED_COLUMNS))
+    where = "WHERE CAST(error_type AS VARCHAR) <> 'CAST' " if skip_cast else ""
+    frame = con.execute(
+        f"SELECT DISTINCT ON (line) CAST(line AS BIGINT) - 1 AS row, "
+        f"coalesce(column_name, '') AS column, "
+        f"left(replace(csv_line, chr(10), ' '), 200) AS value, "
+        f"CASE error_type WHEN 'MISSING COLUMNS' THEN 'too few fields' "
+        f"WHEN 'TOO MANY COLUMNS' THEN 'too many fields' "
+        f"WHEN 'INVALID ENCODING' THEN {sql_literal(ENCODING_REASON)} "
+        f"WHEN 'UNQUOTED VALUE' THEN {sql_literal(UNTERMINATED_REASON)} "
+        f"ELSE lower(CAST(error_type AS VARCHAR)) END AS reason "
+        f"FROM {quote_ident(rejects)} {where}ORDER BY line, column_idx"
+    ).df()
+    return frame
+
+
+def renumber(listed: pd.DataFrame, skipped: Iterable[int]) -> pd.DataFrame:
+    """Shift table row numbers past the data rows the table does not hold (*skipped*: rejected by
+    DuckDB's reader), to file data rows.
 
     The k-th kept row is the data row n = k + (skipped rows before it); both grow together, so
     one pass over the sorted skipped rows is enough.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"row": [1, 2, 3]})
+    >>> renumber(frame, [2, 4])["row"].tolist()
+    [1, 3, 5]
     """
-    if listed.empty or malformed.empty:
+    ordered = sorted(int(r) for r in skipped)
+    if listed.empty or not ordered:
         return listed
-    skipped = sorted(int(r) for r in malformed["row"])
     rows, passed = [], 0
     for index in listed["row"]:  # increasing
         n = int(index) + passed
-        while passed < len(skipped) and skipped[passed] <= n:
+        while passed < len(ordered) and ordered[passed] <= n:
             passed += 1
             n = int(index) + passed
         rows.append(n)
