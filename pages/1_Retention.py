@@ -58,13 +58,15 @@ if params.breakdown:
     if not state.url_toggle("Show the heatmap and table of one value", key="one_value"):
         st.stop()
 part, value = render.pick_breakdown(frame, params.breakdown)
-average = metrics.retention_average(part, include_incomplete=running)
 note = None if span is None else in_progress_note(span, include_incomplete=running)
 if note:
     st.caption(note)
 period, every = params.period, params.period_count
 name = render.stem(info, "retention" + (f"_{value}" if value else ""))
 key = render.view_key(info, params.as_kwargs(), {"value": value, "incomplete": running})
+average = cache.derived(
+    "average", key, lambda: metrics.retention_average(part, include_incomplete=running)
+)
 render.chart(
     lambda: retention_charts.build_retention_heatmap_chart(part, period=period, period_count=every),
     frame=part,
@@ -82,13 +84,15 @@ render.chart(
     view=key,
 )
 st.subheader("Table")
-table = retention_charts.retention_table(part, period=period, period_count=every)
+table, in_progress = cache.derived(
+    "table",
+    key,
+    lambda: retention_charts.retention_table_view(part, period=period, period_count=every),
+)
 render.table(
     table,
     key="table",
     stem=f"{name}_table",
     percent=list(table.columns[2:]),
-    in_progress=retention_charts.retention_table_in_progress(
-        part, period=period, period_count=every
-    ),
+    in_progress=in_progress,
 )

@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from prodops.metrics import completeness
+from prodops.metrics import completeness, day_runs
 from prodops.metrics.activity import (
     active_pairs,
     breakdown_table,
@@ -162,6 +162,11 @@ def active_users(
     distinct users with at least one matching event on days d - window_days + 1 .. d (events
     before ``date_from`` count for the first windows). 1 = DAU, 7 = WAU, 30 = MAU.
 
+    On a dataset of the catalog, the distinct (user, local day) pairs are reduced once per
+    dataset version, time zone, event, filters and breakdown values to a small table of runs
+    kept beside the catalog (:mod:`prodops.metrics.day_runs`); every window and range is then
+    answered from it. Other tables are queried each time. The results are the same.
+
     Parameters
     ----------
     events : ibis.Table or pandas.DataFrame
@@ -222,20 +227,37 @@ def active_users(
         table, cal, event=event, where=where, breakdown=breakdown, limit=breakdown_limit
     )
     by = breakdown is not None
+    # A dataset of the catalog keeps its runs per version (prodops.metrics.day_runs): every
+    # window and range is then answered from a small frame; other tables are queried each time.
+    cached = day_runs.cached_runs(
+        table, timezone=cal.timezone, event=event, where=where, by_breakdown=by
+    )
+    if cached is not None:
+        first_day = day_runs.epoch_day(cal.first)
+        counted = day_runs.window_counts(cached, first_day=first_day, window=window)
+    else:
+        counted = _window_runs(table, cal, event=event, where=where, window=window, by=by)
+    frame = per_value(
+        counted, lambda part: _users_frame(part, cal, flags), values=values if by else None
+    )
+    return completeness.attach(frame, data_end, timezone)
+
+
+def _window_runs(
+    table: ir.Table, cal: Calendar, *, event: str | None, where: Filters, window: int, by: bool
+) -> pd.DataFrame:
+    """Runs ``[bk,] day, span, n`` of the range, counted by the database (no cache)."""
     keys = ["bk", "user_id"] if by else ["user_id"]
     pairs = active_pairs(table, cal, event=event, where=where, lo=1 - window, by_breakdown=by)
     nxt = pairs.idx.lead().over(ibis.window(group_by=keys, order_by="idx"))
     span = ibis.cases((nxt.isnull(), window), else_=ibis.least(nxt - pairs.idx, window))
     runs = pairs.mutate(span=span)
-    counted = (
+    counted: pd.DataFrame = (
         runs.group_by(*keys[:-1], day=runs.idx, span=runs.span)
         .aggregate(n=ibis._.count())
         .to_pandas()
     )
-    frame = per_value(
-        counted, lambda part: _users_frame(part, cal, flags), values=values if by else None
-    )
-    return completeness.attach(frame, data_end, timezone)
+    return counted
 
 
 def _users_frame(counted: pd.DataFrame, cal: Calendar, flags: list[bool]) -> pd.DataFrame:

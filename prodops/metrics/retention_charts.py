@@ -327,6 +327,16 @@ def retention_table_in_progress(
     return mask
 
 
+def retention_table_view(
+    frame: pd.DataFrame, *, period: str = "week", period_count: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`retention_table` and :func:`retention_table_in_progress` of *frame*, together."""
+    return (
+        retention_table(frame, period=period, period_count=period_count),
+        retention_table_in_progress(frame, period=period, period_count=period_count),
+    )
+
+
 def retention_table(
     frame: pd.DataFrame, *, period: str = "week", period_count: int = 1
 ) -> pd.DataFrame:

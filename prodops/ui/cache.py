@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +24,7 @@ from prodops.errors import NotFoundError
 from prodops.metrics import events, filters, kpi_summary, kpis, registry
 
 TTL_S = 3600
+T = TypeVar("T")
 # Filter parameters (mappings or condition lists; frozen to tuples of conditions for the key).
 _MAPPING_PARAMS = ("where", "start_where", "return_where")
 
@@ -154,3 +156,17 @@ def summary(info: DatasetInfo) -> kpis.Summary:
 def revenue_formulas() -> dict[str, str]:
     """``prodops.metrics.REVENUE_FORMULAS`` (column -> formula text)."""
     return dict(prodops.metrics.REVENUE_FORMULAS)
+
+
+@st.cache_data(max_entries=256, ttl=TTL_S, show_spinner=False)
+def _derived(name: str, view: tuple[Any, ...], _build: Callable[[], Any]) -> Any:
+    return _build()
+
+
+def derived(name: str, view: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """What *build* returns (a frame derived from cached metric results: a table, an average),
+    cached by *name* and *view* (:func:`prodops.ui.render.view_key`: dataset id, version and
+    every parameter the result depends on), so a rerun that only switches back to a view
+    already drawn does not rebuild it."""
+    result: T = _derived(name, view, _build=build)
+    return result
