@@ -32,14 +32,18 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+if TYPE_CHECKING:  # scikit-learn and SciPy load when a scan runs, not when a page opens
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from prodops.errors import ParameterError
 
@@ -73,10 +77,20 @@ def content_words(text: str) -> str:
     >>> content_words("We need SSO, with Okta!")
     'need sso okta'
     """
-    return " ".join(w for w in _WORD.findall(str(text).lower()) if w not in ENGLISH_STOP_WORDS)
+    stop = _stop_words()
+    return " ".join(w for w in _WORD.findall(str(text).lower()) if w not in stop)
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
 
 
 def _part(analyzer: str) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer=analyzer,
         ngram_range=(1, 1) if analyzer == "word" else (3, 5),
@@ -93,6 +107,8 @@ def vectorise(texts: Sequence[str]) -> sp.csr_matrix:
     >>> round(float((m @ m.T)[0, 1]), 3)
     1.0
     """
+    import scipy.sparse as sp
+
     cleaned = [content_words(t) for t in texts]
     parts = []
     for analyzer, weight in (("word", WORD_WEIGHT), ("char_wb", 1 - WORD_WEIGHT)):
