@@ -34,6 +34,7 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/raw_file.py
 	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/revenue.py
 	$(BIN)/python benchmarks/insights.py
