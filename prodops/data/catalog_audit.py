@@ -10,6 +10,7 @@ authorizing reads no store at all.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,28 @@ def authorize(actor: Actor | str | None, doing: str) -> Actor:
     if not role.allows(Role.ADMIN):
         raise refusal(who, role, doing, Role.ADMIN)
     return who
+
+
+def prepare_in_background() -> threading.Thread:
+    """Import and open the store in a thread while the caller's DuckDB work runs.
+
+    DuckDB releases the GIL while it reads a file, so the store's start-up (SQLAlchemy, SQLModel,
+    the schema check: about half a second) costs a whole ``prodops import`` nothing. Join the
+    thread before :func:`record`; a failure here is left for :func:`record` to report.
+    """
+
+    def warm() -> None:
+        try:
+            from prodops.store import audit  # noqa: F401  (imported for its tables)
+            from prodops.store.db import init_store
+
+            init_store()
+        except Exception:  # record() opens the store again and says what failed
+            return
+
+    thread = threading.Thread(target=warm, name="prodops-store-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def record(
