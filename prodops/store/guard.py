@@ -80,7 +80,20 @@ class _Pending:
 
 
 _CURRENT: ContextVar[Guard | None] = ContextVar("prodops_guard", default=None)
-_PENDING: weakref.WeakKeyDictionary[Any, _Pending] = weakref.WeakKeyDictionary()
+_PENDING_KEY = "prodops_guard_pending"
+
+
+def _pending(conn: sa.Connection) -> weakref.WeakKeyDictionary[Any, _Pending]:
+    """The writes under way on *conn*'s DBAPI connection, by statement.
+
+    Per connection, not per process: SQLAlchemy reuses one statement object for every flush of a
+    table (its persistence cache), so two sessions writing the same table at once on PostgreSQL
+    would otherwise take each other's pending write, and with it each other's actor.
+    """
+    found = conn.info.get(_PENDING_KEY)
+    if found is None:
+        found = conn.info[_PENDING_KEY] = weakref.WeakKeyDictionary()
+    return found
 
 
 @contextmanager
@@ -202,7 +215,7 @@ def _before(
         for values in _param_sets(multiparams, params):
             rows = conn.execute(query, _where_params(statement, values)).mappings()
             pending.before.extend(dict(row) for row in rows)
-    _PENDING[statement] = pending
+    _pending(conn)[statement] = pending
 
 
 def _where_params(statement: Any, values: dict[str, Any]) -> dict[str, Any]:
@@ -226,7 +239,7 @@ def _after(
     _options: Any,
     result: Any,
 ) -> None:
-    pending = _PENDING.pop(statement, None) if _operation(statement) else None
+    pending = _pending(conn).pop(statement, None) if _operation(statement) else None
     if pending is None:
         return
     table, guard = pending.table, pending.guard

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from prodops.errors import StaleEditError
 from prodops.okr import crud as okr_crud
-from prodops.okr.models import KeyResultCreate, ObjectiveCreate
+from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.store import audit, versioning
 from prodops.store.access import SYSTEM
 from prodops.store.audit import AuditFilter
@@ -125,3 +125,43 @@ def test_concurrent_read_modify_write_updates_are_applied_or_refused_never_lost(
         for e in updates
     ]
     assert targets == [(float(n), float(n + 1)) for n in range(applied)]
+
+
+def test_concurrent_inserts_are_each_audited_under_their_own_writer(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLAlchemy reuses one INSERT statement for every flush of a table: writers running at the
+    same time (in parallel on PostgreSQL) must still each get their own audit entries."""
+    monkeypatch.setenv("PRODOPS_ADMINS", "lead@example.com")
+    monkeypatch.setenv("PRODOPS_DEFAULT_ROLE", "editor")
+    kr_id = _setup(engine)
+    start = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def worker(writer: str) -> None:
+        start.wait()
+        try:
+            for n in range(UPDATES):
+                with write_session(engine, actor=writer) as session:
+                    okr_crud.add_check_in(
+                        session=session,
+                        check_in_in=CheckInCreate(key_result_id=kr_id, value=n, author=writer),
+                    )
+        except BaseException as error:  # asserted below
+            errors.append(error)
+
+    writers = [f"writer{n}@example.com" for n in range(THREADS)]
+    threads = [threading.Thread(target=worker, args=(w,)) for w in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [str(e) for e in errors] == []
+    with read_session(engine) as session:
+        trail = audit.list_entries(session=session, where=AuditFilter(entity="check_in"))
+        stored = {c.id: c.author for c in okr_crud.history(session=session, key_result_id=kr_id)}
+    assert len(stored) == THREADS * UPDATES == len(trail)
+    for entry in trail:  # the entry names the check-in its writer wrote, by its id
+        assert (
+            stored[int(entry.entity_id)] == entry.actor == json.loads(entry.after or "")["author"]
+        )
