@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
-import threading
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -39,6 +36,7 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from prodops import config
 from prodops.data import catalog_audit, tempfiles
+from prodops.data.catalog_files import open_catalog, process_lock
 from prodops.data.catalog_import import import_file_into
 from prodops.data.catalog_rows import _refuse_bad_rows, append_rows
 from prodops.data.datasets import (
@@ -55,33 +53,13 @@ from prodops.data.datasets import (
 )
 from prodops.data.importer import ImportPlan
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
-from prodops.engine import database_errors, duckdb_connect, quote_ident
-from prodops.errors import BackendError, ColumnError, InputError, NotFoundError, did_you_mean
+from prodops.engine import database_errors, quote_ident
+from prodops.errors import ColumnError, InputError, NotFoundError, did_you_mean
 from prodops.store.access import Actor
 
 META = "prodops_datasets"
 TABLE_PREFIX = "ds_"
-_LOCK_WAIT_S = 3.0
-# One lock per catalog file: DuckDB refuses a read-only and a read-write handle on the same file
-# inside one process, so operations of one process (Streamlit sessions are threads) take turns.
-_LOCKS: dict[str, threading.RLock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _process_lock(path: Path) -> threading.RLock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(str(path.resolve()), threading.RLock())
-
-
-def _busy_error(error: Exception, path: Path) -> BackendError:
-    text = str(error)
-    held = re.search(r"held in (.+?) \(PID (\d+)\)", text)
-    who = f"{held.group(1)} (PID {held.group(2)})" if held else "another process"
-    return BackendError(
-        f"the catalog is busy: {who} has it open for writing",
-        where=str(path),
-        fix="Wait for that import to finish (or stop that process), then try again.",
-    )
+_LOCK_WAIT_S = 3.0  # how long to wait for another process that holds the file for writing
 
 
 class Catalog:
@@ -119,7 +97,7 @@ class Catalog:
     @contextlib.contextmanager
     def _connect(self, *, read_only: bool, allowed: Sequence[Path] = ()) -> Iterator[DuckDBBackend]:
         """Open the file; a read-write connection is one transaction (rolled back on error)."""
-        with _process_lock(self.path):
+        with process_lock(self.path):
             if read_only and not self.path.exists():
                 with self._connect(read_only=False):
                     pass
@@ -142,26 +120,7 @@ class Catalog:
                 backend.disconnect()
 
     def _open(self, *, read_only: bool, allowed: Sequence[Path]) -> DuckDBBackend:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        dirs = [self.path.parent, *allowed]
-        deadline = time.monotonic() + _LOCK_WAIT_S
-        delay = 0.05
-        while True:
-            try:
-                return duckdb_connect(self.path, read_only=read_only, allowed_directories=dirs)
-            except duckdb.Error as error:
-                locked = isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
-                if not locked:
-                    raise BackendError(
-                        f"cannot open the catalog ({str(error).splitlines()[0][:200]})",
-                        where=str(self.path),
-                        fix="Check that the data directory (PRODOPS_HOME) is writable and that "
-                        "catalog.duckdb is a DuckDB file (move it away to start afresh).",
-                    ) from error
-                if time.monotonic() > deadline:
-                    raise _busy_error(error, self.path) from error
-                time.sleep(delay)
-                delay = min(delay * 2, 0.5)
+        return open_catalog(self.path, read_only=read_only, allowed=allowed, wait_s=_LOCK_WAIT_S)
 
     @staticmethod
     def _ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
@@ -197,7 +156,7 @@ class Catalog:
         Run by ``prodops setup``; every write drops orphan tables and every import sweeps the
         temporary folders too.
         """
-        with _process_lock(self.path):
+        with process_lock(self.path):
             tables = 0
             if self.path.exists():
                 backend = self._open(read_only=False, allowed=())

@@ -1,0 +1,67 @@
+"""Opening the catalog's DuckDB file: one lock per file in a process, a wait for other processes.
+
+DuckDB refuses a read-only and a read-write handle on the same file inside one process, so the
+operations of one process (Streamlit sessions are threads) take turns on :func:`process_lock`.
+Another process holding the file for writing is waited for, then named in a clear error.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from prodops.engine import duckdb_connect
+from prodops.errors import BackendError
+
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def process_lock(path: Path) -> threading.RLock:
+    """The lock of catalog file *path* in this process."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(str(path.resolve()), threading.RLock())
+
+
+def busy_error(error: Exception, path: Path) -> BackendError:
+    """ "The catalog is busy": who holds it (from DuckDB's message) and what to do."""
+    text = str(error)
+    held = re.search(r"held in (.+?) \(PID (\d+)\)", text)
+    who = f"{held.group(1)} (PID {held.group(2)})" if held else "another process"
+    return BackendError(
+        f"the catalog is busy: {who} has it open for writing",
+        where=str(path),
+        fix="Wait for that import to finish (or stop that process), then try again.",
+    )
+
+
+def open_catalog(
+    path: Path, *, read_only: bool, allowed: Sequence[Path], wait_s: float
+) -> DuckDBBackend:
+    """Open catalog file *path*, waiting up to *wait_s* while another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dirs = [path.parent, *allowed]
+    deadline = time.monotonic() + wait_s
+    delay = 0.05
+    while True:
+        try:
+            return duckdb_connect(path, read_only=read_only, allowed_directories=dirs)
+        except duckdb.Error as error:
+            locked = isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+            if not locked:
+                raise BackendError(
+                    f"cannot open the catalog ({str(error).splitlines()[0][:200]})",
+                    where=str(path),
+                    fix="Check that the data directory (PRODOPS_HOME) is writable and that "
+                    "catalog.duckdb is a DuckDB file (move it away to start afresh).",
+                ) from error
+            if time.monotonic() > deadline:
+                raise busy_error(error, path) from error
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
