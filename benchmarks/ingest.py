@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 SIDES = ("prodops", "duckdb")
 HERE = Path(__file__).resolve()
@@ -175,10 +176,11 @@ def measure(side: str, csv: Path) -> dict[str, float]:
     return result
 
 
-def wrapped(side: str, csv: Path) -> dict[str, float]:
-    """Run :func:`measure` inside a fresh wrapper process, so RUSAGE_CHILDREN is this side's."""
+def wrapped(side: str, csv: Path, *, script: Path = HERE) -> dict[str, Any]:
+    """Run *script*'s ``--measure`` (:func:`measure`) in a fresh wrapper process, so
+    RUSAGE_CHILDREN is this side's (``benchmarks/raw_file.py`` uses it too)."""
     proc = subprocess.run(
-        [sys.executable, str(HERE), "--measure", side, "--csv", str(csv)],
+        [sys.executable, str(script), "--measure", side, "--csv", str(csv)],
         capture_output=True,
         text=True,
         check=True,

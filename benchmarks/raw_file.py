@@ -144,17 +144,6 @@ def measure(side: str, csv: Path) -> dict[str, object]:
     }
 
 
-def wrapped(side: str, csv: Path) -> dict[str, object]:
-    """:func:`measure` inside a fresh wrapper process, so RUSAGE_CHILDREN is this side's."""
-    proc = subprocess.run(
-        [sys.executable, str(HERE), "--measure", side, "--csv", str(csv)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
 def same_answer(prodops_json: str, hand_json: str) -> bool:
     """Whether prodops' retention document holds the hand-written counts in every cell it
     reports (cells it leaves null lie after the data end, where the SQL has no row)."""
@@ -235,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, list[dict[str, object]]] = {s: [] for s in SIDES}
     for _ in range(args.repeat):
         for side in sides:
-            results[side].append(wrapped(side, csv))
+            results[side].append(ingest.wrapped(side, csv, script=HERE))
     print(report(args.rows, results))
     if args.ingest:
         inproc: dict[str, list[dict[str, float]]] = {s: [] for s in ingest.SIDES}

@@ -14,22 +14,19 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from prodops.store.access import Actor, Role, as_actor, configured_role, refusal
+from prodops.store.access import Actor, Role, as_actor, configured_role
 
 
 def authorize(actor: Actor | str | None, doing: str) -> Actor:
     """Return *actor* as an :class:`Actor` if they are an admin; else PermissionDeniedError."""
     who = as_actor(actor)
-    if configured_role(who) is Role.ADMIN:
+    if configured_role(who) is Role.ADMIN:  # local mode, a configured admin: no store to read
         return who
     from prodops.store.db import init_store, read_session
-    from prodops.store.guard import role_of
+    from prodops.store.guard import require
 
     with read_session(init_store()) as session:
-        role = role_of(session, who)
-    if not role.allows(Role.ADMIN):
-        raise refusal(who, role, doing, Role.ADMIN)
-    return who
+        return require(session, who, Role.ADMIN, doing, write=True)
 
 
 def prepare_in_background() -> threading.Thread:

@@ -93,7 +93,7 @@ def record(
     """
     from prodops.store import guard
 
-    current = guard.current(session)
+    current = guard.current()
     session.add(
         AuditEntry(
             actor=current.actor.identity,
@@ -131,7 +131,7 @@ def set_role(*, session: Session, identity: str, role: str | Role) -> TeamMember
     key = _identity(identity)
     from prodops.store import guard
 
-    by = guard.current(session).actor.identity
+    by = guard.current().actor.identity
     member = session.get(TeamMember, key)
     if member is None:
         member = TeamMember(identity=key, role=chosen.value, updated_by=by)

@@ -46,6 +46,7 @@ from prodops.store.access import (
     team_mode,
 )
 from prodops.store.audit import AuditEntry, dumps, stored_role
+from prodops.store.versioning import utcnow
 
 IGNORED_CHANGES = frozenset({"updated_at"})  # set by every edit: the entry's time says it
 
@@ -107,7 +108,7 @@ def acting_as(actor: Actor | str | None) -> Iterator[Guard]:
         _CURRENT.reset(token)
 
 
-def current(_session: Session | None = None) -> Guard:
+def current() -> Guard:
     """The guard of the writes now running (``PRODOPS_USER`` when none was set)."""
     return _CURRENT.get() or Guard(as_actor(None))
 
@@ -117,27 +118,34 @@ def role_of(session: Session, actor: Actor | str | None) -> Role:
     return Guard(as_actor(actor)).role_for(session.connection())
 
 
-def require(session: Session, actor: Actor | str | None, need: Role, doing: str) -> Actor:
+def _refuse_unless(
+    guard: Guard, conn: sa.Connection, need: Role, doing: str, *, write: bool = True
+) -> None:
+    """PermissionDeniedError unless the guard's actor has at least role *need*."""
+    role = guard.role_for(conn)
+    if not role.allows(need):
+        raise refusal(guard.actor, role, doing, need, write=write)
+
+
+def require(
+    session: Session, actor: Actor | str | None, need: Role, doing: str, *, write: bool = False
+) -> Actor:
     """Return *actor* if their role is at least *need*; else PermissionDeniedError.
 
-    For what is not a write but is still restricted (reading the audit trail is an admin's).
+    For what the store's guard does not see: reading the audit trail (an admin's), and the
+    catalog's writes (``write=True``: the refusal says nothing was saved).
     """
-    who = as_actor(actor)
-    role = role_of(session, who)
-    if not role.allows(need):
-        raise refusal(who, role, doing, need, write=False)
-    return who
+    guard = Guard(as_actor(actor))
+    _refuse_unless(guard, session.connection(), need, doing, write=write)
+    return guard.actor
 
 
 def check(session: Session, table: str, operation: str) -> None:
     """Refuse at once what the guard would refuse at the first statement, in the words of the
     whole operation ("deleting objectives needs the admin role", where a delete that starts by
     removing check-ins would otherwise name those)."""
-    guard = current()
-    role = guard.role_for(session.connection())
-    need = needed(table, operation)
-    if not role.allows(need):
-        raise refusal(guard.actor, role, describe(table, operation), need)
+    need, doing = needed(table, operation), describe(table, operation)
+    _refuse_unless(current(), session.connection(), need, doing)
 
 
 def check_self(name: str, what: str) -> None:
@@ -201,10 +209,7 @@ def _before(
             )
         return
     guard = current()
-    role = guard.role_for(conn)
-    need = needed(name, operation)
-    if not role.allows(need):
-        raise refusal(guard.actor, role, describe(name, operation), need)
+    _refuse_unless(guard, conn, needed(name, operation), describe(name, operation))
     if name in UNAUDITED or not isinstance(table, sa.Table):
         return
     pending = _Pending(guard, table, operation)
@@ -332,8 +337,6 @@ def _entry(
     after: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     key = ",".join(str(row.get(c.name, "")) for c in table.primary_key.columns)
-    from prodops.store.versioning import utcnow
-
     return {
         "at": utcnow(),
         "actor": guard.actor.identity,

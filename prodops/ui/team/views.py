@@ -17,31 +17,15 @@ from sqlalchemy.engine import Engine
 from prodops import config
 from prodops.errors import ProdOpsError
 from prodops.store import audit
-from prodops.store.access import Role, article, team_mode
+from prodops.store.access import NOUNS, UNAUDITED, Role, article, team_mode
 from prodops.ui import session as common
 
 ROLES = [r.value for r in Role]
 SHOWN = 1000  # entries drawn on the page
+# What the trail's entries are about, in words: the store's tables, then the catalog's.
 ENTITY_LABELS = {
-    "objective": "Objectives",
-    "key_result": "Key results",
-    "check_in": "Check-ins",
-    "roadmap_item": "Roadmap items",
-    "roadmap_item_key_result": "Roadmap item links",
-    "critique_session": "Critique sessions",
-    "critique_session_item": "Critique session items",
-    "critique_score": "Critique scores",
-    "critique_submission": "Critique submissions",
-    "critique_decision": "Critique decisions",
-    "research_note": "Customer notes",
-    "research_insight": "Customer insights",
-    "research_insight_item": "Insight links to roadmap items",
-    "research_insight_key_result": "Insight links to key results",
-    "qbr_report": "Quarterly reviews",
-    "team_member": "Roles",
-    "dataset": "Datasets",
-    "connection": "Connections",
-}
+    table: noun[:1].upper() + noun[1:] for table, noun in NOUNS.items() if table not in UNAUDITED
+} | {"dataset": "Datasets", "connection": "Connections"}
 
 
 def render_me(engine: Engine) -> Role:
