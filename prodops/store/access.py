@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
 
 from prodops import config
 from prodops.errors import PermissionDeniedError
@@ -186,13 +185,3 @@ def refusal(
 def describe(table: str, operation: str) -> str:
     """'adding check-ins', 'deleting key results'."""
     return f"{VERBS.get(operation, operation)} {NOUNS.get(table, table.replace('_', ' '))}"
-
-
-def jsonable(value: Any) -> Any:
-    """A column value as the audit trail keeps it (JSON-safe; dates as ISO text)."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, dict | list):
-        return value
-    isoformat = getattr(value, "isoformat", None)
-    return isoformat() if callable(isoformat) else str(value)

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from prodops.errors import ParameterError
-from prodops.store.access import Actor, Role, jsonable
+from prodops.store.access import Actor, Role
 from prodops.store.versioning import REDEFINABLE, utcnow
 
 IDENTITY_MAX = 200
@@ -75,7 +75,13 @@ def dumps(values: Mapping[str, Any] | None) -> str | None:
     """*values* as the trail keeps them: sorted JSON, dates as ISO text."""
     if values is None:
         return None
-    return json.dumps({k: jsonable(v) for k, v in values.items()}, sort_keys=True, default=str)
+    return json.dumps(dict(values), sort_keys=True, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """What JSON cannot hold as it is: dates and times as ISO text, anything else as text."""
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else str(value)
 
 
 def record(
