@@ -138,14 +138,9 @@ VIEWER_NOTE = (
 def current_actor() -> Actor:
     """Who this browser acts as: the signed-in e-mail (sign-in configured), else the name typed
     here (local mode), else ``anonymous``. Roles and the audit trail key on its identity."""
-    try:
-        if st.user.is_logged_in:
-            email = str(st.user.get("email") or "")
-            name = str(st.user.get("name") or "")
-            if email or name:
-                return Actor(identity=email or name, name=name)
-    except (AttributeError, KeyError, RuntimeError):
-        pass
+    signed_in = _signed_in()
+    if signed_in is not None:
+        return signed_in
     if sign_in_configured():
         return Actor(ANONYMOUS)
     typed = st.session_state.get(NAME_KEY) or (
@@ -171,15 +166,23 @@ def may(engine: Engine, role: Role, *, note: bool = True) -> bool:
     return False
 
 
-def logged_in_name() -> str | None:
-    """The name (else e-mail) from ``st.user`` when someone is signed in, else None."""
+def _signed_in() -> Actor | None:
+    """The signed-in person of ``st.user`` (identity: the e-mail, else the name), else None."""
     try:
         if st.user.is_logged_in:
-            name = st.user.get("name") or st.user.get("email")
-            return str(name) if name else None
+            email = str(st.user.get("email") or "")
+            name = str(st.user.get("name") or "")
+            if email or name:
+                return Actor(identity=email or name, name=name)
     except (AttributeError, KeyError, RuntimeError):
         return None
     return None
+
+
+def logged_in_name() -> str | None:
+    """The name (else e-mail) from ``st.user`` when someone is signed in, else None."""
+    signed_in = _signed_in()
+    return signed_in.shown if signed_in is not None else None
 
 
 def sign_in_configured() -> bool:
