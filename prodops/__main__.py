@@ -1,3 +1,3 @@
-from prodops.cli import main
+from prodops.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

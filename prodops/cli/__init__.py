@@ -12,6 +12,7 @@ them with :func:`defer`, when the group is chosen on the command line.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -86,6 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as error:
         return _report_unexpected(args.command, error)
+
+
+def entry() -> int:
+    """The ``prodops`` console script (and ``python -m prodops``): :func:`main`, then a quick exit.
+
+    At exit Python collects every object still alive once more; with pandas, Ibis and sqlglot
+    loaded that takes 0.2 s, for memory the process hands back anyway. Freezing them
+    (:func:`gc.freeze`) leaves them out of those last collections; atexit handlers, flushing and
+    finalizers still run. Not in :func:`main`, which tests call many times in one process.
+    """
+    status = main()
+    gc.freeze()
+    return status
 
 
 def _report_unexpected(command: str, error: Exception) -> int:

@@ -143,7 +143,10 @@ def run_metric(args: argparse.Namespace) -> int:
 
     metric = registry.get(args.metric_name)
     params = metric_params(args, metric)
-    with open_source(args, metric.kind, columns=columns_read(metric, params)) as table:
+    ahead = (*metric.modules(), "prodops.cli.metric_output", "prodops.cli.output")
+    with open_source(
+        args, metric.kind, columns=columns_read(metric, params), preload_modules=ahead
+    ) as table:
         frame: pd.DataFrame = metric.load()(table, **function_params(metric, params))
     write_metric(metric, frame, params, args.format)
     return 0

@@ -170,12 +170,16 @@ def _one_source(args: argparse.Namespace) -> str:
 
 @contextlib.contextmanager
 def open_source(
-    args: argparse.Namespace, kind: Kind, *, columns: Collection[str] | None = None
+    args: argparse.Namespace,
+    kind: Kind,
+    *,
+    columns: Collection[str] | None = None,
+    preload_modules: Sequence[str] = (),
 ) -> Iterator[ir.Table]:
     """Yield the canonical Ibis table for the source given on the command line.
 
     *columns* names the property columns the command reads (default: all); a file then stores
-    only those (:func:`open_file`).
+    only those, and *preload_modules* are imported while it is read (:func:`open_file`).
     """
     which = _one_source(args)
     overrides = mapping_overrides(args, kind)
@@ -194,6 +198,7 @@ def open_source(
             sheet=getattr(args, "sheet", None),
             args=args,
             columns=columns,
+            preload_modules=preload_modules,
         ) as table:
             yield table
 
@@ -224,6 +229,7 @@ def open_file(
     sheet: str | None = None,
     args: argparse.Namespace | None = None,
     columns: Collection[str] | None = None,
+    preload_modules: Sequence[str] = (),
 ) -> Iterator[ir.Table]:
     """Import *path* into a temporary in-memory DuckDB and yield its canonical table.
 
@@ -231,13 +237,14 @@ def open_file(
     carries ``--no-unpack`` and ``--keep-raw-ids`` (:func:`file_choices`). *columns* names the
     property columns to keep (default all): every row is checked as an import checks it, the
     rest are simply not stored, which spares DuckDB converting them (a third of reading a
-    10-million-row export with three property columns).
+    10-million-row export with three property columns). *preload_modules* (what the caller
+    runs on the table) are imported, with Ibis, while DuckDB reads the file
+    (:mod:`prodops.preload`): the read itself needs neither.
     """
-    from prodops.data.catalog import canonical_types
+    from prodops import duck, preload
     from prodops.data.importer import import_into
     from prodops.data.inspection import apply_overrides, inspect_file
     from prodops.data.tempfiles import workspace
-    from prodops.engine import duckdb_connect
 
     inspection = inspect_file(path, kind=kind, sheet=sheet)
     if args is not None:
@@ -245,11 +252,23 @@ def open_file(
     plan = apply_overrides(inspection, overrides, day_first=day_first)
     check_plan_mapping(plan, inspection.columns, path=path)
     with workspace() as work:
-        backend = duckdb_connect(allowed_directories=[path.resolve().parent, work])
+        con = duck.connect(allowed_directories=[path.resolve().parent, work], lock=False)
+        # Ibis and what the command runs next are imported while DuckDB reads the file
+        loading = preload.in_background(["prodops.engine", *preload_modules])
         try:
-            report = import_into(
-                backend.con, path, plan, table="source", workdir=work, columns=columns
+            report = import_into(  # no transaction here: the clean-file read may go first
+                con, path, plan, table="source", workdir=work, columns=columns, strict_first=True
             )
+        except BaseException:
+            con.close()
+            raise
+        finally:
+            loading.join()
+        from prodops.data.datasets import canonical_types
+        from prodops.engine import as_ibis
+
+        backend = as_ibis(con)
+        try:
             if report.rows_rejected:
                 print(f"prodops: {report.summary()}", file=report_to or sys.stderr)
             yield canonical_types(backend.table("source"), kind)

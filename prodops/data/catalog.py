@@ -27,12 +27,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import ibis.expr.types as ir
 import pandas as pd
-from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from prodops import config
 from prodops.data import catalog_audit, tempfiles
@@ -53,9 +51,13 @@ from prodops.data.datasets import (
 )
 from prodops.data.importer import ImportPlan
 from prodops.data.schema import REQUIRED_COLUMNS, Kind
-from prodops.engine import database_errors, quote_ident
+from prodops.db_errors import database_errors
+from prodops.duck import quote_ident
 from prodops.errors import ColumnError, InputError, NotFoundError, did_you_mean
 from prodops.store.access import Actor
+
+if TYPE_CHECKING:  # Ibis is imported when a dataset is opened: importing and listing need none
+    import ibis.expr.types as ir
 
 META = "prodops_datasets"
 TABLE_PREFIX = "ds_"
@@ -95,32 +97,41 @@ class Catalog:
     # --- connections ------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _connect(self, *, read_only: bool, allowed: Sequence[Path] = ()) -> Iterator[DuckDBBackend]:
-        """Open the file; a read-write connection is one transaction (rolled back on error)."""
+    def _connect(
+        self, *, read_only: bool, allowed: Sequence[Path] = (), lock: bool = True
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the file; a read-write connection is one transaction (rolled back on error).
+
+        *lock* False leaves the configuration unlocked for :func:`prodops.engine.as_ibis`.
+        """
         with process_lock(self.path):
             if read_only and not self.path.exists():
                 with self._connect(read_only=False):
                     pass
-            backend = self._open(read_only=read_only, allowed=allowed)
+            con = self._open(read_only=read_only, allowed=allowed, lock=lock)
             try:
                 if read_only:
-                    yield backend
+                    yield con
                     return
-                self._ensure_meta(backend.con)
-                self._drop_orphans(backend.con)
-                backend.con.execute("BEGIN TRANSACTION")
+                self._ensure_meta(con)
+                self._drop_orphans(con)
+                con.execute("BEGIN TRANSACTION")
                 try:
-                    yield backend
+                    yield con
                 except BaseException:
                     with contextlib.suppress(duckdb.Error):
-                        backend.con.execute("ROLLBACK")
+                        con.execute("ROLLBACK")
                     raise
-                backend.con.execute("COMMIT")
+                con.execute("COMMIT")
             finally:
-                backend.disconnect()
+                con.close()
 
-    def _open(self, *, read_only: bool, allowed: Sequence[Path]) -> DuckDBBackend:
-        return open_catalog(self.path, read_only=read_only, allowed=allowed, wait_s=_LOCK_WAIT_S)
+    def _open(
+        self, *, read_only: bool, allowed: Sequence[Path], lock: bool = True
+    ) -> duckdb.DuckDBPyConnection:
+        return open_catalog(
+            self.path, read_only=read_only, allowed=allowed, wait_s=_LOCK_WAIT_S, lock=lock
+        )
 
     @staticmethod
     def _ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
@@ -159,12 +170,12 @@ class Catalog:
         with process_lock(self.path):
             tables = 0
             if self.path.exists():
-                backend = self._open(read_only=False, allowed=())
+                con = self._open(read_only=False, allowed=())
                 try:
-                    self._ensure_meta(backend.con)
-                    tables = self._drop_orphans(backend.con)
+                    self._ensure_meta(con)
+                    tables = self._drop_orphans(con)
                 finally:
-                    backend.disconnect()
+                    con.close()
         return tables, tempfiles.sweep(self.tmp)
 
     # --- reading ----------------------------------------------------------------------------
@@ -187,11 +198,11 @@ class Catalog:
         """
         if not self.path.exists():
             return []
-        with self._connect(read_only=True) as backend:
-            if not self._has_meta(backend.con):
+        with self._connect(read_only=True) as con:
+            if not self._has_meta(con):
                 return []
-            tables = self._tables(backend.con)
-            infos = [self._info(r, tables) for r in self._rows(backend.con)]
+            tables = self._tables(con)
+            infos = [self._info(r, tables) for r in self._rows(con)]
         return infos if include_broken else [i for i in infos if not i.problem]
 
     @staticmethod
@@ -238,8 +249,8 @@ class Catalog:
     def get(self, name: str) -> DatasetInfo:
         """Return the dataset called *name* (:class:`NotFoundError` with a suggestion if absent,
         :class:`InputError` if it is broken)."""
-        with self._connect(read_only=True) as backend:
-            return dataset_info(self._usable(backend.con, name))
+        with self._connect(read_only=True) as con:
+            return dataset_info(self._usable(con, name))
 
     def __contains__(self, name: object) -> bool:
         listed = self.list(include_broken=True)
@@ -252,9 +263,12 @@ class Catalog:
         For a live dataset the table is an expression on the connected database, so metrics run
         there (:mod:`prodops.data.connect`).
         """
-        with self._connect(read_only=True) as backend:
-            row = self._usable(backend.con, name)
+        with self._connect(read_only=True, lock=False) as con:
+            row = self._usable(con, name)
             if not row["live"]:
+                from prodops.engine import as_ibis
+
+                backend = as_ibis(con)
                 with database_errors("computing on the dataset"):  # out of memory, ...
                     yield canonical_types(backend.table(row["table_name"]), row["kind"])
                 return
@@ -333,7 +347,7 @@ class Catalog:
         """
         name = check_name(name)
         who = catalog_audit.authorize(actor, "saving datasets")
-        frame = data.to_pyarrow() if isinstance(data, ir.Table) else data
+        frame = data if isinstance(data, pd.DataFrame) else data.to_pyarrow()
         columns = list(frame.column_names if hasattr(frame, "column_names") else frame.columns)
         missing = [c for c in REQUIRED_COLUMNS[kind] if c not in columns]
         if missing:
@@ -343,8 +357,7 @@ class Catalog:
                 + did_you_mean(missing[0], columns),
             )
         table = f"{TABLE_PREFIX}{uuid.uuid4().hex[:16]}"
-        with self._connect(read_only=False) as backend:
-            con = backend.con
+        with self._connect(read_only=False) as con:
             if self._rows(con, "WHERE name = ?", [name]):
                 raise InputError(
                     f"a dataset named {name!r} already exists", fix="Choose another name."
@@ -372,14 +385,14 @@ class Catalog:
         """Rename dataset *name* to *new_name* (which must be free); an admin's write."""
         new_name = check_name(new_name)
         who = catalog_audit.authorize(actor, "renaming datasets")
-        with self._connect(read_only=False) as backend:
-            row = self._row(backend.con, name)
-            if new_name != name and self._rows(backend.con, "WHERE name = ?", [new_name]):
+        with self._connect(read_only=False) as con:
+            row = self._row(con, name)
+            if new_name != name and self._rows(con, "WHERE name = ?", [new_name]):
                 raise InputError(
                     f"a dataset named {new_name!r} already exists", fix="Choose another name."
                 )
-            backend.con.execute(f"UPDATE {META} SET name = ? WHERE id = ?", [new_name, row["id"]])
-            info = self._info({**row, "name": new_name}, self._tables(backend.con))
+            con.execute(f"UPDATE {META} SET name = ? WHERE id = ?", [new_name, row["id"]])
+            info = self._info({**row, "name": new_name}, self._tables(con))
         catalog_audit.record(
             who, "rename", name=name, before={"name": name}, after={"name": new_name}
         )
@@ -391,12 +404,12 @@ class Catalog:
         A broken dataset can be deleted too. Returns what was deleted. An admin's write, logged.
         """
         who = catalog_audit.authorize(actor, "deleting datasets")
-        with self._connect(read_only=False) as backend:
-            row = self._row(backend.con, name)
-            info = self._info(row, self._tables(backend.con))
+        with self._connect(read_only=False) as con:
+            row = self._row(con, name)
+            info = self._info(row, self._tables(con))
             if row["table_name"]:
-                backend.con.execute(f"DROP TABLE IF EXISTS {quote_ident(row['table_name'])}")
-            backend.con.execute(f"DELETE FROM {META} WHERE id = ?", [row["id"]])
+                con.execute(f"DROP TABLE IF EXISTS {quote_ident(row['table_name'])}")
+            con.execute(f"DELETE FROM {META} WHERE id = ?", [row["id"]])
         catalog_audit.record(who, "delete", name=name, before=catalog_audit.summary(info))
         return info
 
@@ -418,8 +431,7 @@ class Catalog:
         """
         name = check_name(name)
         who = catalog_audit.authorize(actor, "connecting databases")
-        with self._connect(read_only=False) as backend:
-            con = backend.con
+        with self._connect(read_only=False) as con:
             if self._rows(con, "WHERE name = ?", [name]):
                 raise InputError(
                     f"a dataset named {name!r} already exists", fix="Choose another name."

@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
-from ibis.backends.duckdb import Backend as DuckDBBackend
 
-from prodops.engine import duckdb_connect
+from prodops import duck
 from prodops.errors import BackendError
 
 _LOCKS: dict[str, threading.RLock] = {}
@@ -42,16 +41,17 @@ def busy_error(error: Exception, path: Path) -> BackendError:
 
 
 def open_catalog(
-    path: Path, *, read_only: bool, allowed: Sequence[Path], wait_s: float
-) -> DuckDBBackend:
-    """Open catalog file *path*, waiting up to *wait_s* while another process holds it."""
+    path: Path, *, read_only: bool, allowed: Sequence[Path], wait_s: float, lock: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open catalog file *path* (:func:`prodops.duck.connect`), waiting up to *wait_s* while
+    another process holds it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     dirs = [path.parent, *allowed]
     deadline = time.monotonic() + wait_s
     delay = 0.05
     while True:
         try:
-            return duckdb_connect(path, read_only=read_only, allowed_directories=dirs)
+            return duck.connect(path, read_only=read_only, allowed_directories=dirs, lock=lock)
         except duckdb.Error as error:
             locked = isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
             if not locked:

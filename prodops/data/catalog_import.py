@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
-from ibis.backends.duckdb import Backend as DuckDBBackend
 
 from prodops.data import tempfiles
 from prodops.data.catalog_rows import _added_note
@@ -22,7 +21,7 @@ from prodops.data.datasets import ImportResult, check_name, dataset_info
 from prodops.data.importer import ImportPlan, import_into
 from prodops.data.inspection import inspect_file
 from prodops.data.schema import Kind
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 from prodops.errors import BackendError, InputError
 
 
@@ -33,7 +32,7 @@ class CatalogWriter(Protocol):
 
     def _connect(
         self, *, read_only: bool, allowed: Sequence[Path] = ()
-    ) -> AbstractContextManager[DuckDBBackend]: ...
+    ) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
     def _rows(
         self, con: duckdb.DuckDBPyConnection, where: str = "", params: Any = None
@@ -76,9 +75,8 @@ def import_file_into(
     table = f"{table_prefix}{uuid.uuid4().hex[:16]}"
     with (
         tempfiles.workspace(catalog.tmp) as work,
-        catalog._connect(read_only=False, allowed=[path.resolve().parent, work]) as backend,
+        catalog._connect(read_only=False, allowed=[path.resolve().parent, work]) as con,
     ):
-        con = backend.con
         existing = catalog._rows(con, "WHERE name = ?", [name])
         if existing and not append:
             raise InputError(

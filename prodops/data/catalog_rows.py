@@ -13,7 +13,7 @@ import duckdb
 
 from prodops.data.row_checks import canonical_checks
 from prodops.data.schema import Kind
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 from prodops.errors import ColumnError, InputError
 
 

@@ -11,11 +11,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import ibis.expr.datatypes as dt
-import ibis.expr.types as ir
 import pandas as pd
 
 from prodops.data.row_checks import OUTSIDE_RANGE, open_end_sql
@@ -32,8 +30,11 @@ from prodops.data.schema import (
     Kind,
 )
 from prodops.data.validate import ValidationReport
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 from prodops.errors import InputError
+
+if TYPE_CHECKING:  # Ibis is imported where a table is cast, not by the catalog's writers
+    import ibis.expr.types as ir
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ def canonical_select(kind: Kind, columns: Sequence[str]) -> str:
 
 def canonical_types(table: ir.Table, kind: str) -> ir.Table:
     """Cast the canonical columns of *table* to the contract's types (UTC timestamps)."""
+    import ibis.expr.datatypes as dt
+
     utc = dt.Timestamp(timezone="UTC")
     wanted: dict[str, dt.DataType] = (
         {USER_COL: dt.string, "event": dt.string, TIME_COL: utc}

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from prodops import config
+from prodops import config, duck
 from prodops.data.caps import check_bytes, may_pass_row_cap, parquet_rows, too_many_rows
 from prodops.data.presets import ColumnMapping, check_mapping
 from prodops.data.quotes import UNTERMINATED_REASON, Repair, repair_unterminated_quotes
@@ -32,7 +32,7 @@ from prodops.data.tempfiles import workspace as workspace  # re-exported (tests 
 from prodops.data.timeparse import TimeGuess, detect_time_format
 from prodops.data.unpack import Unpacking, order_sources, plan_unpacking, preview_frame
 from prodops.data.validate import ENCODING_REASON, ValidationReport, load_canonical
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 from prodops.errors import InputError, UnreadableFileError
 
 SAMPLE_ROWS = 2000
@@ -133,14 +133,12 @@ class Inspection:
 @contextmanager
 def scratch_connection(*paths: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory DuckDB allowed to read only files under the directories of *paths*."""
-    from prodops.engine import duckdb_connect
-
     dirs = {p.resolve().parent for p in paths} | {config.tmp_dir()}
-    backend = duckdb_connect(allowed_directories=sorted(dirs), memory_limit="2GB")
+    con = duck.connect(allowed_directories=sorted(dirs), memory_limit="2GB")
     try:
-        yield backend.con
+        yield con
     finally:
-        backend.disconnect()
+        con.close()
 
 
 def guess_time(sample: pd.DataFrame, column: str, *, ambiguous_ok: bool = True) -> TimeGuess:
@@ -173,11 +171,14 @@ def import_into(
     workdir: Path,
     label: str | None = None,
     columns: Collection[str] | None = None,
+    strict_first: bool = False,
 ) -> ValidationReport:
     """Read the file at *path* with *plan* into the new table *table* of *con*; validate it.
 
     *columns* names the property columns to store (as named in *table*; default all): the
     others are read and checked all the same, so the rows and the report do not depend on it.
+    *strict_first* (only where *con* is not in a transaction) tries a read that keeps no
+    rejected line first (:func:`prodops.data.validate.load_canonical`).
 
     Raises
     ------
@@ -204,6 +205,7 @@ def import_into(
         label=label,
         stop_early=stop_early,
         columns=columns,
+        strict_first=strict_first,
     )
 
 
@@ -218,6 +220,7 @@ def _read_validated(
     stop_early: bool,
     repair: Repair | None = None,
     columns: Collection[str] | None = None,
+    strict_first: bool = False,
 ) -> ValidationReport:
     raw = open_raw(con, path, plan.file, workdir=workdir, label=label)
     mapping = plan.mapping
@@ -257,6 +260,7 @@ def _read_validated(
             people=plan.people if mapping.kind == "events" else People(),
             workdir=workdir,
             keep=columns,
+            strict_first=strict_first,
         )
     except UnreadableFileError:
         # DuckDB gives up on some open quotes outright (CRLF files): read a repaired copy

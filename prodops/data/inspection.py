@@ -37,7 +37,7 @@ from prodops.data.stitch import People, detect_people
 from prodops.data.tempfiles import workspace
 from prodops.data.timeparse import TimeGuess, detect_time_format
 from prodops.data.unpack import DISCOVERY_ROWS, json_object_columns
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 from prodops.errors import InputError, ParameterError, UnreadableFileError
 
 

@@ -16,7 +16,7 @@ from sqlglot import exp
 from prodops import config
 from prodops.data.connect import _query_error
 from prodops.data.db_urls import url_scheme
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 from prodops.errors import InputError
 
 _IDENT = re.compile(r'^("?[A-Za-z_][\w$]*"?)(\.("?[A-Za-z_][\w$]*"?))?$')

@@ -32,7 +32,7 @@ from prodops.data.schema import (
 from prodops.data.stitch import People, alias_sql, user_sql
 from prodops.data.timeparse import TimeGuess, native_type, sql_literal, time_sql
 from prodops.data.unpack import Unpacking, extract_items
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 
 OUTSIDE_RANGE = f"outside the supported range {TIME_MIN} .. {TIME_MAX}"
 Check = tuple[str, str, str]

@@ -30,7 +30,7 @@ import duckdb
 
 from prodops.data.presets import normalise
 from prodops.data.schema import EVENT_COL, TIME_COL, USER_COL
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 
 Mode = Literal["none", "person", "identify", "alias"]
 IDENTIFY_EVENT = "$identify"

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from prodops.data.presets import normalise
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 
 KeyType = Literal["number", "boolean", "text"]
 MAX_KEYS = 200

@@ -47,7 +47,7 @@ from prodops.data.schema import TIME_COL, Kind
 from prodops.data.stitch import People, stitch
 from prodops.data.timeparse import TimeGuess, native_type, sql_literal
 from prodops.data.unpack import Unpacking
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 
 # the helper names are re-exported for the test that no column of a file can collide with them
 __all__ = [
@@ -229,11 +229,18 @@ def _load_typed(
     table: str,
     read_limit: int | None,
     workdir: Path,
+    strict_first: bool = False,
 ) -> _Loaded | None:
     """The typed read: DuckDB's reader parses the *types* columns as it reads the file; the rows
     it rejects for a value it cannot parse are read again as text and checked like any row
     (:func:`_recheck`). None (and no *table*) when the validating read must do it instead: more
-    rejected rows than :data:`RECHECK_LIMIT`, or a check that reports the raw time text."""
+    rejected rows than :data:`RECHECK_LIMIT`, or a check that reports the raw time text.
+
+    *strict_first* tries a read that keeps no rejected line first (:func:`_load_strict`)."""
+    if strict_first:
+        loaded = _load_strict(job, source, types, table=table, read_limit=read_limit)
+        if loaded is not None:
+            return loaded
     relation, rejects = source.fresh(types)
     assert rejects is not None
     scan, helper = job.scan(source.retyped(types), relation, table=table, read_limit=read_limit)
@@ -252,6 +259,26 @@ def _load_typed(
         return None
     both = pd.concat([listed, checked.listed], ignore_index=True) if len(listed) else checked.listed
     return _Loaded(scan.rows + checked.rows, scan.bad + checked.bad, both, malformed, helper)
+
+
+def _load_strict(
+    job: _Job, source: RawSource, types: Mapping[str, str], *, table: str, read_limit: int | None
+) -> _Loaded | None:
+    """The typed read of a clean file: DuckDB keeps no rejected line aside (a sixth faster), so
+    any bad line fails it. None (and no *table*) when it failed or a row needs its raw time
+    text: the caller reads the file again keeping rejects. Outside a transaction only (a failed
+    statement aborts DuckDB's transaction)."""
+    relation, _ = source.fresh(types, strict=True)
+    try:
+        scan, helper = job.scan(source.retyped(types), relation, table=table, read_limit=read_limit)
+    except duckdb.Error:  # a line or value the reader refused: read again, keeping them apart
+        job.drop(table)
+        return None
+    if scan.needs_text:
+        job.drop(table)
+        return None
+    job.check_cap(table, scan.rows, source.label)
+    return _Loaded(scan.rows, scan.bad, scan.listed, malformed_rows(job.con, None), helper)
 
 
 def _recheck(
@@ -299,6 +326,7 @@ def load_canonical(
     people: People = NO_PEOPLE,
     workdir: Path | None = None,
     keep: Collection[str] | None = None,
+    strict_first: bool = False,
 ) -> ValidationReport:
     """Create *table* in *con* with the canonical rows of *source*; report the rejected ones.
 
@@ -341,6 +369,11 @@ def load_canonical(
         The property columns to store (by their name in *table*); the others are read and
         checked as usual but left out, so rows, counts and reasons do not change. Default: all.
         A name the table would not have keeps them all.
+    strict_first : bool
+        Try the typed read without keeping rejected lines first: a sixth faster on a clean
+        file, and a file with any bad line is read again keeping them (the report is the same).
+        Only where *con* is not in a transaction: DuckDB aborts a transaction on a failed
+        statement, and the read fails on the first bad line.
 
     Raises
     ------
@@ -364,7 +397,13 @@ def load_canonical(
         loaded = None
         if types and workdir is not None:
             loaded = _load_typed(
-                job, source, types, table=table, read_limit=read_limit, workdir=workdir
+                job,
+                source,
+                types,
+                table=table,
+                read_limit=read_limit,
+                workdir=workdir,
+                strict_first=strict_first,
             )
         if loaded is None:
             loaded = _load_text(job, source, table=table, read_limit=read_limit)

@@ -116,6 +116,10 @@ class Metric:
     def load_chart(self) -> Callable[..., Any] | None:
         return _resolve(self.chart) if self.chart else None
 
+    def modules(self) -> tuple[str, ...]:
+        """The modules :meth:`load` and :meth:`load_json` import (to import them ahead)."""
+        return tuple(spec.partition(":")[0] for spec in (self.function, self.to_json) if spec)
+
 
 def _resolve(path: str) -> Callable[..., Any]:
     module, _, attribute = path.partition(":")

@@ -58,3 +58,24 @@ def test_the_metric_commands_are_listed() -> None:
     assert status == 0
     for command in ("retention", "lifecycle", "stickiness", "active-users", "churn", "revenue"):
         assert command in out
+
+
+def test_an_import_reads_the_file_without_ibis(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``prodops import`` needs DuckDB, not Ibis and its SQL compilers (half a second of
+    start-up): the catalog's writers use a plain DuckDB connection (:mod:`prodops.duck`). The
+    first run of a fresh data directory migrates the store, whose environment imports every
+    feature; the second is measured."""
+    home = tmp_path / "home"  # type: ignore[operator]
+    monkeypatch.setenv("PRODOPS_HOME", str(home))
+    csv = tmp_path / "events.csv"  # type: ignore[operator]
+    csv.write_text(
+        "user_id,event,timestamp\nu1,open,2024-01-01T10:00:00Z\nu2,open,2024-01-02T10:00:00Z\n"
+    )
+    assert _run("import", str(csv), "--name", "first", "--kind", "events")[0] == 0  # migrates
+    status, out, errors, modules = _run("import", str(csv), "--name", "tiny", "--kind", "events")
+    assert (status, errors) == (0, [])
+    assert "2 rows saved as dataset 'tiny'" in out
+    assert "duckdb" in modules and "pandas" in modules
+    assert not any(m == "ibis" or m.startswith("ibis.") for m in modules)

@@ -251,3 +251,42 @@ def test_may_hold_quotes_reads_the_bytes_of_plain_files_only(write_file: Write) 
     assert not may_hold_quotes(plain, compression="none", quote='"')
     assert may_hold_quotes(quoted, compression="none", quote='"')
     assert may_hold_quotes(packed, compression="gzip", quote='"')  # not inflated to look
+    assert not may_hold_quotes(write_file("empty.csv", b""), compression="none", quote='"')
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "strict_kept"),
+    [
+        ("clean.csv", {}, True),
+        ("bad.csv", BAD_LINES, False),  # a value the reader cannot parse, a field too many
+        ("quote.csv", {**BAD_LINES, 33: 'u1,open,2024-01-06T10:00:00Z,"pro\n'}, False),
+        ("empty_user.csv", {7: ",open,2024-01-03T10:00:00Z,pro\n"}, True),  # checked in SQL
+    ],
+)
+def test_the_strict_read_first_gives_the_same_table_and_report(
+    write_file: Write,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    bad: dict[int, str],
+    strict_kept: bool,
+) -> None:
+    """``strict_first`` (the command line's file read) tries a read that keeps no rejected line:
+    kept when the reader refuses no line, else dropped for the read that keeps them. Either way
+    the table and every reported row are those of the read without it."""
+    path = write_file(name, file_with(bad))
+    outcomes: list[bool] = []
+    strict = validate._load_strict
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        loaded = strict(*args, **kwargs)
+        outcomes.append(loaded is not None)
+        return loaded
+
+    monkeypatch.setattr(validate, "_load_strict", watched)
+    first, first_frame = load(path, strict_first=True)
+    assert outcomes == [strict_kept]
+    plain, plain_frame = load(path)
+    assert outcomes == [strict_kept]  # not tried without strict_first
+    assert same(first, plain)
+    pd.testing.assert_frame_equal(first_frame, plain_frame)
+    assert first.rows_rejected == len({n for n in bad if n != 30})  # row 30 is a fine value
