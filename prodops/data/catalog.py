@@ -145,9 +145,10 @@ class Catalog:
 
     @staticmethod
     def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+        # duckdb_tables(), not information_schema: a tenth of the time, on every open
         found = con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND schema_name = 'main'"
         ).fetchall()
         return {str(r[0]) for r in found}
 
@@ -230,7 +231,9 @@ class Catalog:
     @staticmethod
     def _has_meta(con: duckdb.DuckDBPyConnection) -> bool:
         found = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [META]
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?",
+            [META],
         ).fetchone()
         return bool(found and found[0])
 

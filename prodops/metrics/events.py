@@ -180,44 +180,60 @@ def segment_columns(
 def _column_stats(
     table: ir.Table, names: list[str], *, sample_rows: int
 ) -> dict[str, _ColumnStats]:
-    """Measure every column of *names* in one aggregate over the first *sample_rows* rows."""
+    """Measure every column of *names* in one query over the first *sample_rows* rows.
+
+    The values are grouped first (column, value, rows) and the patterns are tried once per
+    distinct value, weighted by its rows: a segment column has a handful of values, so this
+    costs a group-by instead of four regular expressions on every sampled row.
+    """
     sample = table.limit(sample_rows)
-    metrics: dict[str, ir.Scalar] = {}
-    for i, name in enumerate(names):
-        column = sample[name]
-        metrics[f"n{i}"] = column.count()
-        metrics[f"d{i}"] = column.nunique()
-        if column.type().is_string():
-            text = column.strip()
+    parts = [
+        sample.select(c=ibis.literal(i, type="int32"), r=sample[name].cast("string"))
+        for i, name in enumerate(names)
+    ]
+    values = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+    grouped = values.group_by(["c", "r"]).aggregate(k=values.count())
+    text = grouped.r.strip()
 
-            def matches(pattern: str, text: ir.StringColumn = text) -> ir.Scalar:
-                return text.re_search(pattern).ifelse(1, 0).sum()  # PostgreSQL: no bool->int
+    def rows_where(condition: ir.BooleanValue) -> ir.Scalar:
+        return condition.ifelse(grouped.k, 0).sum()  # PostgreSQL: no bool->int
 
-            metrics[f"u{i}"] = matches(_UUID_RE)
-            metrics[f"t{i}"] = matches(_DATETIME_RE)
-            metrics[f"s{i}"] = matches(r"\s")
-            metrics[f"j{i}"] = matches(r"^[\[{]")
-            metrics[f"l{i}"] = text.length().mean()
-    row = sample.aggregate(**metrics).to_pandas().iloc[0]
+    filled = rows_where(grouped.r.notnull())
+    found = (
+        grouped.group_by("c")
+        .aggregate(
+            n=filled,
+            d=grouped.r.count(),
+            u=rows_where(text.re_search(_UUID_RE)),
+            t=rows_where(text.re_search(_DATETIME_RE)),
+            s=rows_where(text.re_search(r"\s")),
+            j=rows_where(text.re_search(r"^[\[{]")),
+            l=(text.length() * grouped.k).sum() / filled.nullif(0),
+        )
+        .to_pandas()
+    )
+    by_index = {int(row["c"]): row for _, row in found.iterrows()}
 
-    def number(key: str) -> float:
-        value = row.get(key)
+    def number(index: int, key: str) -> float:
+        row = by_index.get(index)
+        value = None if row is None else row.get(key)
         return 0.0 if value is None or pd.isna(value) else float(value)
 
     stats: dict[str, _ColumnStats] = {}
     for i, name in enumerate(names):
         dtype = table[name].type()
+        is_text = dtype.is_string()
         stats[name] = _ColumnStats(
             name=name,
-            filled=int(number(f"n{i}")),
-            distinct=int(number(f"d{i}")),
-            is_text=dtype.is_string(),
+            filled=int(number(i, "n")),
+            distinct=int(number(i, "d")),
+            is_text=is_text,
             is_number=dtype.is_numeric() and not dtype.is_boolean(),
-            uuids=int(number(f"u{i}")),
-            datetimes=int(number(f"t{i}")),
-            with_space=int(number(f"s{i}")),
-            json_like=int(number(f"j{i}")),
-            mean_length=number(f"l{i}"),
+            uuids=int(number(i, "u")) if is_text else 0,
+            datetimes=int(number(i, "t")) if is_text else 0,
+            with_space=int(number(i, "s")) if is_text else 0,
+            json_like=int(number(i, "j")) if is_text else 0,
+            mean_length=number(i, "l") if is_text else 0.0,
         )
     return stats
 

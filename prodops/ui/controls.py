@@ -72,7 +72,7 @@ class SegmentChoices:
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
 def _segments(home: str, dataset_id: str, version: int, name: str) -> SegmentChoices:
-    with cache.get_catalog().open(name) as table:
+    with cache.open_dataset(name) as table:
         found = segment_columns(table)
     return SegmentChoices(
         tuple(found.offered), tuple(found.hidden), tuple(sorted(found.reasons.items()))

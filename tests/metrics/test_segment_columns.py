@@ -100,3 +100,30 @@ def test_a_table_with_only_the_canonical_columns_offers_nothing() -> None:
     )
     columns = segment_columns(frame)
     assert (columns.offered, columns.hidden, columns.reasons) == ([], [], {})
+
+
+def test_the_measures_over_distinct_values_are_those_of_every_row(load) -> None:  # type: ignore[no-untyped-def]
+    """The patterns run once per distinct value, weighted by its rows: counts and the mean
+    length are those of every sampled row (values that differ only by spaces included)."""
+    from prodops.metrics.events import _column_stats
+
+    rows = 40
+    frame = posthog_like(rows).assign(
+        plan=[[" pro", "pro", "pro ", None][i % 4] for i in range(rows)],
+        note=[["a b", "{x", "2024-01-01 10:00:00", ""][i % 4] for i in range(rows)],
+    )
+    names = ["plan", "note", "uuid", "seats", "blank"]
+    stats = _column_stats(load(frame), names, sample_rows=1_000)
+    for name in names:
+        values = frame[name]
+        filled = values.dropna()
+        assert (stats[name].filled, stats[name].distinct) == (len(filled), filled.nunique())
+    text = frame["plan"].dropna().str.strip()
+    assert stats["plan"].mean_length == pytest.approx(text.str.len().mean())
+    assert stats["plan"].with_space == 0  # stripped before the patterns, as before
+    note = frame["note"]
+    assert (stats["note"].with_space, stats["note"].json_like) == (20, 10)  # "a b", the time
+    assert stats["note"].datetimes == 10
+    assert stats["uuid"].uuids == rows
+    assert (stats["seats"].is_number, stats["seats"].uuids) == (True, 0)
+    assert stats["blank"].filled == 0 and note.notna().all()

@@ -97,3 +97,32 @@ def test_the_engagement_page_keeps_one_stored_runs_file_for_its_windows(
     with catalog.open("demo-events") as table:
         pairs = table.select("user_id", day=table.timestamp.date()).distinct().count().execute()
     assert int(pd.read_parquet(stored[0])["n"].sum()) == pairs  # every (user, day) once
+
+
+@pytest.mark.parametrize(
+    "page", ["pages/1_Retention.py", "pages/2_Engagement.py", "pages/3_Revenue_and_Churn.py"]
+)
+def test_a_page_computes_on_one_open_of_its_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_page: Open, page: str
+) -> None:
+    """Every result a page computes shares one open of the dataset (cache.reading); a rerun
+    whose results are all cached opens none."""
+    from prodops.data.demo_datasets import ensure_demo_datasets
+
+    monkeypatch.setenv("PRODOPS_HOME", str(tmp_path))
+    ensure_demo_datasets(Catalog(tmp_path))
+    opened: list[str] = []
+    original = Catalog.open
+
+    def counted(self: Catalog, name: str):  # type: ignore[no-untyped-def]
+        opened.append(name)
+        return original(self, name)
+
+    monkeypatch.setattr(Catalog, "open", counted)
+    dataset = "demo-subscriptions" if "Revenue" in page else "demo-events"
+    at = open_page(page, dataset=dataset)
+    clean(at)
+    assert opened == [dataset]
+    at.run()  # a rerun: every result is cached
+    clean(at)
+    assert opened == [dataset]
