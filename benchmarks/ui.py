@@ -22,6 +22,9 @@ stored active-user runs of :mod:`prodops.metrics.day_runs` all emptied first):
   has never loaded the app (Python imports, the first-start check and Streamlit's scripts
   included).
 
+A last row measures the same for a page that holds only a title, in an app of such pages: what
+Streamlit itself takes on this machine (the floor under every page's numbers).
+
 Usage: ``python benchmarks/ui.py [--rows 1000000] [--paint-runs 3] [--skip-switch]``; prints
 Markdown tables with targets (period switch under 0.5 s warm, first paint under 2 s) and
 writes ``benchmarks/out/ui.json``.
@@ -62,6 +65,8 @@ PAINT_PAGES = (
     ("Engagement", "Engagement"),
     ("Revenue & Churn", "Revenue_and_Churn"),
 )
+# A page holding only a title, in an app of such pages (floor_app): Streamlit's own first paint.
+FLOOR_PAGE = ("Streamlit alone (a title)", "pages/2_Title.py")  # (label, file)
 # Every chart of the page has drawn: a Vega view (canvas or svg) in each chart element.
 CHARTS_DRAWN = """() => {
   const charts = [...document.querySelectorAll("[data-testid='stVegaLiteChart']")];
@@ -188,20 +193,33 @@ def open_page(context: Any, url: str) -> float:
     return elapsed
 
 
-def measure_paint(home: Path, runs: int, root: Path = ROOT) -> dict[str, dict[str, list[float]]]:
-    """First paint of each page of PAINT_PAGES, *runs* times, each on a fresh server."""
+def floor_app(folder: Path) -> Path:
+    """A Streamlit app whose pages hold a title and nothing else, laid out as ProdOps is (the
+    Data page first, then the measured page): Streamlit's own first paint on this machine."""
+    (folder / "pages").mkdir(parents=True)
+    (folder / ".streamlit").mkdir()
+    shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
+    for path, title in (("app.py", "Home"), ("pages/6_Data.py", "Data"), (FLOOR_PAGE[1], "Title")):
+        (folder / path).write_text(f"import streamlit as st\n\nst.title({title!r})\n")
+    return folder
+
+
+def measure_paint(
+    home: Path, runs: int, root: Path = ROOT, pages: tuple[tuple[str, str], ...] = PAINT_PAGES
+) -> dict[str, dict[str, list[float]]]:
+    """First paint of each page of *pages*, *runs* times, each on a fresh server."""
     from playwright.sync_api import sync_playwright
 
     executable = shutil.which("chromium")
     if not executable:
         raise SystemExit("Debian's chromium is needed (apt install chromium)")
     times: dict[str, dict[str, list[float]]] = {
-        label: {"first_visit_s": [], "fresh_server_s": []} for label, _ in PAINT_PAGES
+        label: {"first_visit_s": [], "fresh_server_s": []} for label, _ in pages
     }
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         for _ in range(runs):
-            for label, path in PAINT_PAGES:
+            for label, path in pages:
                 for case in ("fresh_server_s", "first_visit_s"):
                     shutil.rmtree(home / "cache", ignore_errors=True)  # stored day runs
                     proc, url = start_app(home, root)
@@ -233,6 +251,8 @@ def print_paint(times: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
         )
         met = "yes" if visit < PAINT_TARGET_S else "no"
         met += " (fresh server: " + ("yes" if fresh < PAINT_TARGET_S else "no") + ")"
+        if label == FLOOR_PAGE[0]:
+            met = "(reference: the floor of this machine)"
         print(f"| {label} | {visit:.2f} | {fresh:.2f} | {runs} | {met} |")
         out[label] = {
             "first_visit_median_s": round(visit, 3),
@@ -281,6 +301,8 @@ def main() -> None:
             home = Path(tmp)
             result["demo_setup_s"] = round(prepare_demo_home(home), 2)
             paint = measure_paint(home, args.paint_runs, args.root)
+            floor = floor_app(home / "floor-app")
+            paint |= measure_paint(home, args.paint_runs, floor, pages=((FLOOR_PAGE[0], "Title"),))
             result["first_paint"] = print_paint(paint)
     result["load_average_end"] = os.getloadavg()
     print(f"\nload average (1, 5, 15 min): {result['load_average_start']} at the start,")
