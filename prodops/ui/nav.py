@@ -66,7 +66,22 @@ def setup_page(
     from prodops.ui.examples import ensure_set_up  # heavy imports: only once a page opens
 
     ensure_set_up()  # the first page opened on a data directory never set up sets it up
+    _import_charts_ahead()
     render_sidebar()
     st.title(title)
     if caption:
         st.caption(caption, help=help)
+
+
+_CHARTS_AHEAD: list[object] = []  # the thread, once started (one per server process)
+
+
+def _import_charts_ahead() -> None:
+    """Import Altair (with jsonschema: 0.3-0.45 s) in a thread the first time any page opens,
+    so the first chart page does not wait for it: a person opening the Data or Team page first,
+    then a chart page, finds it imported. Altair imports nothing of ProdOps, so the page's own
+    imports never wait on each other in a cycle (:mod:`prodops.preload`)."""
+    if not _CHARTS_AHEAD:
+        from prodops import preload
+
+        _CHARTS_AHEAD.append(preload.in_background(["altair"]))
