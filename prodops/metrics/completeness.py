@@ -29,6 +29,8 @@ from typing import Any
 import ibis.expr.types as ir
 import pandas as pd
 
+from prodops.metrics import memo
+
 DATA_END = "data_end"  # the key of ``frame.attrs`` that holds the data end
 
 _FIXED = {"hour": pd.Timedelta(hours=1), "day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7)}
@@ -92,8 +94,7 @@ def events_data_end(table: ir.Table, *, as_of: Any = None) -> pd.Timestamp | Non
     """The data end of an events table: *as_of* when given, else its last event (UTC)."""
     if as_of is not None:
         return instant(as_of)
-    value = table.timestamp.max().to_pandas()
-    return _utc(value)
+    return memo.once("events_data_end", table, lambda: _utc(table.timestamp.max().to_pandas()))
 
 
 def subscriptions_data_end(
@@ -111,18 +112,24 @@ def subscriptions_data_end(
     """
     if as_of is not None:
         return instant(as_of)
-    cap = _utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
-    assert cap is not None
-    cap_value = cap.tz_localize(None).to_pydatetime()
-    starts = table[start_col]
-    ends = table[end_col]
-    row = table.aggregate(
-        hi_start=starts.max(),
-        hi_end=ends.cast("timestamp").max(where=ends.cast("timestamp") <= cap_value),
-    ).to_pandas()
-    values = [_utc(row[c].iloc[0]) for c in ("hi_start", "hi_end")]
-    present = [v for v in values if v is not None]
-    return max(present) if present else None
+
+    def ask() -> pd.Timestamp | None:
+        cap = _utc(now) if now is not None else pd.Timestamp.now(tz="UTC")
+        assert cap is not None
+        cap_value = cap.tz_localize(None).to_pydatetime()
+        starts = table[start_col]
+        ends = table[end_col]
+        row = table.aggregate(
+            hi_start=starts.max(),
+            hi_end=ends.cast("timestamp").max(where=ends.cast("timestamp") <= cap_value),
+        ).to_pandas()
+        values = [_utc(row[c].iloc[0]) for c in ("hi_start", "hi_end")]
+        present = [v for v in values if v is not None]
+        return max(present) if present else None
+
+    # within a memo scope (a page) "now" is the first metric's: every metric has the same end
+    question = f"subscriptions_data_end {start_col} {end_col} {now}"
+    return memo.once(question, table, ask)
 
 
 def attach(

@@ -37,6 +37,7 @@ import pandas as pd
 
 from prodops import dialects
 from prodops.errors import InputError, ParameterError, did_you_mean
+from prodops.metrics import memo
 from prodops.metrics.limits import check_cells, check_periods
 
 # The vocabulary is declared once, in the registry (re-exported here for the metrics).
@@ -250,7 +251,12 @@ def localize(stamp: pd.Timestamp, timezone: str) -> pd.Timestamp:
 
 
 def data_bounds(table: ir.Table) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """First and last timestamp of *table* (UTC, tz-aware), or ``(None, None)`` when empty."""
+    """First and last timestamp of *table* (UTC, tz-aware), or ``(None, None)`` when empty
+    (asked once per table within a :func:`prodops.metrics.memo.scope`)."""
+    return memo.once("data_bounds", table, lambda: _data_bounds(table))
+
+
+def _data_bounds(table: ir.Table) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     row = table.aggregate(lo=table.timestamp.min(), hi=table.timestamp.max()).to_pandas()
     lo, hi = row["lo"].iloc[0], row["hi"].iloc[0]
     if pd.isna(lo):

@@ -24,7 +24,7 @@ from prodops import config
 from prodops.data.catalog import Catalog, DatasetInfo
 from prodops.db_errors import database_errors
 from prodops.errors import NotFoundError
-from prodops.metrics import events, filters, kpi_summary, kpis, registry
+from prodops.metrics import events, filters, kpi_summary, kpis, memo, registry
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -106,7 +106,8 @@ def reading(info: DatasetInfo) -> Iterator[None]:
     of the dataset, not one open each (a DuckDB connection and the catalog's checks: about 20
     ms apiece, a page computes up to ten). The dataset is opened at the first miss, so a page
     whose results are all cached opens nothing; it stays open (the catalog's lock held) until
-    the block ends."""
+    the block ends. What every metric asks first (the data end, the time span) is asked once
+    (:func:`prodops.metrics.memo.scope`)."""
     outer = _READING.get()
     if outer is not None and (outer.home, outer.name) == (str(config.home()), info.name):
         yield  # already shared by an enclosing block
@@ -114,7 +115,8 @@ def reading(info: DatasetInfo) -> Iterator[None]:
     shared = _Reading(str(config.home()), info.name)
     token = _READING.set(shared)
     try:
-        yield
+        with memo.scope():  # the data end and span asked by each metric: once (read-only)
+            yield
     finally:
         _READING.reset(token)
         shared.close()
