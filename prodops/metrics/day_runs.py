@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from prodops.metrics import memo
 from prodops.metrics.breakdowns import LABEL
 from prodops.metrics.filters import Filters, event_predicate, predicate
 from prodops.metrics.periods import Calendar
@@ -123,13 +124,21 @@ def cached_runs(
     table: ir.Table, *, timezone: str, event: str | None, where: Filters, by_breakdown: bool
 ) -> pd.DataFrame | None:
     """The runs of :func:`runs_query` for a catalog dataset, from its cache or computed and
-    stored; None when *table* is not a dataset of a DuckDB catalog (compute without a cache)."""
-    dataset = catalog_dataset(table)
+    stored; None when *table* is not a dataset of a DuckDB catalog (compute without a cache).
+
+    Within a :func:`prodops.metrics.memo.scope` (a page) the runs of one query are read once:
+    DAU, WAU, MAU and DAU/MAU share them. The frame returned is not to be changed."""
+    dataset = memo.once("day_runs_dataset", table, lambda: catalog_dataset(table))
     if dataset is None:
         return None
     query = runs_query(
         table, timezone=timezone, event=event, where=where, by_breakdown=by_breakdown
     )
+    return memo.once("day_runs", query, lambda: _runs(dataset, query, by_breakdown=by_breakdown))
+
+
+def _runs(dataset: CatalogDataset, query: ir.Table, *, by_breakdown: bool) -> pd.DataFrame:
+    """The runs of *query* from the dataset's cache file, or computed and stored."""
     path = dataset.folder / file_name(dataset, ibis.to_sql(query, dialect="duckdb"))
     with contextlib.suppress(OSError, pa.ArrowException):
         runs: pd.DataFrame = pq.read_table(path).to_pandas()

@@ -16,7 +16,7 @@ import pytest
 
 from metrics.helpers import Loader
 from prodops.data.catalog import Catalog
-from prodops.metrics import day_runs
+from prodops.metrics import day_runs, memo
 from prodops.metrics.engagement import active_users, dau_mau
 
 
@@ -85,6 +85,32 @@ def test_one_stored_frame_serves_every_window_and_range(catalog: Catalog) -> Non
         dau_mau(table)
         assert len(_cache_files(catalog)) == 1
         pd.testing.assert_frame_equal(dau_mau(table), dau_mau(events))
+
+
+def test_a_page_scope_reads_the_runs_once_for_every_window(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within a memo scope (a page) DAU, WAU, MAU and DAU/MAU read the stored runs once; the
+    frames are those of calls outside a scope."""
+    events = _events(4)
+    catalog.save("ev", events, kind="events")
+    reads: list[int] = []
+    runs = day_runs._runs
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return runs(*args, **kwargs)
+
+    monkeypatch.setattr(day_runs, "_runs", counted)
+    with catalog.open("ev") as table:
+        alone = [active_users(table, window_days=d) for d in (1, 7, 30)] + [dau_mau(table)]
+        assert len(reads) == 5  # dau_mau reads DAU's and MAU's runs: the same file twice
+        reads.clear()
+        with memo.scope():
+            shared = [active_users(table, window_days=d) for d in (1, 7, 30)] + [dau_mau(table)]
+        assert len(reads) == 1
+    for a, b in zip(alone, shared, strict=True):
+        pd.testing.assert_frame_equal(a, b)
 
 
 def test_a_warm_call_reads_the_stored_runs(catalog: Catalog) -> None:
