@@ -20,8 +20,6 @@ from prodops import dialects, duck
 from prodops.db_errors import database_error as database_error  # re-exported
 from prodops.db_errors import database_errors as database_errors  # re-exported
 from prodops.db_errors import is_database_error as is_database_error  # re-exported
-from prodops.duck import quote_ident as quote_ident  # re-exported
-from prodops.duck import spill_directory as spill_directory  # re-exported
 
 
 def duckdb_connect(

@@ -34,7 +34,16 @@ import pandas as pd
 
 from prodops import config
 from prodops.data import catalog_audit, tempfiles
-from prodops.data.catalog_files import open_catalog, process_lock
+from prodops.data.catalog_files import (
+    META,
+    TABLE_PREFIX,
+    drop_orphans,
+    ensure_meta,
+    has_meta,
+    open_catalog,
+    process_lock,
+    tables_of,
+)
 from prodops.data.catalog_import import import_file_into
 from prodops.data.catalog_rows import _refuse_bad_rows, append_rows
 from prodops.data.datasets import (
@@ -59,8 +68,6 @@ from prodops.store.access import Actor
 if TYPE_CHECKING:  # Ibis is imported when a dataset is opened: importing and listing need none
     import ibis.expr.types as ir
 
-META = "prodops_datasets"
-TABLE_PREFIX = "ds_"
 _LOCK_WAIT_S = 3.0  # how long to wait for another process that holds the file for writing
 
 
@@ -113,8 +120,8 @@ class Catalog:
                 if read_only:
                     yield con
                     return
-                self._ensure_meta(con)
-                self._drop_orphans(con)
+                ensure_meta(con)
+                drop_orphans(con)
                 con.execute("BEGIN TRANSACTION")
                 try:
                     yield con
@@ -133,35 +140,6 @@ class Catalog:
             self.path, read_only=read_only, allowed=allowed, wait_s=_LOCK_WAIT_S, lock=lock
         )
 
-    @staticmethod
-    def _ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(
-            f"CREATE TABLE IF NOT EXISTS {META} ("
-            "id VARCHAR PRIMARY KEY, name VARCHAR UNIQUE NOT NULL, kind VARCHAR NOT NULL, "
-            "table_name VARCHAR, rows BIGINT, entities BIGINT, time_min TIMESTAMPTZ, "
-            "time_max TIMESTAMPTZ, source VARCHAR, imported_at TIMESTAMPTZ, version INTEGER, "
-            "live BOOLEAN, property_columns VARCHAR, live_spec VARCHAR)"
-        )
-
-    @staticmethod
-    def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-        # duckdb_tables(), not information_schema: a tenth of the time, on every open
-        found = con.execute(
-            "SELECT table_name FROM duckdb_tables() "
-            "WHERE database_name = current_database() AND schema_name = 'main'"
-        ).fetchall()
-        return {str(r[0]) for r in found}
-
-    def _drop_orphans(self, con: duckdb.DuckDBPyConnection) -> int:
-        """Drop the dataset tables no dataset refers to; return how many."""
-        used = {r[0] for r in con.execute(f"SELECT table_name FROM {META}").fetchall()}
-        orphans = [t for t in self._tables(con) if t.startswith(TABLE_PREFIX) and t not in used]
-        for table in orphans:
-            con.execute(f"DROP TABLE {quote_ident(table)}")
-        if orphans:
-            con.execute("CHECKPOINT")  # give their blocks back to the file's free list
-        return len(orphans)
-
     def sweep(self) -> tuple[int, int]:
         """Remove what crashed imports left: (orphan tables dropped, temporary folders removed).
 
@@ -173,8 +151,8 @@ class Catalog:
             if self.path.exists():
                 con = self._open(read_only=False, allowed=())
                 try:
-                    self._ensure_meta(con)
-                    tables = self._drop_orphans(con)
+                    ensure_meta(con)
+                    tables = drop_orphans(con)
                 finally:
                     con.close()
         return tables, tempfiles.sweep(self.tmp)
@@ -200,9 +178,9 @@ class Catalog:
         if not self.path.exists():
             return []
         with self._connect(read_only=True) as con:
-            if not self._has_meta(con):
+            if not has_meta(con):
                 return []
-            tables = self._tables(con)
+            tables = tables_of(con)
             infos = [self._info(r, tables) for r in self._rows(con)]
         return infos if include_broken else [i for i in infos if not i.problem]
 
@@ -219,7 +197,7 @@ class Catalog:
     def _usable(self, con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
         """The row of dataset *name*; :class:`InputError` if it is broken."""
         row = self._row(con, name)
-        info = self._info(row, self._tables(con))
+        info = self._info(row, tables_of(con))
         if info.problem:
             raise InputError(
                 f"dataset {name!r} cannot be used: {info.problem}",
@@ -228,19 +206,10 @@ class Catalog:
             )
         return row
 
-    @staticmethod
-    def _has_meta(con: duckdb.DuckDBPyConnection) -> bool:
-        found = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND table_name = ?",
-            [META],
-        ).fetchone()
-        return bool(found and found[0])
-
     def _row(self, con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
-        rows = self._rows(con, "WHERE name = ?", [name]) if self._has_meta(con) else []
+        rows = self._rows(con, "WHERE name = ?", [name]) if has_meta(con) else []
         if not rows:
-            names = [r["name"] for r in self._rows(con)] if self._has_meta(con) else []
+            names = [r["name"] for r in self._rows(con)] if has_meta(con) else []
             raise NotFoundError(
                 f"no dataset named {name!r}",
                 fix=(did_you_mean(name, names) or "See `prodops datasets` for the names.")
@@ -395,7 +364,7 @@ class Catalog:
                     f"a dataset named {new_name!r} already exists", fix="Choose another name."
                 )
             con.execute(f"UPDATE {META} SET name = ? WHERE id = ?", [new_name, row["id"]])
-            info = self._info({**row, "name": new_name}, self._tables(con))
+            info = self._info({**row, "name": new_name}, tables_of(con))
         catalog_audit.record(
             who, "rename", name=name, before={"name": name}, after={"name": new_name}
         )
@@ -409,7 +378,7 @@ class Catalog:
         who = catalog_audit.authorize(actor, "deleting datasets")
         with self._connect(read_only=False) as con:
             row = self._row(con, name)
-            info = self._info(row, self._tables(con))
+            info = self._info(row, tables_of(con))
             if row["table_name"]:
                 con.execute(f"DROP TABLE IF EXISTS {quote_ident(row['table_name'])}")
             con.execute(f"DELETE FROM {META} WHERE id = ?", [row["id"]])

@@ -1,4 +1,5 @@
-"""Opening the catalog's DuckDB file: one lock per file in a process, a wait for other processes.
+"""The catalog's DuckDB file: opening it (one lock per file in a process, a wait for other
+processes), its metadata table and the dataset tables it holds.
 
 DuckDB refuses a read-only and a read-write handle on the same file inside one process, so the
 operations of one process (Streamlit sessions are threads) take turns on :func:`process_lock`.
@@ -16,7 +17,11 @@ from pathlib import Path
 import duckdb
 
 from prodops import duck
+from prodops.duck import quote_ident
 from prodops.errors import BackendError
+
+META = "prodops_datasets"  # one row per dataset
+TABLE_PREFIX = "ds_"  # the tables of imported datasets
 
 _LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -65,3 +70,40 @@ def open_catalog(
                 raise busy_error(error, path) from error
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+
+def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the metadata table if the file has none yet."""
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {META} ("
+        "id VARCHAR PRIMARY KEY, name VARCHAR UNIQUE NOT NULL, kind VARCHAR NOT NULL, "
+        "table_name VARCHAR, rows BIGINT, entities BIGINT, time_min TIMESTAMPTZ, "
+        "time_max TIMESTAMPTZ, source VARCHAR, imported_at TIMESTAMPTZ, version INTEGER, "
+        "live BOOLEAN, property_columns VARCHAR, live_spec VARCHAR)"
+    )
+
+
+def tables_of(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of the file's main schema."""
+    # duckdb_tables(), not information_schema: a tenth of the time, on every open
+    found = con.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name = 'main'"
+    ).fetchall()
+    return {str(r[0]) for r in found}
+
+
+def has_meta(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file has its metadata table (a new file has none until the first write)."""
+    return META in tables_of(con)
+
+
+def drop_orphans(con: duckdb.DuckDBPyConnection) -> int:
+    """Drop the dataset tables no dataset refers to; return how many."""
+    used = {r[0] for r in con.execute(f"SELECT table_name FROM {META}").fetchall()}
+    orphans = [t for t in tables_of(con) if t.startswith(TABLE_PREFIX) and t not in used]
+    for table in orphans:
+        con.execute(f"DROP TABLE {quote_ident(table)}")
+    if orphans:
+        con.execute("CHECKPOINT")  # give their blocks back to the file's free list
+    return len(orphans)

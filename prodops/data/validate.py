@@ -16,8 +16,8 @@ checked as the validating read checks them, keeping their file row. Same table, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -26,13 +26,20 @@ import pandas as pd
 from prodops import config
 from prodops.data.caps import too_many_rows
 from prodops.data.presets import ColumnMapping
-from prodops.data.quotes import UNTERMINATED_REASON
 from prodops.data.reader import (
     RawSource,
     backend_error,
     cast_rejects,
     friendly_duckdb_error,
     lines_source,
+)
+from prodops.data.rejects import (
+    ENCODING_REASON,
+    MAX_REJECTED_LISTED,
+    REJECTED_COLUMNS,
+    ValidationReport,
+    malformed_rows,
+    renumber,
 )
 from prodops.data.row_checks import (
     _HELPERS,
@@ -60,54 +67,10 @@ __all__ = [
     "load_canonical",
 ]
 
-REJECTED_COLUMNS = ("row", "column", "value", "reason")
-ENCODING_REASON = "invalid characters (encoding)"
-MAX_REJECTED_LISTED = 100_000
 RECHECK_LIMIT = 100_000
 """Most rows a typed scan may reject and have checked again as text; with more, the whole file is
 read as text instead (about one more read of it)."""
 TIME_OUTSIDE = f"timestamp {OUTSIDE_RANGE}"  # the one reason a typed read cannot give the value of
-
-
-@dataclass(frozen=True)
-class ValidationReport:
-    """What happened to the rows of one file.
-
-    Attributes
-    ----------
-    label : str
-        The file's name.
-    rows_read, rows_accepted, rows_rejected : int
-        ``rows_read == rows_accepted + rows_rejected``.
-    rejected : pandas.DataFrame
-        ``row`` (1-based data row of the file), ``column``, ``value``, ``reason``; at most
-        :data:`MAX_REJECTED_LISTED` rows (``truncated`` says when more were rejected).
-    ids_merged : int
-        User ids merged into persons (:mod:`prodops.data.stitch`).
-    notes : tuple of str
-        What else the import did: JSON keys unpacked (and left out), how persons were found.
-    """
-
-    label: str
-    rows_read: int
-    rows_accepted: int
-    rows_rejected: int
-    rejected: pd.DataFrame = field(repr=False)
-    truncated: bool = False
-    ids_merged: int = 0
-    notes: tuple[str, ...] = ()
-
-    def summary(self) -> str:
-        """One line: ``events.csv: 10 rows read, 9 accepted, 1 rejected``."""
-        text = (
-            f"{self.label}: {self.rows_read} rows read, {self.rows_accepted} accepted, "
-            f"{self.rows_rejected} rejected"
-        )
-        if self.rows_rejected:  # every reason, most frequent first (of the rows listed)
-            counts = self.rejected["reason"].value_counts(sort=False)
-            ordered = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
-            text += " (" + ", ".join(f"{reason}: {n}" for reason, n in ordered) + ")"
-        return text
 
 
 @dataclass(frozen=True)
@@ -445,57 +408,3 @@ def _people_notes(people: People, merged: int, kind: Kind) -> tuple[str, ...]:
         return (f"people: {people.describe()}",)
     ids = "id" if merged == 1 else "ids"
     return (f"people: {merged} {ids} merged into persons, {people.describe()}",)
-
-
-def malformed_rows(
-    con: duckdb.DuckDBPyConnection, rejects: str | None, *, skip_cast: bool = False
-) -> pd.DataFrame:
-    """The lines DuckDB's reader rejected (too few / too many fields, encoding, open quote), one
-    row each: ``row`` (1-based data row), ``column``, ``value`` (the line), ``reason``.
-
-    With *skip_cast*, lines rejected only because a typed value did not parse are left out (they
-    are checked again as text) and a line with another error too reports that one.
-    """
-    if rejects is None:
-        return pd.DataFrame(columns=list(REJECTED_COLUMNS))
-    where = "WHERE CAST(error_type AS VARCHAR) <> 'CAST' " if skip_cast else ""
-    frame = con.execute(
-        f"SELECT DISTINCT ON (line) CAST(line AS BIGINT) - 1 AS row, "
-        f"coalesce(column_name, '') AS column, "
-        f"left(replace(csv_line, chr(10), ' '), 200) AS value, "
-        f"CASE error_type WHEN 'MISSING COLUMNS' THEN 'too few fields' "
-        f"WHEN 'TOO MANY COLUMNS' THEN 'too many fields' "
-        f"WHEN 'INVALID ENCODING' THEN {sql_literal(ENCODING_REASON)} "
-        f"WHEN 'UNQUOTED VALUE' THEN {sql_literal(UNTERMINATED_REASON)} "
-        f"ELSE lower(CAST(error_type AS VARCHAR)) END AS reason "
-        f"FROM {quote_ident(rejects)} {where}ORDER BY line, column_idx"
-    ).df()
-    return frame
-
-
-def renumber(listed: pd.DataFrame, skipped: Iterable[int]) -> pd.DataFrame:
-    """Shift table row numbers past the data rows the table does not hold (*skipped*: rejected by
-    DuckDB's reader), to file data rows.
-
-    The k-th kept row is the data row n = k + (skipped rows before it); both grow together, so
-    one pass over the sorted skipped rows is enough.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"row": [1, 2, 3]})
-    >>> renumber(frame, [2, 4])["row"].tolist()
-    [1, 3, 5]
-    """
-    ordered = sorted(int(r) for r in skipped)
-    if listed.empty or not ordered:
-        return listed
-    rows, passed = [], 0
-    for index in listed["row"]:  # increasing
-        n = int(index) + passed
-        while passed < len(ordered) and ordered[passed] <= n:
-            passed += 1
-            n = int(index) + passed
-        rows.append(n)
-    out = listed.copy()
-    out["row"] = rows
-    return out

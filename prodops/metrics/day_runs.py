@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from ibis.backends.duckdb import Backend as DuckDBBackend
 
+from prodops.data.catalog_files import META
 from prodops.metrics import memo
 from prodops.metrics.breakdowns import LABEL
 from prodops.metrics.filters import Filters, event_predicate, predicate
@@ -45,7 +46,6 @@ from prodops.metrics.periods import Calendar
 # Bump when the stored frame changes shape or meaning: older files are then never read.
 FORMAT = 1
 MAX_FILES = 64
-_META = "prodops_datasets"  # the catalog's metadata table (prodops.data.catalog.META)
 _EPOCH_DAYS = Calendar("day", 1, pd.Timestamp("1970-01-01"), 1, "UTC")
 
 
@@ -170,7 +170,7 @@ def catalog_dataset(table: ir.Table) -> CatalogDataset | None:
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchone()
         rows = source.con.execute(
-            f"SELECT id, version, table_name FROM {_META} WHERE NOT coalesce(live, false)"
+            f"SELECT id, version, table_name FROM {META} WHERE NOT coalesce(live, false)"
         ).fetchall()
     except duckdb.Error:  # no catalog metadata: a plain DuckDB table
         return None

@@ -39,7 +39,7 @@ from prodops.data.importer import scratch_connection
 from prodops.data.reader import open_raw, preview
 from prodops.data.sniff import sniff_file
 from prodops.data.tempfiles import workspace
-from prodops.engine import quote_ident
+from prodops.duck import quote_ident
 from prodops.errors import ColumnError, InputError, ProdOpsError, did_you_mean
 from prodops.research.crud import ImportCounts, check_source_kind, clean_tags, import_notes
 from prodops.store.access import Actor, as_actor
