@@ -35,12 +35,10 @@ def duckdb_connect(
 
     Examples
     --------
-    >>> con = duckdb_connect()
-    >>> con.raw_sql("SELECT current_setting('enable_external_access')").fetchone()
-    (False,)
-    >>> con.raw_sql("SET enable_external_access = true")
-    Traceback (most recent call last):
-    _duckdb.InvalidInputException: Invalid Input Error: Cannot change configuration option ...
+    >>> con = duckdb_connect()  # wrapped by Ibis, then locked
+    >>> con.raw_sql("SELECT current_setting('lock_configuration'), current_setting('TimeZone')"
+    ...             ).fetchone()
+    (True, 'UTC')
     """
     raw = duck.connect(
         path,
