@@ -254,7 +254,7 @@ def open_file(
     with workspace() as work:
         con = duck.connect(allowed_directories=[path.resolve().parent, work], lock=False)
         # Ibis and what the command runs next are imported while DuckDB reads the file
-        loading = preload.in_background(["prodops.engine", *preload_modules])
+        loading = preload.in_background(["pandas", "prodops.engine", *preload_modules])
         try:
             report = import_into(  # no transaction here: the clean-file read may go first
                 con, path, plan, table="source", workdir=work, columns=columns, strict_first=True

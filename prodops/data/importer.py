@@ -16,15 +16,16 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from prodops import config, duck
 from prodops.data.caps import check_bytes, may_pass_row_cap, parquet_rows, too_many_rows
 from prodops.data.presets import ColumnMapping, check_mapping
 from prodops.data.quotes import UNTERMINATED_REASON, Repair, repair_unterminated_quotes
-from prodops.data.reader import RawSource, backend_error, excel_sheets, open_raw, preview
+from prodops.data.reader import RawSource, backend_error, excel_sheets, open_raw, sample_rows
+from prodops.data.sample import Sample
 from prodops.data.schema import END_COL, REQUIRED_COLUMNS, START_COL, TIME_COL, Kind
 from prodops.data.sniff import FileGuess, open_head
 from prodops.data.stitch import People
@@ -34,6 +35,9 @@ from prodops.data.unpack import Unpacking, order_sources, plan_unpacking, previe
 from prodops.data.validate import ENCODING_REASON, ValidationReport, load_canonical
 from prodops.duck import quote_ident
 from prodops.errors import InputError, UnreadableFileError
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built (ADR 0016)
+    import pandas as pd
 
 SAMPLE_ROWS = 2000
 TIME_COLUMNS = (TIME_COL, START_COL, END_COL)
@@ -82,8 +86,8 @@ class Inspection:
 
     label: str
     columns: tuple[str, ...]
-    preview: pd.DataFrame = field(repr=False)
-    sample: pd.DataFrame = field(repr=False)
+    sample: Sample = field(repr=False)
+    """The first :data:`SAMPLE_ROWS` rows as text, where the guesses were made."""
     plan: ImportPlan
     warnings: tuple[str, ...] = ()
     sheets: tuple[str, ...] = ()
@@ -92,6 +96,12 @@ class Inspection:
     """Columns whose sampled values are all JSON objects (offered for unpacking)."""
     json_sample: pd.DataFrame | None = field(default=None, repr=False)
     """The first rows of :attr:`json_columns`, where their keys are found."""
+    preview_rows: int = 20
+
+    @property
+    def preview(self) -> pd.DataFrame:
+        """The first :attr:`preview_rows` rows, as the file holds them (text)."""
+        return self.sample.head(self.preview_rows).frame()
 
     def with_unpacking(self, sources: Sequence[str]) -> Inspection:
         """Return the inspection unpacking only the JSON columns *sources* (others kept as text).
@@ -115,6 +125,8 @@ class Inspection:
     def unpacked_preview(self, rows: int = 20) -> pd.DataFrame:
         """The preview's first *rows* rows of the unpacked property columns."""
         if self.json_sample is None or not self.plan.unpack.keys:
+            import pandas as pd
+
             return pd.DataFrame()
         return preview_frame(self.json_sample, self.plan.unpack, rows=rows)
 
@@ -141,9 +153,11 @@ def scratch_connection(*paths: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def guess_time(sample: pd.DataFrame, column: str, *, ambiguous_ok: bool = True) -> TimeGuess:
+def guess_time(
+    sample: Sample | pd.DataFrame, column: str, *, ambiguous_ok: bool = True
+) -> TimeGuess:
     """Guess the timestamp format of *column* from the *sample* rows."""
-    guess = detect_time_format(sample[column].tolist(), column=column)
+    guess = detect_time_format(list(sample[column]), column=column)
     if guess.ambiguous and not ambiguous_ok:
         raise ambiguous_error(column, guess)
     return guess
@@ -234,7 +248,7 @@ def _read_validated(
     times = {c: g for c, g in times.items() if c in time_columns(mapping.kind)}
     for canonical in time_columns(mapping.kind):
         if mapping.columns.get(canonical) and canonical not in times:
-            sample = preview(con, raw, rows=SAMPLE_ROWS)
+            sample = sample_rows(con, raw, rows=SAMPLE_ROWS)
             times[canonical] = guess_time(sample, str(mapping.columns[canonical]))
         if canonical in times and times[canonical].ambiguous and mapping.columns.get(canonical):
             raise ambiguous_error(str(mapping.columns[canonical]), times[canonical])

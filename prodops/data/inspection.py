@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from prodops.data.importer import (
     SAMPLE_ROWS,
@@ -28,9 +28,10 @@ from prodops.data.reader import (
     excel_sheets,
     no_such_sheet,
     open_raw,
-    preview,
+    sample_rows,
     text_expr,
 )
+from prodops.data.sample import Sample
 from prodops.data.schema import END_COL, START_COL, USER_COL, Kind
 from prodops.data.sniff import FileGuess, sniff_file
 from prodops.data.stitch import People, detect_people
@@ -40,9 +41,12 @@ from prodops.data.unpack import DISCOVERY_ROWS, json_object_columns
 from prodops.duck import quote_ident
 from prodops.errors import InputError, ParameterError, UnreadableFileError
 
+if TYPE_CHECKING:  # no pandas before DuckDB reads the file (ADR 0016)
+    import pandas as pd
+
 
 def _plan_times(
-    sample: pd.DataFrame, mapping: ColumnMapping
+    sample: Sample, mapping: ColumnMapping
 ) -> tuple[ColumnMapping, dict[str, TimeGuess], list[str]]:
     """Guess the time formats of the mapped time columns; returns (mapping, times, warnings).
 
@@ -62,8 +66,8 @@ def _plan_times(
                 mapping = mapping.with_column(canonical, source, columns)
         if not source or source not in sample.columns:
             continue
-        filled = sample[source].fillna("").astype(str).str.strip() != ""
-        if canonical == END_COL and not filled.any():
+        filled = any(value and value.strip() for value in sample[source])
+        if canonical == END_COL and not filled:
             times[canonical] = times.get(START_COL, TimeGuess())
             continue
         try:
@@ -79,13 +83,13 @@ def _plan_times(
     return mapping, times, warnings
 
 
-def _time_like_property(sample: pd.DataFrame, mapping: ColumnMapping, canonical: str) -> str | None:
+def _time_like_property(sample: Sample, mapping: ColumnMapping, canonical: str) -> str | None:
     """The first property column whose values are times (never an end date for the start)."""
     for column in mapping.properties:
         if canonical == START_COL and is_end_like(column):
             continue
         try:
-            if detect_time_format(sample[column].tolist()).matched >= 0.95:
+            if detect_time_format(sample[column]).matched >= 0.95:
                 return column
         except InputError:
             continue
@@ -101,7 +105,7 @@ def inspect_raw(
     preview_rows: int = 20,
 ) -> Inspection:
     """Look at an opened raw source: sample, preset and mapping, timestamp formats."""
-    sample = preview(con, raw, rows=SAMPLE_ROWS)
+    sample = sample_rows(con, raw, rows=SAMPLE_ROWS)
     if sample.empty:
         raise UnreadableFileError(
             "the file has a header but no data rows",
@@ -123,8 +127,8 @@ def inspect_raw(
     found = Inspection(
         label=raw.label,
         columns=raw.columns,
-        preview=sample.head(preview_rows),
         sample=sample,
+        preview_rows=preview_rows,
         plan=ImportPlan(file=file_guess, mapping=mapping, times=times, people=people),
         warnings=tuple(warnings),
         json_columns=tuple(json_columns),

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from prodops.data.quotes import UNTERMINATED_REASON
 from prodops.data.timeparse import sql_literal
 from prodops.duck import quote_ident
+
+if TYPE_CHECKING:  # pandas is imported once DuckDB has read the file (ADR 0016)
+    import pandas as pd
 
 REJECTED_COLUMNS = ("row", "column", "value", "reason")
 ENCODING_REASON = "invalid characters (encoding)"
@@ -70,6 +73,8 @@ def malformed_rows(
     are checked again as text) and a line with another error too reports that one.
     """
     if rejects is None:
+        import pandas as pd
+
         return pd.DataFrame(columns=list(REJECTED_COLUMNS))
     where = "WHERE CAST(error_type AS VARCHAR) <> 'CAST' " if skip_cast else ""
     frame = con.execute(
@@ -95,6 +100,7 @@ def renumber(listed: pd.DataFrame, skipped: Iterable[int]) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> frame = pd.DataFrame({"row": [1, 2, 3]})
     >>> renumber(frame, [2, 4])["row"].tolist()
     [1, 3, 5]

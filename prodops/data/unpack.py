@@ -21,12 +21,15 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from prodops.data.presets import normalise
 from prodops.duck import quote_ident
+
+if TYPE_CHECKING:  # pandas is imported where a frame is built (ADR 0016)
+    import pandas as pd
+
+    from prodops.data.sample import Sample
 
 KeyType = Literal["number", "boolean", "text"]
 MAX_KEYS = 200
@@ -113,18 +116,19 @@ def _parse_object(text: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def json_object_columns(sample: pd.DataFrame, columns: Iterable[str]) -> list[str]:
+def json_object_columns(sample: Sample | pd.DataFrame, columns: Iterable[str]) -> list[str]:
     """The columns of *columns* whose filled sampled values are all JSON objects (one at least).
 
     Examples
     --------
+    >>> import pandas as pd
     >>> sample = pd.DataFrame({"p": ['{"plan": "pro"}', None, "{}"], "q": ["{", "x", None]})
     >>> json_object_columns(sample, ["p", "q"])
     ['p']
     """
     found = []
     for column in columns:
-        values = [v for v in sample[column].tolist() if isinstance(v, str) and v.strip()]
+        values = [v for v in sample[column] if isinstance(v, str) and v.strip()]
         if values and all(_parse_object(v) is not None for v in values):
             found.append(column)
     return found
@@ -182,6 +186,7 @@ def plan_unpacking(
 
     Examples
     --------
+    >>> import pandas as pd
     >>> sample = pd.DataFrame({
     ...     "properties": ['{"plan": "pro", "$set": {"seats": 3}}', '{"plan": "free"}'],
     ...     "user_properties": ['{"plan": "team", "beta": true}', None],
@@ -278,6 +283,8 @@ def preview_frame(sample: pd.DataFrame, unpacking: Unpacking, *, rows: int = 20)
                 value = value.get(part) if isinstance(value, dict) else None
             column.append(value if value is None or key.type != "text" else _as_text(value))
         data[key.name] = column
+    import pandas as pd
+
     return pd.DataFrame(data, index=head.index)
 
 
@@ -287,6 +294,8 @@ def _as_text(value: Any) -> str:
 
 def key_table(unpacking: Unpacking) -> pd.DataFrame:
     """One row per unpacked key: column, from, key, type, sampled rows (the preview's list)."""
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "column": [k.name for k in unpacking.keys],

@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from prodops import config
 from prodops.data.caps import too_many_rows
@@ -55,6 +55,9 @@ from prodops.data.stitch import People, stitch
 from prodops.data.timeparse import TimeGuess, native_type, sql_literal
 from prodops.data.unpack import Unpacking
 from prodops.duck import quote_ident
+
+if TYPE_CHECKING:  # pandas is imported once DuckDB has read the file (ADR 0016)
+    import pandas as pd
 
 # the helper names are re-exported for the test that no column of a file can collide with them
 __all__ = [
@@ -134,6 +137,8 @@ class _Job:
             f"SELECT count(*), count({reason}), min(rowid), "
             f"count(*) FILTER (WHERE {reason} = {sql_literal(TIME_OUTSIDE)}) FROM {target}"
         ).fetchone() or (0, 0, 0, 0)
+        import pandas as pd
+
         listed = pd.DataFrame(columns=list(REJECTED_COLUMNS))
         if bad:  # rowid counts the rows of a new table in insertion order (file order)
             listed = self.con.execute(
@@ -220,6 +225,8 @@ def _load_typed(
     if checked is None:
         job.drop(table)
         return None
+    import pandas as pd
+
     both = pd.concat([listed, checked.listed], ignore_index=True) if len(listed) else checked.listed
     return _Loaded(scan.rows + checked.rows, scan.bad + checked.bad, both, malformed, helper)
 
@@ -383,6 +390,8 @@ def load_canonical(
         raise backend_error(error, f"reading {source.label}") from error
     except duckdb.Error as error:  # a damaged file shows up here (e.g. a truncated gzip stream)
         raise friendly_duckdb_error(error, source.label) from error
+    import pandas as pd
+
     malformed, listed = loaded.malformed, loaded.listed
     rejected = pd.concat([malformed, listed], ignore_index=True) if len(malformed) else listed
     rejected = rejected.sort_values("row", kind="stable").reset_index(drop=True)

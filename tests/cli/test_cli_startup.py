@@ -79,3 +79,25 @@ def test_an_import_reads_the_file_without_ibis(
     assert "2 rows saved as dataset 'tiny'" in out
     assert "duckdb" in modules and "pandas" in modules
     assert not any(m == "ibis" or m.startswith("ibis.") for m in modules)
+
+
+def test_a_file_is_inspected_without_pandas(tmp_path: pytest.TempPathFactory) -> None:
+    """A metric over a file starts DuckDB's read before pandas is imported (ADR 0016: pandas,
+    a third of a second, then loads in a thread while DuckDB reads): sniffing, the sample of
+    2,000 rows, the mapping and the time formats need none of it; the preview does."""
+    csv = tmp_path / "events.csv"  # type: ignore[operator]
+    csv.write_text("distinct_id,event,timestamp\nu1,open,05/01/2024 10:00\nu2,open,\n")
+    script = (
+        "import sys\n"
+        "from prodops.data.inspection import apply_overrides, inspect_file\n"
+        f"found = inspect_file({str(csv)!r}, kind='events')\n"
+        "plan = apply_overrides(found, {}, day_first=True)\n"
+        "print('pandas' in sys.modules, plan.mapping.preset, plan.times['timestamp'].formats)\n"
+        "print(found.preview.shape, 'pandas' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    before, after = done.stdout.splitlines()
+    assert before == "False posthog ('%d/%m/%Y %H:%M',)"
+    assert after == "(2, 3) True"

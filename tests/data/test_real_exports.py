@@ -316,7 +316,7 @@ def test_a_value_that_is_not_json_is_rejected_with_its_row(write_file: Write) ->
     # the sample of 2,000 rows sees 'plan=pro' too: not every value is an object
     assert inspection.json_columns == ()
     sampled = inspection.sample.head(4)
-    plan = inspect_file(write_file("head.csv", sampled.to_csv(index=False))).plan
+    plan = inspect_file(write_file("head.csv", sampled.frame().to_csv(index=False))).plan
     assert plan.unpack.sources == ("properties",)  # the first four rows alone are objects
     with workspace() as work, scratch_connection(path, work) as con:
         report = import_into(con, path, plan, table="t", workdir=work)
