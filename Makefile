@@ -10,12 +10,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 
+# Bytecode is written once here, as pip does for an installed package: where the environment sets
+# PYTHONDONTWRITEBYTECODE, every process would otherwise compile ProdOps's modules again.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e .
+	$(BIN)/python -m compileall -q prodops
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[dev]'
+	$(BIN)/python -m compileall -q prodops
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed

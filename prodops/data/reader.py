@@ -81,8 +81,10 @@ class RawSource:
         """
         if self.csv_file is None:
             return self.relation, self.rejects_table
-        if strict:
-            return csv_relation(*self.csv_file, self.columns, None, types=types), None
+        if strict:  # the command line's read, into an in-memory table
+            path, guess = self.csv_file
+            scan = csv_relation(path, guess, self.columns, None, types=types, small_buffer=True)
+            return scan, None
         rejects = f"prodops_rejects_{uuid.uuid4().hex[:12]}"
         return csv_relation(*self.csv_file, self.columns, rejects, types=types), rejects
 
@@ -104,7 +106,8 @@ def friendly_duckdb_error(error: Exception, label: str) -> InputError:
 
 
 MAX_LINE_BYTES = 10_000_000
-BUFFER_BYTES = 32 * 1024 * 1024
+SMALL_BUFFER_BYTES = 32 * 1024 * 1024
+"""The buffer of a scan whose rows are not stored in a database file (see :func:`csv_relation`)."""
 
 
 def csv_relation(
@@ -114,6 +117,7 @@ def csv_relation(
     rejects: str | None,
     *,
     types: Mapping[str, str] | None = None,
+    small_buffer: bool = False,
 ) -> str:
     """Return the ``read_csv(...)`` call with explicit options (DuckDB's sniffer is not used).
 
@@ -121,6 +125,12 @@ def csv_relation(
     fields) and values of a typed column that DuckDB cannot parse go to the temporary table
     *rejects*; with *rejects* None the first of them fails the read instead (and the read is a
     sixth faster: DuckDB keeps no line of the file aside).
+
+    DuckDB's buffer is 16 times ``max_line_size`` by default, 160 MB here. *small_buffer* (32 MB)
+    suits a scan that only looks (the first rows: 0.02 s instead of 0.12 s) or fills an
+    in-memory table (the command line's read of 10M rows: 0.2 s faster, 0.2 GB smaller); a table
+    written to a database file from it came out 131 MB instead of 83 MB, with a checkpoint of
+    2.4 s at close (DuckDB 2.0), so the catalog's import keeps the default.
     """
     kinds = types or {}
     spec = ", ".join(f"{sql_literal(c)}: {sql_literal(kinds.get(c, 'VARCHAR'))}" for c in columns)
@@ -134,10 +144,9 @@ def csv_relation(
         "skip=0",
         f"compression={sql_literal('gzip' if guess.compression == 'gzip' else 'none')}",
         f"max_line_size={MAX_LINE_BYTES}",
-        # DuckDB's default buffer is 16 lines of the longest (160 MB here): 32 MB reads as fast,
-        # uses 0.2 GB less at 10M rows and lets the preview's first rows come 0.1 s sooner
-        f"buffer_size={BUFFER_BYTES}",
     ]
+    if small_buffer:
+        options.append(f"buffer_size={SMALL_BUFFER_BYTES}")
     if rejects is not None:
         options += [
             "store_rejects=true",
@@ -325,7 +334,7 @@ def open_raw(
             head = decode_head(open_head(source, guess.compression), "utf-8")
             header = tuple(header_of(head, guess.delimiter, label))
             rejects = f"prodops_rejects_{uuid.uuid4().hex[:12]}"
-            relation = csv_relation(source, guess, header, rejects)
+            relation = csv_relation(source, guess, header, rejects, small_buffer=True)
             csv_file = (source, guess)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
