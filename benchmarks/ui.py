@@ -68,8 +68,11 @@ PAINT_PAGES = (
 )
 # A page holding only a title, in an app of such pages (floor_app): Streamlit's own first paint.
 FLOOR_PAGE = ("Streamlit alone (a title)", "pages/2_Title.py")  # (label, file)
-# Every chart of the page has drawn: a Vega view (canvas or svg) in each chart element.
+# Every element of the page has drawn: no lazily loaded element (a chart, a table) still shows
+# Streamlit's placeholder while its code loads (`stSkeleton`; a page's first charts wait for the
+# Vega bundle), and a Vega view (canvas or svg) is in each chart element.
 CHARTS_DRAWN = """() => {
+  if (document.querySelector("[data-testid='stSkeleton']") !== null) return false;
   const charts = [...document.querySelectorAll("[data-testid='stVegaLiteChart']")];
   return charts.every(c => c.querySelector("canvas, svg") !== null);
 }"""
