@@ -22,7 +22,7 @@ The retention charts are in :mod:`prodops.metrics.retention_charts`, the engagem
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -52,6 +52,25 @@ _TIME_FORMAT = {
 
 
 # --- labels, axes and checks (shared by the chart modules) ---------------------------------------
+
+
+Channel = TypeVar("Channel", bound=alt.SchemaBase)
+
+
+def when(channel: type[Channel], test: str, then: Any, otherwise: Any) -> Channel:
+    """``alt.condition(test, alt.value(then), alt.value(otherwise))`` as its channel class.
+
+    Altair turns an encoding given as a dict (what ``alt.condition`` and ``alt.value`` return)
+    into a channel by trying the schema's alternatives with jsonschema: 14 ms each, 0.15 s of a
+    cohort heatmap's 0.2 s. Encodings are built typed (``alt.X``, ``alt.Detail``, this);
+    ``tests/metrics/test_charts.py`` checks that no chart hands Altair a dict or a string.
+
+    Examples
+    --------
+    >>> when(alt.OpacityValue, "datum.complete", 1.0, 0.5).to_dict()
+    {'condition': {'test': 'datum.complete', 'value': 1.0}, 'value': 0.5}
+    """
+    return channel(otherwise, condition={"test": test, "value": then})
 
 
 def period_unit(period: str, period_count: int = 1) -> str:
@@ -196,7 +215,9 @@ def cohort_heatmap(
     ]
     cells = "datum.column != 'size' && isValid(datum.rate)"
     done = "datum.complete"
-    opacity = alt.condition(done, alt.value(1.0), alt.value(IN_PROGRESS_OPACITY))
+    opacity = when(alt.OpacityValue, done, 1.0, IN_PROGRESS_OPACITY)
+    # on a lighter cell the background shows through: dark text reads on it
+    dark_text = f"datum.rate >= {0.6 * top:.6g} || !datum.complete"
     base = alt.Chart(data).encode(x=x, y=y)
     rect = (
         base.transform_filter(cells)
@@ -209,8 +230,8 @@ def cohort_heatmap(
                 legend=alt.Legend(format=".0%", orient="bottom", direction="horizontal"),
             ),
             opacity=opacity,
-            stroke=alt.condition(done, alt.value("white"), alt.value(NEUTRAL_TEXT)),
-            strokeDash=alt.condition(done, alt.value([1, 0]), alt.value(IN_PROGRESS_DASH)),
+            stroke=when(alt.StrokeValue, done, "white", NEUTRAL_TEXT),
+            strokeDash=when(alt.StrokeDashValue, done, [1, 0], IN_PROGRESS_DASH),
             tooltip=tooltip,
         )
     )
@@ -219,12 +240,7 @@ def cohort_heatmap(
         .mark_text(fontSize=11)
         .encode(
             text=alt.Text("rate:Q", format=".0%"),
-            # on a lighter cell the background shows through: dark text reads on it
-            color=alt.condition(
-                f"datum.rate >= {0.6 * top:.6g} || !datum.complete",
-                alt.value("black"),
-                alt.value("white"),
-            ),
+            color=when(alt.ColorValue, dark_text, "black", "white"),
             opacity=opacity,
             tooltip=tooltip,
         )

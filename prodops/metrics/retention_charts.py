@@ -177,7 +177,7 @@ def build_retention_curves_chart(
                 title="Period",
                 scale=alt.Scale(domain=[COMPLETE, IN_PROGRESS], range=[[1, 0], IN_PROGRESS_DASH]),
             ),
-            detail="series:N",
+            detail=alt.Detail("series:N"),
             tooltip=tooltip,
         )
     )

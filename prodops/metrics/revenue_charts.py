@@ -206,7 +206,8 @@ def _rate_lines(
     if reference is None:
         result: alt.Chart | alt.LayerChart = lines
         return result
-    rule = alt.Chart(data).mark_rule(strokeDash=[4, 4], color="grey").encode(y=alt.datum(reference))
+    rule = alt.Chart(data).mark_rule(strokeDash=[4, 4], color="grey")
+    rule = rule.encode(y=alt.YDatum(reference))
     return alt.LayerChart(layer=[lines, rule], title=heading, height=260, width="container")
 
 
