@@ -83,7 +83,7 @@ def _as_utc(column: ir.Value, unit: str | None) -> ir.TimestampValue:
     if dtype.is_timestamp() or dtype.is_date():
         return column.cast(utc)
     if dtype.is_numeric():
-        seconds = column.cast("float64") / (1000.0 if unit == "ms" else 1.0)
+        seconds = column.cast(dt.float64) / (1000.0 if unit == "ms" else 1.0)
         return from_epoch_seconds(seconds)  # each engine's own function (prodops.dialects)
     return column.cast(utc)
 
@@ -96,22 +96,22 @@ def canonical_expr(table: ir.Table, spec: LiveSpec) -> ir.Table:
     canonical = REQUIRED_COLUMNS[spec.mapping.kind]
     if spec.mapping.kind == "events":
         values: dict[str, ir.Value] = {
-            USER_COL: table[str(cols[USER_COL])].cast("string"),
-            EVENT_COL: table[str(cols[EVENT_COL])].cast("string"),
+            USER_COL: table[str(cols[USER_COL])].cast(dt.string),
+            EVENT_COL: table[str(cols[EVENT_COL])].cast(dt.string),
             TIME_COL: _as_utc(table[str(cols[TIME_COL])], units.get(TIME_COL)),
         }
     else:
         end = cols.get(END_COL)
         values = {
-            CUSTOMER_COL: table[str(cols[CUSTOMER_COL])].cast("string"),
+            CUSTOMER_COL: table[str(cols[CUSTOMER_COL])].cast(dt.string),
             START_COL: _as_utc(table[str(cols[START_COL])], units.get(START_COL)),
             END_COL: _as_utc(table[end], units.get(END_COL))
             if end
             else ibis.null().cast(dt.Timestamp(timezone="UTC")),
-            MRR_COL: table[str(cols[MRR_COL])].cast("float64"),
+            MRR_COL: table[str(cols[MRR_COL])].cast(dt.float64),
         }
     for prop in spec.mapping.properties:
-        values[property_name(prop, canonical)] = table[prop].cast("string")
+        values[property_name(prop, canonical)] = table[prop].cast(dt.string)
     out = table.select(**values)
     first, time = canonical[0], canonical[1] if spec.mapping.kind == "subscriptions" else TIME_COL
     return out.filter(out[first].notnull(), out[time].notnull())

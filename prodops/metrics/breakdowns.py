@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -39,7 +40,7 @@ class Breakdown:
 
     def label(self, table: ir.Table) -> ir.StringValue:
         """The expression giving each row of *table* its breakdown label."""
-        text = table[self.column].cast("string")
+        text = table[self.column].cast(dt.string)
         if self.other is None:
             return text
         named = [v for v in self.kept if v is not None]
@@ -96,7 +97,7 @@ def top_values(
     """
     require_columns(scope, [column], role="breakdown column")
     limit = check_limit(limit)
-    text = scope[column].cast("string")
+    text = scope[column].cast(dt.string)
     flag = ibis.literal(True) if counts is None else counts
     marked = scope.select(v=text, u=scope.user_id, f=flag)
     sized = marked.group_by("v").aggregate(n=marked.u.nunique(where=marked.f))
@@ -126,7 +127,7 @@ def split_by(
     (:func:`prodops.metrics.limits.check_cells`; without a limit the values are counted before
     they are fetched: a column of e-mails would otherwise come back whole)."""
     if limit is None:
-        distinct = scope.select(v=scope[column].cast("string")).distinct()
+        distinct = scope.select(v=scope[column].cast(dt.string)).distinct()
         found = int(distinct.count().to_pandas())
         check_cells(rows=rows, columns=columns, period=period, matrices=found)
     split = top_values(scope, column, limit=limit, counts=counts)

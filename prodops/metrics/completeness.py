@@ -26,6 +26,7 @@ import datetime as _dt
 from collections.abc import Iterable
 from typing import Any
 
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -121,7 +122,7 @@ def subscriptions_data_end(
         ends = table[end_col]
         row = table.aggregate(
             hi_start=starts.max(),
-            hi_end=ends.cast("timestamp").max(where=ends.cast("timestamp") <= cap_value),
+            hi_end=ends.cast(dt.timestamp).max(where=ends.cast(dt.timestamp) <= cap_value),
         ).to_pandas()
         values = [_utc(row[c].iloc[0]) for c in ("hi_start", "hi_end")]
         present = [v for v in values if v is not None]

@@ -67,7 +67,7 @@ def property_values(events: ir.Table | pd.DataFrame, column: str, *, limit: int 
     col = table[column]
     counted = (
         table.filter(col.notnull())
-        .group_by(value=col.cast("string"))
+        .group_by(value=col.cast(dt.string))
         .aggregate(n=ibis._.count())
         .order_by([ibis.desc("n"), "value"])
         .limit(limit)
@@ -188,7 +188,7 @@ def _column_stats(
     """
     sample = table.limit(sample_rows)
     parts = [
-        sample.select(c=ibis.literal(i, type="int32"), r=sample[name].cast("string"))
+        sample.select(c=ibis.literal(i, type=dt.int32), r=sample[name].cast(dt.string))
         for i, name in enumerate(names)
     ]
     values = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pandas as pd
 
@@ -290,7 +291,7 @@ def _operands(column: ir.Value, cond: Condition) -> tuple[Any, Any]:
                 f"filter {cond}: {text!r} is not a number ({cond.column} is numeric)",
                 fix=f"Write a number, e.g. {cond.column}{cond.op}100.",
             )
-        return column, ibis.literal(number, type="float64")
+        return column, ibis.literal(number, type=dt.float64)
     if kind.is_boolean() and cond.op in ("=", "!="):
         low = text.strip().lower()
         if low not in _TRUE | _FALSE:
@@ -302,13 +303,13 @@ def _operands(column: ir.Value, cond: Condition) -> tuple[Any, Any]:
     if cond.op in (">", ">=", "<", "<=") and re.fullmatch(NUMBER_RE, text):
         words = _as_text(column)
         # The CASE casts only the values that are numbers (PostgreSQL would fail on the others).
-        number = ibis.cases((words.re_search(NUMBER_RE), words.strip().cast("float64")))
-        return number, ibis.literal(float(text), type="float64")
-    return _as_text(column), ibis.literal(text, type="string")
+        number = ibis.cases((words.re_search(NUMBER_RE), words.strip().cast(dt.float64)))
+        return number, ibis.literal(float(text), type=dt.float64)
+    return _as_text(column), ibis.literal(text, type=dt.string)
 
 
 def _as_text(column: ir.Value) -> ir.StringValue:
-    return column if column.type().is_string() else column.cast("string")
+    return column if column.type().is_string() else column.cast(dt.string)
 
 
 def event_predicate(table: ir.Table, event: str | None) -> ir.BooleanValue:

@@ -177,10 +177,10 @@ class Calendar:
         if self.period == "month":
             months = month_number(_floor(seconds / 86_400.0))
             first = self.first.year * 12 + self.first.month - 1
-            return _floor((months - float(first)) / float(self.count)).cast("int64")
+            return _floor((months - float(first)) / float(self.count)).cast(dt.int64)
         first_s = float((self.first - _EPOCH) // pd.Timedelta(seconds=1))
         step = float(_UNIT_SECONDS[self.period] * self.count)
-        return _floor((seconds - first_s) / step).cast("int64")
+        return _floor((seconds - first_s) / step).cast(dt.int64)
 
 
 def wall_seconds(ts: ir.TimestampValue, timezone: str) -> ir.FloatingValue:
@@ -215,8 +215,8 @@ def month_number(day: ir.NumericValue) -> ir.NumericValue:
     ``date '1970-01-01' + interval`` then year and month of a plain date: cheap on every engine
     (no zoned conversion) and one short expression.
     """
-    date = ibis.date(1970, 1, 1) + day.cast("int32").as_interval("D")
-    return (date.year() * 12 + date.month() - 1).cast("float64")
+    date = ibis.date(1970, 1, 1) + day.cast(dt.int32).as_interval("D")
+    return (date.year() * 12 + date.month() - 1).cast(dt.float64)
 
 
 def bound_rows(

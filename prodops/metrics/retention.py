@@ -22,6 +22,7 @@ Invariants of the query (DESIGN.md, "Metric semantics"):
 from __future__ import annotations
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -244,7 +245,7 @@ def retention(
     # Returns before the range need no filter: the join keeps r > c >= 0.
     returns = pairs.filter(pairs.r >= min_occ).select(*keys, r=pairs.idx)
     sizes = cohorts.group_by(*keys[:-1], "c").aggregate(
-        k=ibis.literal(0).cast("int64"), n=ibis._.count()
+        k=ibis.literal(0).cast(dt.int64), n=ibis._.count()
     )
     if cumulative:
         # Each member once, at its furthest return offset, capped at the last column: the
@@ -256,7 +257,7 @@ def retention(
         joined = cohorts.join(returns, keys).filter(ibis._.r > ibis._.c)
         joined = joined.filter(joined.r - joined.c < columns)
         offset = joined.r - joined.c
-    cells = joined.group_by(*keys[:-1], "c", k=offset.cast("int64")).aggregate(n=ibis._.count())
+    cells = joined.group_by(*keys[:-1], "c", k=offset.cast(dt.int64)).aggregate(n=ibis._.count())
     counted = sizes.union(cells.select(sizes.columns)).to_pandas()
     frame = _matrix(
         counted,
