@@ -153,11 +153,9 @@ def scratch_connection(*paths: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def guess_time(
-    sample: Sample | pd.DataFrame, column: str, *, ambiguous_ok: bool = True
-) -> TimeGuess:
+def guess_time(sample: Sample, column: str, *, ambiguous_ok: bool = True) -> TimeGuess:
     """Guess the timestamp format of *column* from the *sample* rows."""
-    guess = detect_time_format(list(sample[column]), column=column)
+    guess = detect_time_format(sample[column], column=column)
     if guess.ambiguous and not ambiguous_ok:
         raise ambiguous_error(column, guess)
     return guess

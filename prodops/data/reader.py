@@ -25,7 +25,7 @@ import duckdb
 
 from prodops import config
 from prodops.data.caps import excel_size, too_big, too_many_rows
-from prodops.data.sample import Sample, sample_of
+from prodops.data.sample import Sample
 from prodops.data.sniff import (
     FileGuess,
     check_unique_columns,
@@ -437,7 +437,7 @@ def sample_rows(con: duckdb.DuckDBPyConnection, source: RawSource, *, rows: int)
     select = ", ".join(f"{text_expr(source, c)} AS {quote_ident(c)}" for c in source.columns)
     try:
         fetched = con.execute(f"SELECT {select} FROM {source.relation} LIMIT {int(rows)}")
-        return sample_of(source.columns, fetched.fetchall())
+        return Sample(source.columns, tuple(fetched.fetchall()))  # text: see text_expr
     except _DUCKDB_ERRORS as error:
         raise friendly_duckdb_error(error, source.label) from error
 

@@ -63,6 +63,20 @@ class ValidationReport:
         return text
 
 
+def no_rejects() -> pd.DataFrame:
+    """An empty list of rejected rows (its columns: :data:`REJECTED_COLUMNS`)."""
+    import pandas as pd
+
+    return pd.DataFrame(columns=list(REJECTED_COLUMNS))
+
+
+def joined(first: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
+    """The rejected rows of *first*, then those of *then*."""
+    import pandas as pd
+
+    return pd.concat([first, then], ignore_index=True) if len(first) else then
+
+
 def malformed_rows(
     con: duckdb.DuckDBPyConnection, rejects: str | None, *, skip_cast: bool = False
 ) -> pd.DataFrame:
@@ -73,9 +87,7 @@ def malformed_rows(
     are checked again as text) and a line with another error too reports that one.
     """
     if rejects is None:
-        import pandas as pd
-
-        return pd.DataFrame(columns=list(REJECTED_COLUMNS))
+        return no_rejects()
     where = "WHERE CAST(error_type AS VARCHAR) <> 'CAST' " if skip_cast else ""
     frame = con.execute(
         f"SELECT DISTINCT ON (line) CAST(line AS BIGINT) - 1 AS row, "

@@ -8,7 +8,6 @@ reads); the Data page's preview is built from the sample when it is shown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -57,11 +56,3 @@ class Sample:
         import pandas as pd
 
         return pd.DataFrame(list(self.rows), columns=list(self.columns))
-
-
-def sample_of(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Sample:
-    """A :class:`Sample` of fetched database rows, every value as text (or None)."""
-    return Sample(
-        tuple(columns),
-        tuple(tuple(None if v is None else str(v) for v in row) for row in rows),
-    )

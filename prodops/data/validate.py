@@ -38,7 +38,9 @@ from prodops.data.rejects import (
     MAX_REJECTED_LISTED,
     REJECTED_COLUMNS,
     ValidationReport,
+    joined,
     malformed_rows,
+    no_rejects,
     renumber,
 )
 from prodops.data.row_checks import (
@@ -137,9 +139,7 @@ class _Job:
             f"SELECT count(*), count({reason}), min(rowid), "
             f"count(*) FILTER (WHERE {reason} = {sql_literal(TIME_OUTSIDE)}) FROM {target}"
         ).fetchone() or (0, 0, 0, 0)
-        import pandas as pd
-
-        listed = pd.DataFrame(columns=list(REJECTED_COLUMNS))
+        listed = no_rejects()
         if bad:  # rowid counts the rows of a new table in insertion order (file order)
             listed = self.con.execute(
                 f"SELECT rowid - $first + 1 AS row, {column} AS column, {value} AS value, "
@@ -225,9 +225,7 @@ def _load_typed(
     if checked is None:
         job.drop(table)
         return None
-    import pandas as pd
-
-    both = pd.concat([listed, checked.listed], ignore_index=True) if len(listed) else checked.listed
+    both = joined(listed, checked.listed)
     return _Loaded(scan.rows + checked.rows, scan.bad + checked.bad, both, malformed, helper)
 
 
@@ -390,10 +388,8 @@ def load_canonical(
         raise backend_error(error, f"reading {source.label}") from error
     except duckdb.Error as error:  # a damaged file shows up here (e.g. a truncated gzip stream)
         raise friendly_duckdb_error(error, source.label) from error
-    import pandas as pd
-
     malformed, listed = loaded.malformed, loaded.listed
-    rejected = pd.concat([malformed, listed], ignore_index=True) if len(malformed) else listed
+    rejected = joined(malformed, listed)
     rejected = rejected.sort_values("row", kind="stable").reset_index(drop=True)
     n_rejected = loaded.bad + len(malformed)
     return ValidationReport(

@@ -5,6 +5,9 @@ See docs/adr/0001-navigation.md.
 
 from __future__ import annotations
 
+import functools
+import threading
+
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
@@ -73,15 +76,12 @@ def setup_page(
         st.caption(caption, help=help)
 
 
-_CHARTS_AHEAD: list[object] = []  # the thread, once started (one per server process)
-
-
-def _import_charts_ahead() -> None:
+@functools.cache  # one thread per server process
+def _import_charts_ahead() -> threading.Thread:
     """Import Altair (with jsonschema: 0.3-0.45 s) in a thread the first time any page opens,
     so the first chart page does not wait for it: a person opening the Data or Team page first,
     then a chart page, finds it imported. Altair imports nothing of ProdOps, so the page's own
     imports never wait on each other in a cycle (:mod:`prodops.preload`)."""
-    if not _CHARTS_AHEAD:
-        from prodops import preload
+    from prodops import preload
 
-        _CHARTS_AHEAD.append(preload.in_background(["altair"]))
+    return preload.in_background(["altair"])
