@@ -306,11 +306,15 @@ def test_revenue_page_on_subscriptions_shows_formulas(demo_home_env: Path, open_
     assert_clean(at)
     labels = [m.label for m in at.metric]
     assert labels[:5] == ["Logo churn", "Gross MRR churn", "Net MRR churn", "NRR", "GRR"]
-    assert len(at.code) >= 5  # each rate with its formula
+    # each rate with its formula, verbatim (a code span in a caption)
+    formulas = [c.value.strip("`") for c in at.caption if c.value.startswith("`")]
+    assert "customers_churned / customers_start" in formulas
+    assert len(formulas) >= 5
 
     def ltv_tile() -> tuple[str, str]:
         (value,) = [m.value for m in at.metric if m.label == "LTV"]
-        (line,) = [c.value for c in at.code if c.value.startswith("LTV ")]
+        shown = [c.value.strip("`") for c in at.caption if c.value.startswith("`")]
+        (line,) = [f for f in shown if f.startswith("LTV ")]
         return value, line
 
     monthly = ltv_tile()
