@@ -30,9 +30,29 @@ from prodops.errors import ParameterError
 
 
 def home() -> Path:
-    """Return the data directory, creating it if needed."""
+    """Return the data directory, creating it if needed.
+
+    Raises
+    ------
+    ParameterError
+        The path is a file, or the folder cannot be created (read-only or no permission).
+    """
     path = Path(os.environ.get("PRODOPS_HOME") or Path.home() / ".prodops").expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        return path
+    variable = "PRODOPS_HOME" if os.environ.get("PRODOPS_HOME") else "the data directory"
+    if path.exists():
+        raise ParameterError(
+            f"{variable} {str(path)!r} is a file, not a folder",
+            fix="Point PRODOPS_HOME at a folder (it is created if missing).",
+        )
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ParameterError(
+            f"{variable} {str(path)!r} cannot be created ({error.strerror or error})",
+            fix="Point PRODOPS_HOME at a folder you can write to.",
+        ) from error
     return path
 
 
@@ -47,13 +67,26 @@ def store_url() -> str:
 
 
 def query_timeout_s() -> float:
-    """Return the timeout, in seconds, for queries on connected databases."""
-    return float(os.environ.get("PRODOPS_QUERY_TIMEOUT_S", "30"))
+    """Return the timeout, in seconds, for queries on connected databases
+    (``PRODOPS_QUERY_TIMEOUT_S``, default 30; a positive number, fractions allowed)."""
+    text = os.environ.get("PRODOPS_QUERY_TIMEOUT_S", "").strip()
+    if not text:
+        return 30.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 10**6:  # also refuses nan and inf
+        raise ParameterError(
+            f"PRODOPS_QUERY_TIMEOUT_S={text!r} is not a number of seconds",
+            fix="Set it to a number such as 30 (or unset it for that default).",
+        )
+    return value
 
 
 def preview_rows() -> int:
-    """Return the row limit of previews."""
-    return int(os.environ.get("PRODOPS_PREVIEW_ROWS", "200"))
+    """Return the row limit of previews (``PRODOPS_PREVIEW_ROWS``, default 200)."""
+    return _positive_int("PRODOPS_PREVIEW_ROWS", 200)
 
 
 def tmp_dir() -> Path:

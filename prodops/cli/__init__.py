@@ -12,6 +12,7 @@ them with :func:`defer`, when the group is chosen on the command line.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import sys
 from collections.abc import Callable, Sequence
@@ -77,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # a full disk or a closed pipe is reported here, not at exit
+        return status
     except ProdOpsError as error:
         print(f"prodops {args.command}: {error}", file=sys.stderr)
         return 2
@@ -102,6 +105,32 @@ def entry() -> int:
     return status
 
 
+# What to do about a file-system error, by errno (the path and the system's words come first).
+_OS_FIXES = {
+    errno.ENOSPC: "Free some space on that disk, then run the command again.",
+    errno.EDQUOT: "Free some space within your quota, then run the command again.",
+    errno.EROFS: "Write to a folder on a writable disk (for the data directory: PRODOPS_HOME).",
+    errno.EACCES: "Use a path you may write to or read, or ask for the permission.",
+    errno.EPERM: "Use a path you may write to or read, or ask for the permission.",
+    errno.EISDIR: "Give the path of a file, not of a folder.",
+    errno.ENOTDIR: "A part of the path is a file, not a folder: check the path.",
+    errno.ENOENT: "Check the path: its folder must exist.",
+    errno.EEXIST: "Choose another path, or remove what is there.",
+}
+
+
+def os_error_text(error: OSError) -> str:
+    """One line for a file-system error: the system's words, the path, what to do.
+
+    >>> print(os_error_text(OSError(28, "No space left on device", "/q.pdf")))
+    No space left on device: '/q.pdf'. Free some space on that disk, then run the command again.
+    """
+    reason = error.strerror or type(error).__name__
+    where = f": {str(error.filename)!r}" if error.filename else ""
+    fix = _OS_FIXES.get(error.errno or 0, "Check the path and the disk, then try again.")
+    return f"{reason}{where}. {fix}"
+
+
 def _report_unexpected(command: str, error: Exception) -> int:
     """Print one line for an exception that is not a ProdOpsError; return the exit status.
 
@@ -116,6 +145,9 @@ def _report_unexpected(command: str, error: Exception) -> int:
     translated = database_error(error)
     if translated is not None:
         print(f"prodops {command}: {translated}", file=sys.stderr)
+        return 2
+    if isinstance(error, OSError):  # the disk, a path, a permission: the user's to act on
+        print(f"prodops {command}: {os_error_text(error)}", file=sys.stderr)
         return 2
     text = str(error).strip().splitlines()
     detail = mask_urls(text[0])[:200] if text else ""

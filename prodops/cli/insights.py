@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prodops.cli.output import add_format_option, write_frame, write_json
+from prodops.cli.output import MAX_ID, add_format_option, record_id, write_frame, write_json
 from prodops.errors import NotFoundError, ParameterError
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def _add_commands(parser: argparse.ArgumentParser) -> None:
     link.add_argument("insight", help="insight id or claim")
     target = link.add_mutually_exclusive_group(required=True)
     target.add_argument("--item", metavar="KEY", help="roadmap item key")
-    target.add_argument("--key-result", type=int, metavar="ID", help="key result id")
+    target.add_argument("--key-result", type=record_id, metavar="ID", help="key result id")
     _by(link)
     link.set_defaults(func=run_link)
 
@@ -267,7 +267,7 @@ def _insight_id(session: Session, ref: str) -> int:
     from prodops.errors import did_you_mean
     from prodops.research import crud, insight_crud
 
-    if ref.isdigit():
+    if ref.isdigit() and int(ref) <= MAX_ID:
         return int(crud.get_insight(session=session, insight_id=int(ref)).id or 0)
     insights = insight_crud.list_insights(session=session, include_merged=True)
     matches = [i for i in insights if i.claim.strip().lower() == ref.strip().lower()]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from prodops.cli.output import add_format_option, write_frame, write_json
+from prodops.cli.output import add_format_option, record_id, write_frame, write_json
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     listing.set_defaults(func=run_list)
 
     check_in = commands.add_parser("check-in", help="append a check-in to a key result")
-    check_in.add_argument("key_result", type=int, metavar="KR", help="the key result's id")
+    check_in.add_argument("key_result", type=record_id, metavar="KR", help="the key result's id")
     check_in.add_argument(
         "value", metavar="VALUE", help="58.5, 58,5 or 1,234.5 (write -- before a negative one)"
     )

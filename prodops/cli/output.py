@@ -22,6 +22,27 @@ def add_format_option(parser: Any) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
 
 
+MAX_ID = 2**63 - 1  # the largest id a database row can have (a signed 64-bit integer)
+
+
+def record_id(text: str) -> int:
+    """An argparse type: the id of a stored row (a whole number from 1 to :data:`MAX_ID`).
+
+    >>> record_id("42")
+    42
+    >>> record_id("99999999999999999999")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: '99999999999999999999' is not an id (a whole number from 1)
+    """
+    import argparse
+
+    value = int(text) if text.strip().isdigit() else 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a whole number from 1)")
+    return value
+
+
 def jsonable(value: Any) -> Any:
     """Convert *value* to what ``json`` writes: ISO 8601 timestamps, ``null`` for missing."""
     import numpy as np

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import socket
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -56,7 +57,7 @@ from prodops.data.db_urls import (
     with_password,
 )
 from prodops.engine import database_error, duckdb_connect
-from prodops.errors import BackendError, InputError, ParameterError
+from prodops.errors import BackendError, ParameterError, ProdOpsError
 
 # Warehouses and clusters reached by URL: the modules their client needs, and what installs them.
 DRIVERS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -177,7 +178,7 @@ def connect(url: str) -> Any:
         if scheme == "databricks":
             return ibis.databricks.connect(**databricks_options(url))
         return ibis.connect(url)
-    except (ParameterError, InputError, BackendError):
+    except ProdOpsError:  # ours, already clear (a setting, the URL, a missing driver)
         raise
     except Exception as error:  # drivers raise their own types; all mean "cannot connect"
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -245,9 +246,31 @@ def _connect_spark(url: str) -> Any:
     """Ibis over a Spark Connect session (a cluster the team runs; never Spark in-process)."""
     from pyspark.sql import SparkSession
 
+    remote = spark_remote(url)
+    _check_reachable(url)
     # create(), not getOrCreate(): a cached session may be connected to another cluster.
-    session = SparkSession.builder.remote(spark_remote(url)).create()
+    session = SparkSession.builder.remote(remote).create()
     return ibis.pyspark.connect(session)
+
+
+SPARK_CONNECT_TIMEOUT_S = 5.0
+
+
+def _check_reachable(url: str) -> None:
+    """Refuse a Spark Connect server nobody answers at: its client retries a closed port for
+    minutes before it gives up, with nothing said (a TCP connect answers in milliseconds)."""
+    parts = check_url(url)
+    host, port = parts.hostname or "", parts.port or 15002
+    try:
+        with socket.create_connection((host, port), timeout=SPARK_CONNECT_TIMEOUT_S):
+            pass
+    except OSError as error:
+        raise BackendError(
+            f"cannot connect to {host}:{port} ({error.strerror or type(error).__name__})",
+            where=mask_url(url),
+            fix="Check that the Spark Connect server is running and reachable (its default port"
+            " is 15002), and the URL.",
+        ) from error
 
 
 def databricks_options(url: str) -> dict[str, Any]:

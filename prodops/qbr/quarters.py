@@ -87,6 +87,9 @@ class Quarter:
         return Quarter(self.year - 1, self.number)
 
 
+MIN_YEAR, MAX_YEAR = 1900, 9998
+
+
 def parse_quarter(label: str) -> Quarter:
     """Read a quarter label: ``2026-Q3`` (also ``2026Q3``, ``2026-q3``).
 
@@ -107,7 +110,14 @@ def parse_quarter(label: str) -> Quarter:
             where="quarter",
             fix="Write the year and the quarter, such as 2026-Q3.",
         )
-    return Quarter(int(match.group(1)), int(match.group(2)))
+    year = int(match.group(1))
+    if not MIN_YEAR <= year <= MAX_YEAR:  # a review compares with the year before and after
+        raise ParameterError(
+            f"{label!r} is out of range",
+            where="quarter",
+            fix=f"Pick a quarter of the years {MIN_YEAR} to {MAX_YEAR}, such as 2026-Q3.",
+        )
+    return Quarter(year, int(match.group(2)))
 
 
 def quarter_of(day: dt.date) -> Quarter:
@@ -225,6 +235,12 @@ def _month_of(text: str, *, name: str, first: bool) -> tuple[int, int]:
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise ParameterError(f"{name} {text!r} has no month {month}", where=where, fix=fix)
+    if not MIN_YEAR <= year <= MAX_YEAR:  # a review compares with the year before and after
+        raise ParameterError(
+            f"{name} {text!r} is out of range",
+            where=where,
+            fix=f"Pick months of the years {MIN_YEAR} to {MAX_YEAR}, such as 2026-05.",
+        )
     if match.group(3) is not None:
         day = int(match.group(3))
         wanted = 1 if first else (MonthRange(year, month, 1).last_day.day)
