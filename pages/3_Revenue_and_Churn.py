@@ -26,9 +26,7 @@ with cache.reading(info):  # the page's queries share one open of the dataset
             choice = control_groups.churn_controls(info, counts, controls.segment_choices(info))
             churn = cache.load_metric(info, "churn", **choice.as_kwargs())
         if churn["active_start"].sum() == 0:
-            render.empty(
-                "No user was active in this range. Widen the date range or pick another event."
-            )
+            render.empty(summaries.churn_empty_text(churn, period=choice.period))
             st.stop()
         by = choice.breakdown
         name = render.stem(info, f"churn_by_{by}" if by else "churn")

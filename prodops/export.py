@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import TextIO
 
 import pandas as pd
@@ -11,9 +12,22 @@ import pandas as pd
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+# A number written as text ("-50", "+1.5e3"): a spreadsheet reads it as that number, it runs
+# nothing, so it is shown and written as the file holds it (a refund of -50 stays -50).
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _neutralise(value: object) -> object:
-    """Return *value* with a leading ' when it is text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+    """Return *value* with a leading ' when it is text a spreadsheet would run as a formula.
+
+    >>> [_neutralise(v) for v in ["-50", "+1.5e3", "-1+cmd|' /C calc'!A0", "-", "=1"]]
+    ['-50', '+1.5e3', "'-1+cmd|' /C calc'!A0", "'-", "'=1"]
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_PREFIXES)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
@@ -22,7 +36,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy in which text cells and column names that a spreadsheet would run as a
     formula start with '.
 
-    Only text changes; numbers (a negative amount) are left as they are.
+    Only text changes; numbers (a negative amount), also written as text, are left as they are.
 
     Examples
     --------

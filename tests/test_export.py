@@ -11,19 +11,21 @@ from prodops.export import neutralise_formulas, to_safe_csv
 
 FRAME = pd.DataFrame(
     {
-        '=HYPERLINK("x")': ["=1+1", "+1", "-x", "@a", "\tx", "ok"],
-        "amount": [-5, -1.5, 0, 1, 2, 3],
-        -1: ["a", "b", "c", "d", "e", "f"],
+        '=HYPERLINK("x")': ["=1+1", "+1", "-x", "@a", "\tx", "ok", "-50", "-1+cmd|' /C calc'!A0"],
+        "amount": [-5, -1.5, 0, 1, 2, 3, 4, 5],
+        -1: ["a", "b", "c", "d", "e", "f", "g", "h"],
     }
 )
 EXPECTED = (
     '"\'=HYPERLINK(""x"")",amount,-1\n'
     "'=1+1,-5.0,a\n"
-    "'+1,-1.5,b\n"
+    "+1,-1.5,b\n"  # a number written as text runs nothing: kept as the file holds it
     "'-x,0.0,c\n"
     "'@a,1.0,d\n"
     "'\tx,2.0,e\n"
     "ok,3.0,f\n"
+    "-50,4.0,g\n"
+    "'-1+cmd|' /C calc'!A0,5.0,h\n"
 )
 
 

@@ -114,6 +114,21 @@ class Dataset:
         return cls(name, lambda: contextlib.nullcontext(table), version)
 
 
+def as_of_text(generated_at: str) -> str:
+    """The as-of instant of a report (ISO 8601, UTC) as people read it, to the minute.
+
+    >>> as_of_text("2026-12-01T23:00:28.645484+00:00")
+    '1 Dec 2026 23:00 UTC'
+    >>> as_of_text("")
+    'an unknown time'
+    """
+    if not generated_at:
+        return "an unknown time"
+    stamp = pd.Timestamp(generated_at)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return f"{stamp.day} {stamp:%b %Y %H:%M} UTC"
+
+
 def _iso(stamp: Any) -> str | None:
     if stamp is None or pd.isna(stamp):
         return None

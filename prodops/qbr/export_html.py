@@ -13,7 +13,7 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from prodops.qbr.build import SECTION_TITLES, Report
+from prodops.qbr.build import SECTION_TITLES, Report, as_of_text
 from prodops.qbr.charts import EXPORT_WIDTH, build_trend_chart, report_charts, to_svg
 from prodops.qbr.headlines import Headline, format_value
 from prodops.qbr.quarters import period_unit
@@ -231,7 +231,7 @@ def _body(report: Report, narrative: Mapping[str, str], *, trends: bool) -> dict
 
 
 def _meta(report: Report) -> str:
-    parts = [f"As of {esc(report.generated_at)}", f"time zone {esc(report.timezone)}"]
+    parts = [f"As of {esc(as_of_text(report.generated_at))}", f"time zone {esc(report.timezone)}"]
     for s in report.sources:
         version = "" if s.version is None else f", version {s.version}"
         end = "" if s.data_end is None else f", data end {s.data_end}"

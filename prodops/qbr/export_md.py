@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from prodops.qbr.build import SECTION_TITLES, Report
+from prodops.qbr.build import SECTION_TITLES, Report, as_of_text
 from prodops.qbr.charts import CHART_TITLES, EXPORT_WIDTH, report_charts, to_png
 from prodops.qbr.headlines import format_value
 from prodops.qbr.quarters import period_unit
@@ -62,7 +62,7 @@ def to_markdown(
     out = [
         f"# {md(heading)}",
         "",
-        f"As of {md(report.generated_at)}, time zone {md(report.timezone)}.",
+        f"As of {md(as_of_text(report.generated_at))}, time zone {md(report.timezone)}.",
     ]
     for s in report.sources:
         out.append(

@@ -287,7 +287,7 @@ def stickiness_controls(where: DeltaGenerator | None = None) -> StickinessParams
     )
     cumulative = url_toggle("At least n (cumulative)", key="st_cumulative", where=row[2])
     running = url_toggle(
-        "Count the period in progress",
+        "Count unfinished period",  # short enough for a quarter of the row
         key="st_incomplete",
         where=row[3],
         help="Off: only periods that ended by the data end are counted, so no one looks less"

@@ -268,6 +268,21 @@ def revenue_rates_period(
     return last, f"Rates of {name}, the last complete {period}{until}."
 
 
+def churn_empty_text(churn: pd.DataFrame, *, period: str) -> str:
+    """Why a churn frame (:func:`prodops.metrics.churn`) with no user at risk draws nothing.
+
+    >>> one = pd.DataFrame({"period": pd.to_datetime(["2026-10-01"]), "active_start": [0]})
+    >>> churn_empty_text(one, period="month")  # doctest: +ELLIPSIS
+    'Churn compares each month with the one before it, and this range holds one month...'
+    """
+    if len(churn) < 2:
+        return (
+            f"Churn compares each {period} with the one before it, and this range holds one"
+            f" {period}. Pick a shorter period (such as week or day) or widen the date range."
+        )
+    return "No user was active in this range. Widen the date range or pick another event."
+
+
 def formula_caption(text: str) -> str:
     """*text* as a Markdown code span (shown verbatim), whatever backticks it holds.
 

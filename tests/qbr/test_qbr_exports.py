@@ -84,6 +84,10 @@ def test_markdown_escapes_user_text_and_writes_png_charts(report: Report, tmp_pa
     ]
     assert all(data.startswith(b"\x89PNG") for data in files.values())
     assert "![MRR movements](q_charts/mrr_movements.png)" in text
+    as_of = re.search(r"As of (.+?), time zone", text)
+    # to the minute, as people read it (the colon is Markdown-escaped: it renders as ":")
+    assert as_of is not None
+    assert re.fullmatch(r"\d{1,2} \w{3} \d{4} \d\d\\?:\d\d UTC", as_of.group(1))
     assert "<script>" not in text and "](http" not in text and "![img]" not in text
     assert "\\<script\\>" in text and "\\=HYPERLINK\\(" in text and "\\[click\\]" in text
     written = write_markdown(report, tmp_path / "qbr.md", NARRATIVE)

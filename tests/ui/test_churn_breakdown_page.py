@@ -114,3 +114,19 @@ def test_the_values_shown_put_the_rest_into_other(plan_home: Path, open_page: Op
     rows = [r for r in chart(at)["rows"] if r["period"] == "2024-02"]
     by_value = {r["value"]: (r["active_start"], r["churned"]) for r in rows}
     assert by_value == {"free": (3, 1), "other": (4, 2)}
+
+
+def test_a_range_of_one_month_says_churn_needs_two_periods(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_page: Open
+) -> None:
+    from prodops.data.catalog import Catalog
+
+    times = pd.to_datetime(["2026-10-01 10:00", "2026-10-02 10:00"], utc=True)
+    frame = pd.DataFrame({"user_id": ["a", "b"], "event": "open", "timestamp": times})
+    Catalog(tmp_path).save("one-month", frame, kind="events")
+    monkeypatch.setenv("PRODOPS_HOME", str(tmp_path))
+    at = open_page("pages/3_Revenue_and_Churn.py", dataset="one-month")
+    assert_clean(at)
+    (message,) = [str(i.value) for i in at.info]
+    assert "compares each month with the one before it" in message
+    assert "No user was active" not in message  # two were: the range is one month

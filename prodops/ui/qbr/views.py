@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from prodops import qbr
 from prodops.data.catalog import DatasetInfo
+from prodops.qbr.build import as_of_text
 from prodops.qbr.charts import report_charts
 from prodops.qbr.export_html import to_html
 from prodops.qbr.export_md import to_markdown
@@ -202,7 +203,8 @@ def _text_or_note(frame: pd.DataFrame, note: str | None) -> None:
 def render_report(report: qbr.Report) -> None:
     """The report's numbers, charts, OKRs, decisions, evidence and insights."""
     sources = ", ".join(f"{s.kind}: {s.name} (version {s.version})" for s in report.sources)
-    st.text(f"{report.period.title} · as of {report.generated_at} · {sources or 'no dataset'}")
+    as_of = as_of_text(report.generated_at)
+    st.text(f"{report.period.title} · as of {as_of} · {sources or 'no dataset'}")
     st.subheader("Headline numbers")
     st.dataframe(
         headlines_frame(report),
