@@ -26,7 +26,10 @@ True
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
+import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, cast
@@ -75,6 +78,7 @@ _ACTION_WEIGHTS = np.array([0.40, 0.28, 0.14, 0.06, 0.12])
 
 _WEEK_S = 7 * DAY_S
 _USER_BLOCK = 50_000  # users per generated block (bounds memory when streaming)
+_MIN_USERS = 100  # fewest users generated for a --rows request (surplus rows are cut)
 
 EVENT_FILE_COLUMNS = ("user_id", "event", "timestamp", "plan", "country", "platform")
 
@@ -102,6 +106,8 @@ def _plan_at(
     """Index of the main plan active for (user, time), or -1 (free), by one sorted search."""
     shift = np.int64(1) << np.int64(34)  # epoch seconds fit in 34 bits until the year 2514
     p_cust, p_start, p_end = periods.customer[main], periods.start_s[main], periods.end_s[main]
+    if len(p_cust) == 0:  # nobody in this block ever paid (a handful of users): all free
+        return np.full(len(users), -1, dtype=np.int64)
     keys = p_cust.astype(np.int64) * shift + p_start
     order = np.argsort(keys, kind="stable")
     keys, p_cust, p_end, p_plan = (
@@ -242,10 +248,12 @@ def generate_events(
     return arrow_to_frame(pa.concat_tables(blocks))
 
 
-def _events_per_user(months: int, end: pd.Timestamp, seed: int) -> float:
+def _users_for_event_rows(rows: int, months: int, end: pd.Timestamp, seed: int) -> int:
+    """Users enough for about *rows* events: estimated from a pilot run, at least
+    :data:`_MIN_USERS` (a handful of users varies too much to be sized from an average)."""
     pilot = 4000
     count = sum(len(b) for b in _event_blocks(pilot, months, end, seed, None))
-    return count / pilot
+    return max(users_for_rows(rows, count / pilot), _MIN_USERS)
 
 
 def generate_events_rows(
@@ -256,7 +264,7 @@ def generate_events_rows(
     The number of users is estimated from a small pilot run, then surplus events are dropped from
     the end of the time range (each user's signup is kept while it fits).
     """
-    users = users_for_rows(rows, _events_per_user(months, end, seed))
+    users = _users_for_event_rows(rows, months, end, seed)
     frame = generate_events(users=users, months=months, end=end, seed=seed)
     if len(frame) > rows:
         frame = frame.sort_values("timestamp", kind="stable").head(rows).reset_index(drop=True)
@@ -267,14 +275,32 @@ def generate_events_rows(
 
 
 def _open_out(path: Path, stack: contextlib.ExitStack) -> IO[bytes]:
-    """Open *path* for writing; ``.gz`` is gzip with a fixed header (same bytes every run)."""
+    """Open *path* for writing; ``.gz`` is gzip with a fixed header (same bytes every run).
+
+    The bytes go to a new temporary file beside *path*, renamed onto it when the stack closes
+    without an error and deleted otherwise: a failure never truncates or half-writes *path*.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = stack.enter_context(path.open("wb"))
-    if path.suffix == ".gz":
+    # "x" mode respects the umask (unlike mkstemp's 0600) and never reuses someone's file.
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    raw = partial.open("xb")
+    stack.push(functools.partial(_finish, raw, partial, path))
+    if path.suffix.lower() == ".gz":
         gz = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
         stack.callback(gz.close)
         return cast(IO[bytes], gz)
     return raw
+
+
+def _finish(
+    raw: IO[bytes], partial: Path, path: Path, exc_type: type[BaseException] | None, *_: object
+) -> None:
+    """Exit callback of :func:`_open_out`: move the finished file into place, or drop it."""
+    raw.close()
+    if exc_type is None:
+        partial.replace(path)
+    else:
+        partial.unlink(missing_ok=True)
 
 
 def _to_csv_text(table: pa.Table, time_cols: tuple[str, ...]) -> pa.Table:
@@ -322,7 +348,7 @@ def write_events_csv(
     (``2026-03-02T09:15:00Z``). Returns the number of rows written.
     """
     if rows is not None:
-        users = users_for_rows(rows, _events_per_user(months, end, seed))
+        users = _users_for_event_rows(rows, months, end, seed)
     users = 20_000 if users is None else users
     blocks = _event_blocks(users, months, end, seed, max_events_per_user)
     if rows is not None:

@@ -44,15 +44,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from prodops.critique import crud as critique_crud
 from prodops.critique import scoring
 from prodops.critique.frameworks import framework
 from prodops.critique.models import CritiqueSession, CritiqueSessionCreate, RoadmapItemCreate
+from prodops.errors import ProdOpsError
 from prodops.okr import crud as okr_crud
 from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.okr.rules import period_bounds
+from prodops.research.models import InsightKeyResult, InsightRoadmapItem
 
 EXAMPLE_NOTE = "Example created by prodops setup: remove all examples with one click."
 EXAMPLE_KEY_PREFIX = "example:"
@@ -440,8 +443,27 @@ def _is_example_item(key: str, description: str) -> bool:
     return key.startswith(EXAMPLE_KEY_PREFIX) and description == EXAMPLE_NOTE
 
 
+def _unlink_insights(session: Session, column: Any, target_id: int) -> None:
+    """Drop the customer-insight links to an example that goes (the insights themselves stay)."""
+    session.execute(sa.delete(column.class_).where(column == target_id))
+
+
 def remove_examples(*, session: Session) -> ExampleCounts:
-    """Delete every example row in a write *session*; return how many of each went."""
+    """Delete every example row in a write *session*; return how many of each went.
+
+    Links to a deleted example go with it (roadmap items' and customer insights' links to its key
+    results and items); the rows that linked, like anything else someone made, stay.
+    """
+    try:
+        return _remove_examples(session)
+    except sa.exc.IntegrityError as error:  # a row of a kind this code does not unlink
+        raise ProdOpsError(
+            "the examples were not removed: another row in the store still refers to one of them",
+            fix="Nothing was deleted. Please report it, with what you linked to the examples.",
+        ) from error
+
+
+def _remove_examples(session: Session) -> ExampleCounts:
     sessions = _example_sessions(session)
     for row in sessions:
         critique_crud.delete_session(session=session, session_id=row.id or 0)
@@ -457,6 +479,7 @@ def remove_examples(*, session: Session) -> ExampleCounts:
             critique_crud.set_archived(session=session, item_id=item_id, seen_version=item.version)
         if critique_crud.item_in_sessions(session=session, item_id=item_id):
             continue  # someone put it into their own session: it stays (archived)
+        _unlink_insights(session, InsightRoadmapItem.item_id, item_id)
         critique_crud.delete_item(session=session, item_id=item_id)
         removed_items += 1
     objectives = [
@@ -476,6 +499,7 @@ def remove_examples(*, session: Session) -> ExampleCounts:
         )
         for kr in krs:
             critique_crud.unlink_key_result(session=session, key_result_id=kr.id or 0)
+            _unlink_insights(session, InsightKeyResult.key_result_id, kr.id or 0)
         if not objective.archived:
             okr_crud.archive_objective(session=session, objective_id=objective_id)
         okr_crud.delete_objective(session=session, objective_id=objective_id)
