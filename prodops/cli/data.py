@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any
 from prodops.cli.output import FORMATS, add_format_option, write_frame, write_json
 from prodops.cli.sources import MAPPING_FLAGS, add_file_arguments, add_mapping_arguments
 from prodops.data.schema import KINDS, Kind
+from prodops.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from prodops.data.catalog_import import AllRowsRejectedError
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -74,8 +77,8 @@ def run_import(args: argparse.Namespace) -> int:
     """Import FILE as dataset NAME and print the validation summary."""
     from prodops.cli.sources import check_plan_mapping, file_choices, mapping_overrides
     from prodops.data.catalog import Catalog
+    from prodops.data.catalog_import import AllRowsRejectedError
     from prodops.data.inspection import apply_overrides, inspect_file
-    from prodops.export import to_safe_csv
 
     path = Path(args.file)
     kind = _kind_from_flags(args)
@@ -85,7 +88,10 @@ def run_import(args: argparse.Namespace) -> int:
     plan_kind = inspection.plan.mapping.kind
     plan = apply_overrides(inspection, mapping_overrides(args, plan_kind), day_first=args.day_first)
     check_plan_mapping(plan, inspection.columns, path=path)
-    result = Catalog().import_file(path, name=args.name, plan=plan, append=args.append)
+    try:
+        result = Catalog().import_file(path, name=args.name, plan=plan, append=args.append)
+    except AllRowsRejectedError as error:
+        raise _with_rejected_out(error, args.rejected_out) from error
     report, info = result.report, result.info
     print(report.summary())
     for note in report.notes:
@@ -99,7 +105,7 @@ def run_import(args: argparse.Namespace) -> int:
     )
     if report.rows_rejected:
         if args.rejected_out:
-            Path(args.rejected_out).write_text(to_safe_csv(report.rejected), encoding="utf-8")
+            _write_rejected(report.rejected, args.rejected_out)
             print(f"rejected rows written to {args.rejected_out}")
         else:
             shown = report.rejected.head(5)
@@ -108,6 +114,23 @@ def run_import(args: argparse.Namespace) -> int:
             if report.rows_rejected > len(shown):
                 print(f"  ... {report.rows_rejected - len(shown)} more (see --rejected-out)")
     return 0
+
+
+def _write_rejected(rejected: pd.DataFrame, out: str) -> None:
+    from prodops.export import to_safe_csv
+
+    Path(out).write_text(to_safe_csv(rejected), encoding="utf-8")
+
+
+def _with_rejected_out(error: AllRowsRejectedError, out: str | None) -> InputError:
+    """*error* with a fix that points at every rejected row: written to *out* (--rejected-out)
+    now, or how to get them written."""
+    if out:
+        _write_rejected(error.report.rejected, out)
+        where_all = f"Every rejected row is written to {out}."
+    else:
+        where_all = "See every rejected row with --rejected-out CSV."
+    return InputError(error.what, where=error.where, fix=f"{error.fix} {where_all}")
 
 
 def datasets_frame() -> pd.DataFrame:

@@ -280,9 +280,18 @@ class Catalog:
             Add the rows to the existing dataset *name*. Columns are matched by name: new ones
             are added (empty on the rows already there, and named in ``report.notes``), a
             column whose type changed is refused; rows already there (same values in the
-            columns both have) are not added again.
+            columns both have) are not added again. A file of the other kind (subscriptions
+            appended to events, or the reverse) is refused.
         actor : Actor or str, optional
             Who imports (``PRODOPS_USER`` when None); an admin's write, audited.
+
+        Raises
+        ------
+        InputError
+            Among others: a file whose every row is rejected
+            (:class:`~prodops.data.catalog_import.AllRowsRejectedError`, with the report), an
+            append of a file of the other kind or without a canonical column
+            (:mod:`prodops.data.append_checks`). Nothing is saved; the dataset is unchanged.
         """
         who = catalog_audit.authorize(actor, "importing datasets")
         warming = catalog_audit.prepare_in_background()  # overlaps DuckDB's read of the file
@@ -450,7 +459,12 @@ class Catalog:
         return self._row(con, row["name"])
 
     def _append_table(
-        self, con: duckdb.DuckDBPyConnection, row: dict[str, Any], staging: str
+        self,
+        con: duckdb.DuckDBPyConnection,
+        row: dict[str, Any],
+        staging: str,
+        *,
+        label: str | None = None,
     ) -> tuple[int, Sequence[str]]:
         """Insert the rows of *staging* not already in the dataset; return (rows added, columns
         added).
@@ -459,9 +473,10 @@ class Catalog:
         file has is added to the dataset (NULL on the rows already there); one only the dataset
         has is NULL on the new rows. A column whose type differs is refused. A new row is a
         duplicate when a row already there has the same values in the columns both have
-        (multiset difference), so re-appending an overlapping export adds nothing twice.
+        (multiset difference), so re-appending an overlapping export adds nothing twice. Rows
+        without every canonical column of the dataset's kind are refused (*label*: their file).
         """
-        return append_rows(con, row, staging)
+        return append_rows(con, row, staging, label=label)
 
 
 __all__ = [

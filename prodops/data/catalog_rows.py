@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from prodops.data.append_checks import refuse_missing_columns
 from prodops.data.row_checks import canonical_checks
 from prodops.data.schema import Kind
 from prodops.duck import quote_ident
@@ -18,12 +19,19 @@ from prodops.errors import ColumnError, InputError
 
 
 def append_rows(
-    con: duckdb.DuckDBPyConnection, row: dict[str, Any], staging: str
+    con: duckdb.DuckDBPyConnection, row: dict[str, Any], staging: str, *, label: str | None = None
 ) -> tuple[int, Sequence[str]]:
     """Insert the rows of *staging* not already in dataset *row*'s table; return (rows added,
-    columns added) (:meth:`prodops.data.catalog.Catalog._append_table`)."""
+    columns added) (:meth:`prodops.data.catalog.Catalog._append_table`).
+
+    Rows that lack a canonical column of the dataset's kind are refused (:mod:`prodops.data.
+    append_checks`; *label* names their file): matched by name, they would be added empty.
+    """
     target = row["table_name"]
     old, new = _column_types(con, target), _column_types(con, staging)
+    refuse_missing_columns(
+        name=row["name"], dataset_kind=row["kind"], columns=list(new), label=label
+    )
     changed = [
         c
         for c in new
