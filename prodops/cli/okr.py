@@ -119,6 +119,10 @@ def run_refresh(args: argparse.Namespace) -> int:
     from prodops.okr.binding import refresh_all
     from prodops.store.db import init_store
 
+    if args.period:  # a typo must not pass as "nothing to refresh" in a scheduled job
+        from prodops.okr.rules import period_bounds
+
+        period_bounds(args.period)
     outcomes = refresh_all(engine=init_store(), as_of=_as_of(args), period=args.period)
     if not outcomes:
         print("no metric-bound key results" + (f" in {args.period}" if args.period else ""))

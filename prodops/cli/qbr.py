@@ -70,6 +70,19 @@ def _require(args: argparse.Namespace) -> None:
         )
     if args.out is None:
         raise ParameterError("--out is required", fix="Name the file to write, such as q3.pdf.")
+    suffix = args.out.suffix.lower()
+    owner = next((fmt for fmt, ends in _SUFFIXES.items() if suffix in ends), None)
+    if owner is not None and owner != args.out_format:
+        raise ParameterError(
+            f"--format {args.out_format} would write {args.out_format} into a {suffix} file",
+            where=str(args.out),
+            fix=f"Use --format {owner}, or name the file {args.out.stem}"
+            f"{_SUFFIXES[args.out_format][0]}.",
+        )
+
+
+# The file endings of each export format (the first is the one to suggest).
+_SUFFIXES = {"pdf": (".pdf",), "html": (".html", ".htm"), "md": (".md", ".markdown")}
 
 
 def run_export(args: argparse.Namespace) -> int:

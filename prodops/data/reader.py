@@ -201,6 +201,12 @@ def lines_source(source: RawSource, lines: list[str], *, workdir: Path) -> RawSo
 
 
 def _damaged_workbook(error: Exception, label: str) -> UnreadableFileError:
+    if isinstance(error, KeyError) and "[Content_Types].xml" in str(error):
+        return UnreadableFileError(  # a zip, but not of a workbook
+            "the file is a zip archive, not an Excel workbook",
+            where=label,
+            fix="Unzip it and give the CSV, JSON, Parquet or Excel file inside.",
+        )
     return UnreadableFileError(
         f"the Excel workbook could not be read ({type(error).__name__}: {error})",
         where=label,

@@ -75,6 +75,13 @@ def _format_of(head: bytes, label: str) -> tuple[str, str]:
     lower = label.lower()
     if head.startswith(b"PAR1"):
         return "parquet", "none"
+    if head.startswith(b"PK\x03\x04") and lower.endswith(".zip"):
+        raise UnreadableFileError(
+            "the file is a zip archive",
+            where=label,
+            fix="Unzip it and give the CSV, JSON, Parquet or Excel file inside (a .gz file is"
+            " read as it is).",
+        )
     if head.startswith(b"PK\x03\x04") and not lower.endswith((".csv", ".tsv", ".txt")):
         return "xlsx", "none"
     if head.startswith(b"\x1f\x8b"):
@@ -284,6 +291,10 @@ def sniff_file(path: str | Path, *, label: str | None = None) -> FileGuess:
     """
     path = Path(path)
     label = label or path.name
+    if path.is_dir():
+        raise UnreadableFileError(
+            "is a folder, not a file", where=str(path), fix="Give the path of the file inside."
+        )
     if not path.is_file():
         raise UnreadableFileError("no such file", where=str(path), fix="Check the path.")
     with path.open("rb") as fh:

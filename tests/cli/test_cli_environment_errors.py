@@ -153,3 +153,41 @@ def test_month_ranges_out_of_range_are_refused(capsys: pytest.CaptureFixture[str
         ["qbr", "--from", "0001-01", "--to", "0001-03", "--format", "md", "--out", "x.md"], capsys
     )
     assert status == 2 and "--from '0001-01' is out of range" in err
+
+
+def test_a_folder_or_a_zip_given_as_the_source_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    status, err = run(["retention", str(tmp_path)], capsys)
+    assert status == 2 and "is a folder, not a file" in err
+    inner = tmp_path / "events.csv"
+    inner.write_text("user_id,event,timestamp\na,open,2026-10-01T10:00:00Z\n")
+    for name in ("events.zip", "events.xlsx"):
+        with zipfile.ZipFile(tmp_path / name, "w") as archive:
+            archive.write(inner, "events.csv")
+        status, err = run(["retention", str(tmp_path / name)], capsys)
+        assert status == 2 and "zip archive" in err and "Unzip it" in err, err
+        assert "Excel workbook could not be read" not in err
+
+
+def test_an_unknown_okr_period_is_refused_not_an_empty_refresh(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, err = run(["okr", "refresh", "--period", "garbage"], capsys)
+    assert status == 2 and "'garbage' is not a period label" in err
+
+
+@pytest.mark.parametrize(
+    ("fmt", "out", "hint"), [("html", "q.pdf", "--format pdf"), ("pdf", "q.md", "--format md")]
+)
+def test_a_qbr_format_that_does_not_match_the_file_name_is_refused(
+    fmt: str, out: str, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / out
+    status, err = run(
+        ["qbr", "--quarter", "2026-Q3", "--format", fmt, "--out", str(target)], capsys
+    )
+    assert status == 2 and hint in err
+    assert not target.exists()
