@@ -25,6 +25,17 @@ _DRIVER_PREFIX = re.compile(r"^\((?:[\w.]+)\)\s*")
 # (SQLSTATE prefixes, words of the message or exception class, the fix a person can act on)
 _ADVICE: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
     (
+        ("53100",),
+        ("no space left on device", "disk full", "disk is full", "disk quota exceeded"),
+        "Free some space on the disk that holds the data directory (PRODOPS_HOME) or the "
+        "database, then try again.",
+    ),
+    (
+        (),
+        ("read-only file system", "readonly database", "read only database"),
+        "The data directory is not writable: point PRODOPS_HOME at a folder you can write to.",
+    ),
+    (
         (),
         ("disabled by configuration",),
         "Queries may not read files on the ProdOps server: connect a database, or import the "

@@ -232,3 +232,34 @@ def test_a_value_too_long_for_the_postgres_store_is_one_line_without_the_sql(
     assert "value too long for type character varying(200)" in message
     assert "INSERT" not in message and "xxxx" not in message and "\n" not in message
     engine.dispose()
+
+
+def test_a_full_or_read_only_disk_is_not_blamed_on_the_column_mapping() -> None:
+    import duckdb
+
+    full = database_error(
+        duckdb.IOException('IO Error: Could not write file "x": No space left on device'),
+        what="importing",
+    )
+    assert full is not None and "Free some space" in str(full)
+    read_only = database_error(
+        duckdb.IOException("IO Error: Cannot open file: Read-only file system"), what="importing"
+    )
+    assert read_only is not None and "PRODOPS_HOME" in str(read_only)
+    for error in (full, read_only):
+        assert "column mapping" not in str(error)
+
+
+def test_a_full_or_read_only_store_says_so(tmp_path: Path) -> None:
+    from prodops.store.db import backend_error
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    full = backend_error(
+        engine, sa.exc.OperationalError("INSERT", {}, Exception("database or disk is full"))
+    )
+    assert "Free some space" in str(full) and "reachable" not in str(full)
+    read_only = backend_error(
+        engine,
+        sa.exc.OperationalError("INSERT", {}, Exception("attempt to write a readonly database")),
+    )
+    assert "not writable" in str(read_only) and "reachable" not in str(read_only)

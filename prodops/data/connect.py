@@ -66,6 +66,7 @@ DRIVERS: dict[str, tuple[tuple[str, ...], str]] = {
     "trino": (("trino",), "ibis-framework[trino]"),
     "clickhouse": (("clickhouse_connect",), "ibis-framework[clickhouse]"),
     "databricks": (("databricks.sql",), "ibis-framework[databricks]"),
+    "mysql": (("MySQLdb",), "ibis-framework[mysql]"),
     "sc": (("pyspark", "grpc", "google.rpc"), "prodops[spark]"),
 }
 

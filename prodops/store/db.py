@@ -160,8 +160,16 @@ def backend_error(engine: Engine, error: Exception) -> BackendError:
     parameters (SQLAlchemy appends them on the next lines).
     """
     detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    words = detail[0].lower() if detail else ""
     if isinstance(error, sa.exc.DataError | sa.exc.IntegrityError):
         fix = "A value does not fit the store (too long or out of range): change it."
+    elif "disk is full" in words or "no space left" in words:
+        fix = "Free some space on the disk that holds the store, then try again."
+    elif "readonly database" in words or "read-only file system" in words:
+        fix = (
+            "The store's file is not writable: point PRODOPS_HOME at a folder you can write to,"
+            " or set PRODOPS_DATABASE_URL."
+        )
     elif isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
         fix = (
             "Check that the database is running and reachable, or correct PRODOPS_DATABASE_URL "

@@ -73,6 +73,7 @@ def test_databricks_url_without_http_path_says_what_to_write() -> None:
         ("clickhouse://ana:s3cret@ch:8123/web", "clickhouse_connect", "clickhouse"),
         ("databricks://token:s3cret@h/c/s?http_path=/x", "databricks.sql", "databricks"),
         ("sc://ana:s3cret@spark:15002", "grpc", "prodops[spark]"),
+        ("mysql://ana:s3cret@127.0.0.1:3306/web", "MySQLdb", "ibis-framework[mysql]"),
     ],
 )
 def test_a_missing_client_library_names_the_package_to_install(
