@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from prodops.errors import ParameterError
+from prodops.errors import NotFoundError, ParameterError
 from prodops.store.access import Actor, Role
 from prodops.store.versioning import REDEFINABLE, utcnow
 
@@ -118,6 +119,9 @@ def record(
 # --- Roles ----------------------------------------------------------------------------------------
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
 def _identity(text: str) -> str:
     identity = " ".join(text.split()).lower()
     if not identity or len(identity) > IDENTITY_MAX:
@@ -135,6 +139,12 @@ def set_role(*, session: Session, identity: str, role: str | Role) -> TeamMember
     except ValueError as error:
         raise ParameterError(str(error), fix="Use viewer, editor or admin.") from None
     key = _identity(identity)
+    if not _EMAIL.fullmatch(key):  # roles matter in team mode, where people sign in by e-mail
+        raise ParameterError(
+            f"{identity[:60]!r} is not an e-mail",
+            where="identity",
+            fix="Give the e-mail the person signs in with, such as bo@example.com.",
+        )
     from prodops.store import guard
 
     by = guard.current().actor.identity
@@ -151,9 +161,14 @@ def set_role(*, session: Session, identity: str, role: str | Role) -> TeamMember
 def remove_member(*, session: Session, identity: str) -> None:
     """Forget the role assigned to *identity* (they fall back to ``PRODOPS_DEFAULT_ROLE``)."""
     member = session.get(TeamMember, _identity(identity))
-    if member is not None:
-        session.delete(member)
-        session.flush()
+    if member is None:
+        raise NotFoundError(
+            f"no role is assigned to {identity[:60]!r}",
+            where="team",
+            fix="See who has one with `prodops team list` (or on the Team page).",
+        )
+    session.delete(member)
+    session.flush()
 
 
 def list_members(*, session: Session) -> list[TeamMember]:

@@ -17,7 +17,7 @@ from prodops.critique import crud as critique_crud
 from prodops.critique import scoring
 from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
 from prodops.data.catalog import Catalog
-from prodops.errors import ParameterError, PermissionDeniedError
+from prodops.errors import NotFoundError, ParameterError, PermissionDeniedError
 from prodops.okr import crud as okr_crud
 from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.store import audit
@@ -136,6 +136,22 @@ def test_roles_come_from_configuration_then_the_store_then_the_default(
     with write_session(engine, actor="ana@example.com") as s:
         audit.remove_member(session=s, identity="bo@example.com")
     assert role("bo@example.com") is Role.VIEWER
+
+
+def test_a_role_goes_to_an_e_mail_and_removing_nobody_says_so(engine: Engine) -> None:
+    for typo in ("not an email", "bo@", "bo@example", "@example.com"):
+        with (
+            write_session(engine, actor="ana@example.com") as s,
+            pytest.raises(ParameterError, match="is not an e-mail"),
+        ):
+            audit.set_role(session=s, identity=typo, role="editor")
+    with read_session(engine) as s:
+        assert audit.list_members(session=s) == []  # nothing was saved
+    with (
+        write_session(engine, actor="ana@example.com") as s,
+        pytest.raises(NotFoundError, match=r"no role is assigned to 'nobody@example\.com'"),
+    ):
+        audit.remove_member(session=s, identity="nobody@example.com")
 
 
 def test_the_trail_is_read_by_admins_only(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
