@@ -130,10 +130,20 @@ def revenue_calendar(
         hi = hi if data_end is None else data_end
         start = lo.tz_convert(timezone).tz_localize(None) if start is None else start
         end = hi.tz_convert(timezone).tz_localize(None) if end is None else end
+        if start > end and date_from is None:  # the end given (date_to or as_of) is too early
+            raise ParameterError(
+                f"the range ends ({end:%Y-%m-%d %H:%M}) before the first subscription starts"
+                f" ({start:%Y-%m-%d %H:%M})",
+                where="date_to",
+                fix="End it (date_to or as_of; --date-to or --as-of) after the first start, or"
+                " leave it out.",
+            )
         if start > end:
             raise ParameterError(
-                f"the range from {start} to {end} is empty",
-                fix="Pass a date_from before date_to, or leave both out.",
+                f"the range starts ({start:%Y-%m-%d %H:%M}) after the data ends"
+                f" ({end:%Y-%m-%d %H:%M})",
+                where="date_from",
+                fix="Start it (date_from, --date-from) before the data end, or leave it out.",
             )
     first, last = _truncate(start, period), _truncate(end, period)
     return RevenueCalendar(period, first, _units_between(first, last, period) + 1, timezone)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -202,3 +203,18 @@ def test_tables_mark_periods_in_progress_and_csv_keeps_the_flag(
     rows = capsys.readouterr().out.splitlines()
     assert rows[0].split(",")[-1] == "complete"
     assert [r.split(",")[-1] for r in rows[1:]] == ["True", "False"]
+
+
+def test_a_range_that_ends_before_the_data_starts_names_what_to_change(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from prodops.data.demo_subscriptions import generate_subscriptions_rows
+
+    path = Path(os.environ["PRODOPS_HOME"]) / "subs.csv"
+    generate_subscriptions_rows(rows=60, months=6).to_csv(path, index=False)
+    assert main(["revenue", str(path), "--as-of", "2001-01-01"]) == 2
+    err = capsys.readouterr().err
+    assert "the range ends (2001-01-01 00:00) before the first subscription starts" in err
+    assert "date_from before date_to" not in err  # the user gave neither
+    assert main(["revenue", str(path), "--date-from", "2999-01-01"]) == 2
+    assert "the range starts (2999-01-01 00:00) after the data ends" in capsys.readouterr().err
