@@ -13,6 +13,7 @@ from prodops.metrics.charts import (
     MISSING_LABEL,
     as_floats,
     check_rows,
+    percent_axis,
     period_axis,
     period_unit,
     require_columns,
@@ -106,7 +107,7 @@ def build_churn_breakdown_chart(
         .mark_line(point=True, strokeWidth=2)
         .encode(
             x=period_axis("period", period),
-            y=alt.Y("churn_rate:Q", title="Churn rate", axis=alt.Axis(format=".0%")),
+            y=alt.Y("churn_rate:Q", title="Churn rate", axis=percent_axis()),
             color=alt.Color("value:N", title=legend, sort=order),
             strokeDash=progress_dash(data),
             tooltip=[

@@ -20,10 +20,14 @@ from prodops.metrics.breakdown_charts import build_churn_breakdown_chart
 from prodops.metrics.charts import (
     as_floats,
     check_rows,
+    count_axis,
     day_axis,
+    day_span,
+    percent_axis,
     period_axis,
     period_unit,
     require_columns,
+    stacked_extent,
     time_labels,
 )
 from prodops.metrics.progress_marks import (
@@ -96,8 +100,8 @@ def build_active_users_chart(
         alt.Chart(data)
         .mark_line(strokeWidth=2)
         .encode(
-            x=day_axis(),
-            y=alt.Y("users:Q", title="Active users", axis=alt.Axis(format=",d")),
+            x=day_axis(days=day_span(data["date"])),
+            y=alt.Y("users:Q", title="Active users", axis=count_axis(data["users"])),
             color=alt.Color("series:N", title=legend, sort=order),
             strokeDash=progress_dash(data),
             tooltip=[
@@ -133,8 +137,8 @@ def build_dau_mau_chart(frame: pd.DataFrame, *, title: str = "DAU/MAU (stickines
         alt.Chart(data.drop(columns="line"))
         .mark_line(strokeWidth=2, color="#9467bd")
         .encode(
-            x=day_axis(),
-            y=alt.Y("ratio:Q", title="DAU / MAU", axis=alt.Axis(format=".0%")),
+            x=day_axis(days=day_span(data["date"])),
+            y=alt.Y("ratio:Q", title="DAU / MAU", axis=percent_axis()),
             strokeDash=progress_dash(data),
             tooltip=[
                 alt.Tooltip("date:N", title="Date"),
@@ -206,7 +210,7 @@ def build_stickiness_chart(
                 title=f"Active in {how} n {unit}s (of {counted})",
                 axis=alt.Axis(labelAngle=0, labelOverlap=True),
             ),
-            y=alt.Y("users:Q", title="Users", axis=alt.Axis(format=",d")),
+            y=alt.Y("users:Q", title="Users", axis=count_axis(data["users"])),
             tooltip=[
                 alt.Tooltip("active_periods:O", title=f"Active {unit}s"),
                 alt.Tooltip("users:Q", title="Users", format=",d"),
@@ -264,7 +268,11 @@ def build_lifecycle_chart(
         .mark_bar()
         .encode(
             x=period_axis("start", period),
-            y=alt.Y("sum(users):Q", title="Users (dormant below zero)", axis=alt.Axis(format=",d")),
+            y=alt.Y(
+                "sum(users):Q",
+                title="Users (dormant below zero)",
+                axis=count_axis(stacked_extent(data, by="start", value="users")),
+            ),
             color=alt.Color(
                 "status:N",
                 title="Status",
@@ -369,7 +377,7 @@ def build_churn_chart(
         .mark_bar(color="#d62728")
         .encode(
             x=period_axis("period", period),
-            y=alt.Y("churn_rate:Q", title="Churn rate", axis=alt.Axis(format=".0%")),
+            y=alt.Y("churn_rate:Q", title="Churn rate", axis=percent_axis()),
             opacity=progress_opacity(data),
             tooltip=[
                 alt.Tooltip("period:N", title=period_unit(period)),

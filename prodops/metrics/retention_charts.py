@@ -15,7 +15,9 @@ from prodops.metrics.charts import (
     as_floats,
     check_rows,
     cohort_heatmap,
+    count_axis,
     in_progress_subtitle,
+    percent_axis,
     period_unit,
     require_columns,
     status_labels,
@@ -91,6 +93,16 @@ def build_retention_heatmap_chart(
 
 # --- retention curves ----------------------------------------------------------------------------
 
+# The cohort legend beside the curves lists every cohort, in columns of at most LEGEND_ROWS
+# (up to LEGEND_MAX_COLUMNS of them), and the chart grows tall enough for it and the "Period"
+# legend: Streamlit fits a chart into its height, and cut the rest of a taller legend off
+# without a word (11 of 30 cohorts). Past what fits, the last entry says "…N entries".
+LEGEND_ROWS = 12
+LEGEND_MAX_COLUMNS = 3
+LEGEND_ROW_PX = 21  # one entry in Streamlit's legend font (14 px) with its row padding
+LEGEND_EXTRA_PX = 180  # the legend titles, the "Period" legend and the chart's titles
+CURVES_HEIGHT_PX = 320
+
 
 def retention_curves_frame(
     frame: pd.DataFrame, average: pd.DataFrame, *, period: str = "week"
@@ -156,8 +168,8 @@ def build_retention_curves_chart(
     """
     data = retention_curves_frame(frame, average, period=period)
     unit = period_unit(period, period_count)
-    x = alt.X("offset:Q", title=f"{unit}s since the start event", axis=alt.Axis(tickMinStep=1))
-    y = alt.Y("rate:Q", title="Users retained", axis=alt.Axis(format=".0%"))
+    x = alt.X("offset:Q", title=f"{unit}s since the start event", axis=count_axis(data["offset"]))
+    y = alt.Y("rate:Q", title="Users retained", axis=percent_axis())
     tooltip = [
         alt.Tooltip("series:N", title="Cohort"),
         alt.Tooltip("offset:Q", title=unit),
@@ -171,7 +183,9 @@ def build_retention_curves_chart(
         .encode(
             x=x,
             y=y,
-            color=alt.Color("series:N", title="Cohort"),
+            color=alt.Color(
+                "series:N", title=_cohort_legend_title(data), legend=_cohort_legend(data)
+            ),
             strokeDash=alt.StrokeDash(
                 "status:N",
                 title="Period",
@@ -191,12 +205,47 @@ def build_retention_curves_chart(
     subtitle = [f"Thick red line: average weighted by cohort size ({counted})"]
     if (data["status"] == IN_PROGRESS).any():
         subtitle.append("Dashed: in progress (the period ends after the data end)")
+    columns, limit = _legend_limit(_cohort_count(data))
+    rows = -(-min(_cohort_count(data), limit) // columns)
     return alt.LayerChart(
         layer=[cohorts, avg],
         title=alt.Title(title, subtitle=subtitle),
-        height=320,
+        height=max(CURVES_HEIGHT_PX, rows * LEGEND_ROW_PX + LEGEND_EXTRA_PX),
         width="container",
     )
+
+
+def _cohort_count(data: pd.DataFrame) -> int:
+    return int(data.loc[~data["is_average"].astype(bool), "series"].nunique())
+
+
+def _legend_limit(cohorts: int) -> tuple[int, int]:
+    """(columns, entries) of the cohort legend: all cohorts in up to
+    :data:`LEGEND_MAX_COLUMNS` columns of :data:`LEGEND_ROWS`, else as many as fit."""
+    columns = min(LEGEND_MAX_COLUMNS, max(1, -(-cohorts // LEGEND_ROWS)))
+    return columns, columns * LEGEND_ROWS
+
+
+def _cohort_legend(data: pd.DataFrame) -> alt.Legend:
+    """Every cohort in columns; past what fits, Vega's last entry says "…N entries" and the
+    title says how many are listed. Symbols opaque and thicker than the faint lines."""
+    columns, limit = _legend_limit(_cohort_count(data))
+    return alt.Legend(
+        columns=columns,
+        symbolLimit=limit,
+        symbolOpacity=1.0,
+        symbolStrokeWidth=2.5,
+        labelOverlap=False,
+    )
+
+
+def _cohort_legend_title(data: pd.DataFrame) -> str:
+    """ "Cohort", or "Cohort (first 39 of 60)" when the legend cannot list them all."""
+    cohorts = _cohort_count(data)
+    _columns, limit = _legend_limit(cohorts)
+    if cohorts <= limit:
+        return "Cohort"
+    return f"Cohort (first {limit - 1} of {cohorts})"
 
 
 def retention_breakdown_frame(
@@ -272,9 +321,9 @@ def build_retention_breakdown_chart(
         .mark_line(strokeWidth=2.5, point=alt.OverlayMarkDef(size=40))
         .encode(
             x=alt.X(
-                "offset:Q", title=f"{unit}s since the start event", axis=alt.Axis(tickMinStep=1)
+                "offset:Q", title=f"{unit}s since the start event", axis=count_axis(data["offset"])
             ),
-            y=alt.Y("rate:Q", title="Users retained", axis=alt.Axis(format=".0%")),
+            y=alt.Y("rate:Q", title="Users retained", axis=percent_axis()),
             color=alt.Color("label:N", title=breakdown, sort=list(dict.fromkeys(data["label"]))),
             tooltip=[
                 alt.Tooltip("value:N", title=breakdown),

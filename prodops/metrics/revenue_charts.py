@@ -16,10 +16,13 @@ from prodops.metrics.charts import (
     as_floats,
     check_rows,
     cohort_heatmap,
+    count_axis,
     in_progress_subtitle,
+    nice_ticks,
     period_axis,
     period_unit,
     require_columns,
+    stacked_extent,
     time_labels,
 )
 from prodops.metrics.progress_marks import (
@@ -65,7 +68,10 @@ def build_mrr_chart(
             x=period_axis("period", period),
             # not stacked: the dashed segment repeats the last complete point
             y=alt.Y(
-                "mrr_end:Q", title="MRR at period end", axis=alt.Axis(format=",.0f"), stack=None
+                "mrr_end:Q",
+                title="MRR at period end",
+                axis=count_axis(data["mrr_end"], ",.0f"),
+                stack=None,
             ),
             opacity=progress_opacity(data, full=0.35),
             strokeDash=progress_dash(data),
@@ -124,7 +130,11 @@ def build_mrr_movements_chart(
         .mark_bar()
         .encode(
             x=period_axis("period", period),
-            y=alt.Y("sum(mrr):Q", title="MRR change", axis=alt.Axis(format=",.0f")),
+            y=alt.Y(
+                "sum(mrr):Q",
+                title="MRR change",
+                axis=count_axis(stacked_extent(data, by="period", value="mrr"), ",.0f"),
+            ),
             color=alt.Color(
                 "movement:N",
                 title="Movement",
@@ -181,6 +191,11 @@ def _rate_lines(
     check_rows(data, title)
     data = joined_segments(data, by=["metric"], order="period")
     heading = titled(title, _note(frame, "dashed"))
+    # explicit ends and ticks: a negative rate (net churn when expansion wins) or one above the
+    # reference sits between labelled ticks however short the chart is drawn
+    drawn = [*data["rate"].dropna().tolist(), *([] if reference is None else [reference])]
+    low, high = min(drawn, default=0.0), max(drawn, default=1.0)
+    ticks = nice_ticks(low, high, count=4, zero=zero, min_step=0.01)
     lines = (
         alt.Chart(data)
         .mark_line(point=True)
@@ -189,8 +204,8 @@ def _rate_lines(
             y=alt.Y(
                 "rate:Q",
                 title=y_title,
-                axis=alt.Axis(format=".0%"),
-                scale=alt.Scale(zero=zero),
+                axis=alt.Axis(format=".0%", values=ticks),
+                scale=alt.Scale(zero=zero, domain=[ticks[0], ticks[-1]], nice=False),
             ),
             color=alt.Color("metric:N", title="Metric", sort=list(columns.values())),
             strokeDash=progress_dash(data),
@@ -282,4 +297,5 @@ def build_revenue_retention_heatmap_chart(
         count_title="MRR",
         count_format=",.0f",
         subtitle=in_progress_subtitle(frame[frame["mrr"].notna()], "lighter, dashed cells"),
+        midpoint=1.0,  # net revenue retention exceeds 100 % when expansion outweighs churn
     )

@@ -412,7 +412,10 @@ def test_rate_charts_are_percent_lines_and_nrr_has_a_100_percent_rule() -> None:
     nrr = revenue_charts.build_nrr_grr_chart(revenue_frame()).to_dict()
     lines, rule = nrr["layer"]
     assert lines["encoding"]["color"]["sort"] == ["NRR", "GRR"]
-    assert lines["encoding"]["y"]["scale"] == {"zero": False}  # 97 % vs 100 % stays visible
+    scale = lines["encoding"]["y"]["scale"]
+    assert scale["zero"] is False  # 97 % vs 100 % stays visible
+    # the axis ends on ticks that hold every rate and the 100 % rule (83 % .. 100 %)
+    assert scale["domain"] == [0.8, 1.0] and scale["nice"] is False
     assert rule["mark"]["type"] == "rule"
 
 
