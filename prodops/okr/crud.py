@@ -34,15 +34,15 @@ Examples
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from prodops.errors import ParameterError
-from prodops.okr import rules, units
+from prodops.errors import NotFoundError, ParameterError
+from prodops.metrics import registry
+from prodops.okr import params, rules, units
 from prodops.okr.models import (
     CheckIn,
     CheckInCreate,
@@ -65,8 +65,14 @@ _LABEL = {"objective": "objective", "key_result": "key result"}
 # --- Objectives -----------------------------------------------------------------------------------
 
 
-def create_objective(*, session: Session, objective_in: ObjectiveCreate) -> Objective:
-    """Insert a new objective (version 1) after validating its title, period and parent."""
+def create_objective(
+    *, session: Session, objective_in: ObjectiveCreate, unique_title: bool = False
+) -> Objective:
+    """Insert a new objective (version 1) after validating its title, period and parent.
+
+    With ``unique_title`` (the page's forms), a title an unarchived objective of the period
+    already has (ignoring case and spacing) is refused: it is nearly always a double click.
+    """
     check_lengths(Objective, objective_in.model_dump())
     rules.validate_title(objective_in.title)
     rules.validate_period(
@@ -74,10 +80,34 @@ def create_objective(*, session: Session, objective_in: ObjectiveCreate) -> Obje
     )
     if objective_in.parent_id is not None:
         get_objective(session=session, objective_id=objective_in.parent_id)
+    if unique_title:
+        _check_unique_title(session, objective_in.title, objective_in.period)
     objective = Objective.model_validate(objective_in, update={"title": objective_in.title.strip()})
     session.add(objective)
     session.flush()
     return objective
+
+
+def _same_title(title: str) -> str:
+    """A title as compared for duplicates: case and runs of spaces do not count."""
+    return " ".join(title.split()).casefold()
+
+
+def _check_unique_title(
+    session: Session, title: str, period: str, *, objective_id: int | None = None
+) -> None:
+    """Refuse a second (unarchived) objective of *period* with the same title.
+
+    Two objectives of one period with one title cannot be told apart on the board, and the
+    second is nearly always a double click on "Create objective".
+    """
+    for other in list_objectives(session=session, period=period):
+        if other.id != objective_id and _same_title(other.title) == _same_title(title):
+            raise ParameterError(
+                f"{period} already has an objective titled {other.title!r} (#{other.id})",
+                where="title",
+                fix="Add key results to that objective, or give this one another title.",
+            )
 
 
 def get_objective(*, session: Session, objective_id: int) -> Objective:
@@ -117,8 +147,13 @@ def update_objective(
     objective_id: int,
     seen_version: int,
     changes: ObjectiveUpdate | Mapping[str, Any],
+    unique_title: bool = False,
 ) -> Objective:
-    """Apply *changes* if the objective is still at *seen_version*; else StaleEditError."""
+    """Apply *changes* if the objective is still at *seen_version*; else StaleEditError.
+
+    ``unique_title`` refuses a new title or period that makes two objectives of one period
+    with one title (as in :func:`create_objective`).
+    """
     values = _values(changes, ObjectiveUpdate)
     check_lengths(Objective, values)
     current = _get(session, Objective, objective_id)
@@ -127,6 +162,8 @@ def update_objective(
     rules.validate_period(period_start=merged.period_start, period_end=merged.period_end)
     if "parent_id" in values:
         _check_parent(session, objective_id, merged.parent_id)
+    if unique_title and {"title", "period"} & set(values):
+        _check_unique_title(session, merged.title, merged.period, objective_id=objective_id)
     return _update(session, Objective, objective_id, seen_version, values)
 
 
@@ -166,11 +203,19 @@ def delete_objective(*, session: Session, objective_id: int) -> None:
 # --- Key results ----------------------------------------------------------------------------------
 
 
-def create_key_result(*, session: Session, key_result_in: KeyResultCreate) -> KeyResult:
+def create_key_result(
+    *,
+    session: Session,
+    key_result_in: KeyResultCreate,
+    datasets: Mapping[str, str] | None = None,
+) -> KeyResult:
     """Insert a key result (version 1) of an existing objective after validating its values.
 
-    A binding needs both a metric and a dataset; its unit is recorded from the registry and must
-    suit the key result's unit (:func:`prodops.okr.units.check_binding`).
+    A binding needs both a metric and a dataset; its parameters must be ones the metric takes,
+    of the right type (:func:`prodops.okr.params.check_params`); its unit is recorded from the
+    registry and must suit the key result's unit (:func:`prodops.okr.units.check_binding`).
+    With *datasets* (the catalog's names and kinds), the dataset must be one of them, of the kind
+    the metric reads; without, the dataset is checked by the first refresh.
     """
     check_lengths(KeyResult, key_result_in.model_dump())
     rules.validate_title(key_result_in.title)
@@ -180,7 +225,7 @@ def create_key_result(*, session: Session, key_result_in: KeyResultCreate) -> Ke
         weight=key_result_in.weight,
     )
     values = {**key_result_in.model_dump(), **_blank_binding_is_none(key_result_in)}
-    binding_unit = _check_binding(values)
+    binding_unit = _check_binding(values, datasets)
     get_objective(session=session, objective_id=key_result_in.objective_id)
     key_result = KeyResult.model_validate(
         values, update={"title": key_result_in.title.strip(), "binding_unit": binding_unit}
@@ -225,8 +270,12 @@ def update_key_result(
     key_result_id: int,
     seen_version: int,
     changes: KeyResultUpdate | Mapping[str, Any],
+    datasets: Mapping[str, str] | None = None,
 ) -> KeyResult:
-    """Apply *changes* if the key result is still at *seen_version*; else StaleEditError."""
+    """Apply *changes* if the key result is still at *seen_version*; else StaleEditError.
+
+    A changed binding is checked as in :func:`create_key_result` (*datasets* likewise).
+    """
     values = _values(changes, KeyResultUpdate)
     check_lengths(KeyResult, values)
     values.update(_blank_binding_is_none(values))
@@ -236,7 +285,8 @@ def update_key_result(
         start=merged.start_value, target=merged.target_value, weight=merged.weight
     )
     if set(values) & _BINDING_INPUTS:  # a title-only edit does not re-judge an old binding
-        binding_unit = _check_binding(merged.model_dump())
+        datasets = datasets if "binding_dataset" in values else None  # kept: not re-judged
+        binding_unit = _check_binding(merged.model_dump(), datasets)
         if binding_unit != merged.binding_unit:
             values["binding_unit"] = binding_unit
     return _update(session, KeyResult, key_result_id, seen_version, values)
@@ -282,11 +332,24 @@ def record_refresh(*, session: Session, key_result_id: int, error: str | None) -
 
 
 def add_check_in(*, session: Session, check_in_in: CheckInCreate) -> CheckIn:
-    """Append a check-in to a key result (value must be finite, confidence within [0, 1])."""
+    """Append a check-in to a key result.
+
+    The value must be finite and in scale with the key result, and not negative when it counts
+    things (:func:`prodops.okr.rules.validate_check_in_value`); the confidence within [0, 1];
+    the note at most :data:`~prodops.okr.rules.NOTE_LIMIT` characters.
+    """
     check_lengths(CheckIn, check_in_in.model_dump())
+    rules.validate_length(check_in_in.note, field="note", limit=rules.NOTE_LIMIT)
     rules.parse_number(check_in_in.value, field="value")
     rules.validate_confidence(check_in_in.confidence)
-    get_key_result(session=session, key_result_id=check_in_in.key_result_id)
+    kr = get_key_result(session=session, key_result_id=check_in_in.key_result_id)
+    rules.validate_check_in_value(
+        check_in_in.value,
+        start=kr.start_value,
+        target=kr.target_value,
+        unit=kr.unit,
+        counts=units.counts(kr.unit, kr.binding_unit),
+    )
     data = check_in_in.model_dump(exclude_none=True)
     check_in = CheckIn.model_validate(data)
     session.add(check_in)
@@ -400,8 +463,9 @@ def _blank_binding_is_none(source: SQLModel | Mapping[str, Any]) -> dict[str, An
     return {k: None for k in _BINDING_FIELDS if k in values and not (values[k] or "").strip()}
 
 
-def _check_binding(values: Mapping[str, Any]) -> str | None:
-    """Validate a key result's binding (both halves, JSON params, unit); return the unit."""
+def _check_binding(values: Mapping[str, Any], datasets: Mapping[str, str] | None) -> str | None:
+    """Validate a key result's binding (both halves, the metric, its parameters, the dataset,
+    the unit); return the unit."""
     metric, dataset = values.get("binding_metric"), values.get("binding_dataset")
     if bool(metric) != bool(dataset):
         raise ParameterError(
@@ -409,7 +473,11 @@ def _check_binding(values: Mapping[str, Any]) -> str | None:
             where="binding",
             fix="Choose the dataset too, or set the metric to '(not bound)'.",
         )
-    _check_params(values.get("binding_params"))
+    if metric and _declared_bindable(metric):
+        params.check_params(metric, values.get("binding_params"))
+        params.check_dataset(metric, str(dataset), datasets)
+    else:  # no binding, or a metric the registry does not declare: a refresh reports it
+        params.parse_params(values.get("binding_params"))
     return units.check_binding(
         metric=metric,
         params=values.get("binding_params"),
@@ -427,16 +495,15 @@ def check_lengths(model: type[SQLModel], values: Mapping[str, Any]) -> None:
             rules.validate_length(value, field=name.replace("_", " "), limit=limit)
 
 
-def _check_params(params: str | None) -> None:
-    if params is None or not params.strip():
-        return
+def _declared_bindable(metric: str) -> bool:
+    """Whether the registry declares *metric* (ParameterError if it does, but not bindable)."""
     try:
-        parsed = json.loads(params)
-    except json.JSONDecodeError as error:
+        declared = registry.get(metric)
+    except NotFoundError:
+        return False
+    if not declared.bindable:
+        names = ", ".join(m.name for m in registry.bindable())
         raise ParameterError(
-            f"metric parameters are not valid JSON ({error.msg})",
-            where="binding params",
-            fix='Write a JSON object such as {"offset": 1}.',
-        ) from None
-    if not isinstance(parsed, dict):
-        raise ParameterError("metric parameters must be a JSON object", where="binding params")
+            f"a key result cannot follow {metric}", where="binding", fix=f"Use one of: {names}."
+        )
+    return True

@@ -15,19 +15,11 @@ import pandas as pd
 from prodops.errors import NotFoundError, ParameterError, did_you_mean
 from prodops.metrics import registry
 from prodops.okr import units
+from prodops.okr.params import RANGE_PARAMS
 
-# Parameters a binding never passes on: the refresh sets the range and the data end itself.
-# A key result reads one number: never a breakdown. Filters (``where``: ``{"plan": "pro"}`` or
-# ``[["plan", "=", "pro"], ["amount", ">=", "100"]]`` in the stored JSON) pass through.
-_RANGE_PARAMS = {
-    "date_from",
-    "date_to",
-    "periods",
-    "breakdown",
-    "breakdown_limit",
-    "as_of",
-    "include_incomplete",
-}
+# Parameters a binding never passes on (RANGE_PARAMS: the refresh sets the range and the data end
+# itself) are refused when a binding is set (prodops.okr.params). Filters (``where``:
+# ``{"plan": "pro"}`` or ``[["plan", "=", "pro"], ["amount", ">=", "100"]]``) pass through.
 
 
 @dataclass(frozen=True)
@@ -136,7 +128,7 @@ def _metric(name: str) -> registry.Metric:
 
 def _options(metric: registry.Metric, params: Mapping[str, Any]) -> dict[str, Any]:
     """The binding parameters the metric declares, minus those the refresh sets itself."""
-    names = {p.name for p in metric.params if not p.output_only} - _RANGE_PARAMS
+    names = {p.name for p in metric.params if not p.output_only} - RANGE_PARAMS
     return {k: v for k, v in params.items() if k in names}
 
 

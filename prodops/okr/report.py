@@ -305,6 +305,48 @@ def key_results_frame(view: ObjectiveView) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+NO_VALUE = "—"  # how a missing number is shown (no check-in yet)
+
+
+def format_value(value: float | None, unit: str | None = "") -> str:
+    """A key result's number as the board shows it (its unit is shown beside it).
+
+    A key result in percent has one decimal, like the app's other percentages ("62.0"); other
+    numbers have thousands separators and at most two decimals ("5,000", "1,234.57"), and
+    numbers below 1 up to four significant digits ("0.045"); no value at all is "—".
+
+    Examples
+    --------
+    >>> format_value(61.9636, "%"), format_value(5000, "users"), format_value(1234.5678, "€")
+    ('62.0', '5,000', '1,234.57')
+    >>> format_value(0.045, ""), format_value(-2.5, "pts"), format_value(None, "%")
+    ('0.045', '-2.5', '—')
+    """
+    if value is None or pd.isna(value):
+        return NO_VALUE
+    if units.is_percent(unit):
+        return f"{value:,.1f}"
+    if 0 < abs(value) < 1:
+        return f"{value:.4g}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def formatted(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy of *frame* with *columns* as text (:func:`format_value` in each row's ``unit``).
+
+    >>> frame = pd.DataFrame({"current": [61.9636, None], "unit": ["%", "users"]})
+    >>> formatted(frame, ["current"])["current"].tolist()
+    ['62.0', '—']
+    """
+    if frame.empty:
+        return frame.copy()
+    shown = {
+        column: [format_value(v, u) for v, u in zip(frame[column], frame["unit"], strict=True)]
+        for column in columns
+    }
+    return frame.assign(**shown)
+
+
 def history_frame(
     *,
     check_ins: Sequence[CheckIn],

@@ -46,6 +46,9 @@ OFF_TRACK_CONFIDENCE = 0.3
 DELIVERED_SCORE = 0.7
 PROGRESS_SCORE = 0.4
 TITLE_LIMIT = 200  # the length of the title columns (prodops.okr.models)
+NOTE_LIMIT = 2_000  # the longest check-in note: a few paragraphs, not a pasted document
+VALUE_LIMIT = 1e12  # no key result counts or earns more than a trillion: beyond is a typo
+SCALE_LIMIT = 1e6  # a check-in a million times the key result's start and target is a typo
 
 STATUS_HELP = (
     "Status compares progress (clamped to 0-1) with the share of the period elapsed: on track "
@@ -314,6 +317,51 @@ def validate_confidence(confidence: float | None) -> None:
             where="confidence",
             fix="Use a fraction between 0 and 1 (0.7 = 70% confident).",
         )
+
+
+def validate_check_in_value(
+    value: float, *, start: float, target: float, unit: str = "", counts: bool = False
+) -> float:
+    """Return *value* if it can be a check-in of a key result from *start* to *target*.
+
+    Refused (ParameterError saying why and what to type): a value that is not a finite number,
+    one beyond :data:`VALUE_LIMIT` in magnitude or :data:`SCALE_LIMIT` times the key result's
+    scale (the larger of its start and target, at least 1), and a negative value when the key
+    result *counts* things (users, customers: its start and target are not negative either).
+
+    Examples
+    --------
+    >>> validate_check_in_value(4200, start=0, target=5000, unit="users", counts=True)
+    4200
+    >>> validate_check_in_value(-1e308, start=0, target=5000, unit="users")
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: value: -1e+308 is far beyond any value of this key result \
+(it runs from 0 to 5,000 users). Type the value in the key result's unit, such as 4,200.
+    >>> validate_check_in_value(-3, start=0, target=5000, unit="users", counts=True)
+    Traceback (most recent call last):
+    prodops.errors.ParameterError: value: -3 is negative, but this key result counts users ...
+    """
+    parse_number(value, field="value")
+    scale = max(abs(start), abs(target), 1.0)
+    runs = f"it runs from {start:,.10g} to {target:,.10g}{' ' + unit if unit else ''}"
+    if abs(value) > VALUE_LIMIT or abs(value) > SCALE_LIMIT * scale:
+        raise ParameterError(
+            f"{value:g} is far beyond any value of this key result ({runs})",
+            where="value",
+            fix=f"Type the value in the key result's unit, such as {_example(start, target)}.",
+        )
+    if counts and value < 0 and min(start, target) >= 0:
+        raise ParameterError(
+            f"{value:g} is negative, but this key result counts {unit or 'things'} ({runs})",
+            where="value",
+            fix="Type the count itself (0 or more), not a change.",
+        )
+    return value
+
+
+def _example(start: float, target: float) -> str:
+    """A plausible value between *start* and *target*, for messages (4200 for 0 to 5000)."""
+    return f"{float(f'{start + 0.84 * (target - start):.2g}'):,.10g}"
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(Q[1-4]|H[12]))?$")

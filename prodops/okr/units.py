@@ -33,12 +33,42 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from prodops.errors import NotFoundError, ParameterError, did_you_mean
+from prodops.errors import NotFoundError, ParameterError, ProdOpsError, did_you_mean
 from prodops.metrics import registry
+from prodops.okr.params import check_params
 
 PERCENT_WORDS = ("percent", "percentage", "pct", "per cent")
 RATIO_LIMIT = 10.0  # a ratio target above 10 (1000 %) is percent written without its unit
 DEFAULT_COLUMNS: dict[str, str] = {"revenue": "nrr"}  # the column a binding reads by default
+# Units that count things (a check-in in them is never negative), singular or plural.
+COUNT_WORDS = (
+    "#",
+    "count",
+    "user",
+    "customer",
+    "account",
+    "person",
+    "people",
+    "member",
+    "seat",
+    "session",
+    "event",
+    "signup",
+    "sign-up",
+    "order",
+    "subscriber",
+    "visit",
+    "visitor",
+    "download",
+    "install",
+    "lead",
+    "deal",
+    "ticket",
+    "team",
+    "company",
+    "companies",
+    "workspace",
+)
 _UNIT_WORDS = {"ratio": "a ratio", "count": "a count", "money": "an amount of money"}
 _REVENUE_LABELS = {"nrr": "NRR", "grr": "GRR", "arpa": "ARPA", "mrr_end": "MRR"}
 _ACTIVE_LABELS = {1: "daily active users", 7: "weekly active users", 30: "monthly active users"}
@@ -54,6 +84,20 @@ def is_percent(unit: str | None) -> bool:
     return text.startswith("%") or any(
         text == word or text.startswith(word + " ") for word in PERCENT_WORDS
     )
+
+
+def counts(unit: str | None, binding_unit: str | None = None) -> bool:
+    """Whether a key result counts things: bound to a count, or a unit such as "users".
+
+    >>> [counts(u) for u in ("users", "Active users", "#", "customers", "%", "€", "", None)]
+    [True, True, True, True, False, False, False, False]
+    >>> counts("", "count")
+    True
+    """
+    if binding_unit == "count":
+        return True
+    words = (unit or "").lower().replace("#", " # ").split()
+    return any(w in COUNT_WORDS or w.removesuffix("s") in COUNT_WORDS for w in words)
 
 
 def params_of(params: Mapping[str, Any] | str | None) -> dict[str, Any]:
@@ -115,7 +159,9 @@ def metric_label(metric: str, params: Mapping[str, Any] | str | None = None) -> 
         period = values.get("period") or registry.get("retention").param("period").default
         return f"{period}-{values.get('offset', 1)} retention"
     if metric == "active_users":
-        days = int(values.get("window_days", 7))
+        days = values.get("window_days", 7)
+        if not isinstance(days, int) or isinstance(days, bool):  # refused when set; never a crash
+            return "active users"
         return _ACTIVE_LABELS.get(days, f"{days}-day active users")
     if metric in DEFAULT_COLUMNS:
         column = column_of(metric, values) or metric
@@ -127,10 +173,15 @@ def metric_label(metric: str, params: Mapping[str, Any] | str | None = None) -> 
 def conversion_text(
     metric: str | None, params: Mapping[str, Any] | str | None, key_result_unit: str | None
 ) -> str:
-    """How a refresh stores the bound metric's value in the key result ("" without a binding)."""
+    """How a refresh stores the bound metric's value in the key result ("" without a binding).
+
+    Parameters the binding cannot take give the message that refuses them instead.
+    """
     try:
+        if metric:
+            check_params(metric, params)
         unit = binding_unit(metric, params)
-    except ParameterError as error:
+    except ProdOpsError as error:
         return str(error)
     if metric is None or unit is None:
         return ""

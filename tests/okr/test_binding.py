@@ -56,8 +56,8 @@ def _bound(engine: Engine, metric: str, params: str = "{}", dataset: str = "even
     with write_session(engine) as session:
         objective = okr_crud.create_objective(
             session=session,
-            objective_in=ObjectiveCreate(
-                title="Q3",
+            objective_in=ObjectiveCreate(  # one objective per key result: titles differ
+                title=f"Q3 #{len(okr_crud.list_objectives(session=session)) + 1}",
                 period="2026-Q3",
                 period_start=dt.date(2026, 7, 1),
                 period_end=dt.date(2026, 9, 30),

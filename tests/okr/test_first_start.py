@@ -246,7 +246,7 @@ def test_a_fresh_data_directory_shows_examples_on_the_okr_and_critique_pages(
         "Weekly active users",
         "Week-1 retention of new users",
     ]
-    assert list(key_results["current"]) == [4406.0, 62.4]  # the latest weekly check-ins
+    assert list(key_results["current"]) == ["4,406", "62.4"]  # the latest weekly check-ins
     assert any("examples created on the first start" in str(i.value) for i in at.info)
 
     crit = run_page("pages/5_Roadmap_Critique.py")

@@ -156,3 +156,25 @@ def test_an_objective_title_with_a_url_and_markdown_shows_as_typed(app_page: Any
     assert heading.inner_text().replace("\u2060", "") == typed
     assert card.locator("a").count() == 0  # no link, no mailto
     assert card.locator("strong, .katex").count() == 0  # no bold, no maths
+
+
+@pytest.mark.browser
+def test_a_created_objective_leaves_a_blank_form_so_a_second_click_makes_no_duplicate(
+    app_page: Any,
+) -> None:
+    from playwright.sync_api import expect
+
+    page = app_page.goto_app("OKRs")
+    page.get_by_role("tab", name="Add objectives and key results").click()
+    _fill(page, "okr_new_obj_title", "Made once")
+    _fill(page, "okr_new_obj_owner", "ana")
+    _click(page, "okr_new_obj_submit")
+    expect(page.get_by_text("Objective 'Made once' created.")).to_be_visible()
+    # the browser shows the blank values, not what was typed (a dropped value is re-sent)
+    for key in ("okr_new_obj_title", "okr_new_obj_owner"):
+        expect(page.locator(f"{_live(key)} input")).to_have_value("")
+    expect(page.locator(_live("okr_new_kr_objective")).get_by_role("combobox")).to_have_value(
+        re.compile("Made once")
+    )
+    _click(page, "okr_new_obj_submit")  # the second click of a double click
+    expect(page.get_by_text("title: a title is required. Type a short title.")).to_be_visible()

@@ -125,10 +125,10 @@ def test_check_ins_move_progress_status_and_history(app: AppTest) -> None:
     assert (shown["Progress"], shown["Expected"], shown["Score"]) == ("50%", "50%", "0.50")
     assert (shown["On track"], shown["Off track"]) == ("1", "0")
     [krs] = [d.value for d in app.dataframe if "key_result" in d.value.columns]
-    assert krs.loc[0, ["current", "target", "status"]].tolist() == [150.0, 200.0, "On track"]
+    assert krs.loc[0, ["current", "target", "status"]].tolist() == ["150", "200", "On track"]
     [history] = [d.value for d in app.dataframe if "author" in d.value.columns]
     assert history[["value", "confidence", "author", "note"]].values.tolist() == [
-        [150.0, 0.8, "Ana", "=launch went well"]
+        ["150", 0.8, "Ana", "=launch went well"]
     ]
     # the form is empty again after a successful check-in (new fields: the browser keeps nothing)
     assert [app.text_input(key=f"okr_ci_1_1_{f}").value for f in ("value", "confidence")] == [
@@ -224,10 +224,10 @@ def test_refresh_from_metrics_checks_in_bound_key_results(app: AppTest) -> None:
     assert failure.startswith("Key result 'Gone': ") and "deleted-dataset" in failure
     assert metrics(app)["Progress"] == "25%"  # WAU on Nov 15: a, b -> 2 of 0->4; Gone: 0
     [krs] = [d.value for d in app.dataframe if "key_result" in d.value.columns]
-    assert krs["current"].tolist()[0] == 2.0 and pd.isna(krs["current"].tolist()[1])
+    assert krs["current"].tolist() == ["2", "—"]  # formatted; no value yet
     assert "deleted-dataset" in krs.loc[1, "refresh_error"]
     [history] = [d.value for d in app.dataframe if "author" in d.value.columns]
-    assert history[["value", "author"]].values.tolist() == [[2.0, "metric refresh"]]
+    assert history[["value", "author"]].values.tolist() == [["2", "metric refresh"]]
 
 
 def test_importing_an_export_adds_its_okrs(app: AppTest, tmp_path: Path) -> None:
@@ -252,6 +252,9 @@ def test_importing_an_export_adds_its_okrs(app: AppTest, tmp_path: Path) -> None
 
 
 def test_a_key_result_can_be_bound_to_a_metric_in_its_edit_form(app: AppTest) -> None:
+    from prodops.data.catalog import Catalog
+
+    Catalog().save("events", _week_1_retention_events(), kind="events")
     create_objective(app)
     ok(create_key_result(app, "WAU", "0", "4"))
     app.selectbox(key="okr_kr_1_metric").set_value("active_users")
@@ -345,7 +348,7 @@ def test_the_new_key_result_form_starts_unbound_and_a_refresh_touches_only_bound
     assert bound_history[0].source_version == 1
     assert [(c.value, c.author) for c in checklist_history] == [(0.5, "Ana")]
     [krs] = [d.value for d in app.dataframe if "key_result" in d.value.columns]
-    assert krs["current"].tolist() == [62.5, 0.5]
+    assert krs["current"].tolist() == ["62.5", "0.5"]
     assert krs["progress"].tolist() == [0.75, 0.5]
 
 

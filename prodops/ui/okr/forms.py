@@ -14,6 +14,7 @@ made. After a key result is added, every control (the metric binding too) starts
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, TypeVar
 
 import pydantic
@@ -76,8 +77,35 @@ def _period_dates(
     return start or first, end or last
 
 
+NEW_OBJECTIVE_BLANK: dict[str, Any] = {
+    "title": "",
+    "description": "",
+    "owner": "",
+    "team": "",
+    "start": None,
+    "end": None,
+}
+NEW_OBJECTIVE_RESET = "okr_new_obj_reset"
+NEW_KR_OBJECTIVE = "okr_new_kr_objective"  # the objective chosen in "New key result"
+
+
+def _reset_new_objective() -> None:
+    """After a create, blank the form's fields before they are drawn.
+
+    Setting the values (not dropping them) is what reaches the browser: a dropped value is
+    re-sent by the browser, which keeps what was typed, and a second click makes a duplicate.
+    """
+    if st.session_state.pop(NEW_OBJECTIVE_RESET, False):
+        for key, blank in NEW_OBJECTIVE_BLANK.items():
+            st.session_state[f"okr_new_obj_{key}"] = blank
+
+
 def render_new_objective(engine: Engine, board: Board) -> None:
-    """A form that creates an objective in a period (dates default to the period label's)."""
+    """A form that creates an objective in a period (dates default to the period label's).
+
+    After a create the form is blank again and "New key result" offers the new objective.
+    """
+    _reset_new_objective()
     parents = _objective_choices(board)
     with st.form("okr_new_objective", clear_on_submit=False):
         st.text("New objective")
@@ -115,10 +143,13 @@ def render_new_objective(engine: Engine, board: Board) -> None:
             except ProdOpsError as error:
                 common.show_error(error)
                 return
-            if common.write(engine, okr_crud.create_objective, objective_in=objective_in):
-                for key in ("title", "description", "owner", "team", "start", "end"):
-                    st.session_state.pop(f"okr_new_obj_{key}", None)
-                common.done(f"Objective '{objective_in.title.strip()}' created.")
+            created = common.write(
+                engine, okr_crud.create_objective, objective_in=objective_in, unique_title=True
+            )
+            if created is not None:
+                st.session_state[NEW_OBJECTIVE_RESET] = True
+                st.session_state[NEW_KR_OBJECTIVE] = created.id
+                common.done(f"Objective '{created.title}' created.")
 
 
 def _edit_objective_keys(view: ObjectiveView) -> list[str]:
@@ -181,7 +212,7 @@ def render_objective_tools(engine: Engine, view: ObjectiveView, board: Board) ->
                 keys,
                 new,
                 old,
-                okr_crud.update_objective,
+                functools.partial(okr_crud.update_objective, unique_title=True),
                 id_field="objective_id",
             )
     _archive_controls(engine, "obj", view.id, view.archived, seen, keys, f"objective #{view.id}")

@@ -8,6 +8,8 @@ made. After a key result is added, every control (the metric binding too) starts
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -18,9 +20,19 @@ from prodops.okr import units
 from prodops.okr.models import CheckInCreate, KeyResultCreate
 from prodops.okr.readings import BINDABLE_METRICS
 from prodops.okr.report import KeyResultView, ObjectiveView
+from prodops.okr.rules import NOTE_LIMIT
 from prodops.text import escape_markdown
 from prodops.ui import session as common
-from prodops.ui.okr.forms import NO_METRIC, _archive_controls, _build, _number, _save, _stale_reload
+from prodops.ui.cache import list_datasets
+from prodops.ui.okr.forms import (
+    NEW_KR_OBJECTIVE,
+    NO_METRIC,
+    _archive_controls,
+    _build,
+    _number,
+    _save,
+    _stale_reload,
+)
 from prodops.ui.okr.views import Board
 
 
@@ -78,13 +90,15 @@ def render_new_key_result(engine: Engine, board: Board) -> None:
     if not objectives:
         st.text("Create an objective first.")
         return
+    if st.session_state.get(NEW_KR_OBJECTIVE) not in objectives:  # of another period, archived
+        st.session_state.pop(NEW_KR_OBJECTIVE, None)
     with st.container(border=True, key="okr_new_kr"):
         st.text("New key result")
         objective_id = st.selectbox(
             "Objective",
             list(objectives),
             format_func=objectives.__getitem__,
-            key="okr_new_kr_objective",
+            key=NEW_KR_OBJECTIVE,
         )
         title = st.text_input("Title", key="okr_new_kr_title")
         a, b, c, d, e = st.columns(5)
@@ -112,10 +126,18 @@ def render_new_key_result(engine: Engine, board: Board) -> None:
             except ProdOpsError as error:
                 common.show_error(error)
                 return
-            if common.write(engine, okr_crud.create_key_result, key_result_in=kr_in):
+            created = common.write(
+                engine, okr_crud.create_key_result, key_result_in=kr_in, datasets=dataset_kinds()
+            )
+            if created is not None:
                 for key in NEW_KR_KEYS:  # the next key result starts unbound, with blank fields
                     st.session_state.pop(f"okr_new_kr_{key}", None)
                 common.done(f"Key result '{kr_in.title.strip()}' added.")
+
+
+def dataset_kinds() -> dict[str, str]:
+    """The catalog's usable datasets and their kinds: what a binding may read."""
+    return {info.name: info.kind for info in list_datasets() if not info.problem}
 
 
 def _conversion_note(binding: dict[str, str | None], unit: str) -> None:
@@ -154,7 +176,12 @@ def render_check_in(engine: Engine, kr: KeyResultView, author: str | None) -> No
             key=f"{prefix}_value",
         )
         confidence = b.text_input("Confidence (0-1, optional)", key=f"{prefix}_confidence")
-        note = st.text_area("Note", key=f"{prefix}_note", height=68)
+        note = st.text_area(
+            "Note",
+            key=f"{prefix}_note",
+            height=68,
+            help=f"What changed, in up to {NOTE_LIMIT:,} characters.",
+        )
         if st.form_submit_button("Check in", key=f"okr_ci_{kr.id}_submit"):
             if not author:
                 common.show_error("Enter your name at the top of the page first.")
@@ -229,7 +256,7 @@ def render_key_result_edit(engine: Engine, kr: KeyResultView) -> None:
                 keys,
                 new,
                 old,
-                okr_crud.update_key_result,
+                functools.partial(okr_crud.update_key_result, datasets=dataset_kinds()),
                 id_field="key_result_id",
             )
     _archive_controls(engine, "kr", kr.id, kr.archived, seen, keys, f"key result #{kr.id}")

@@ -24,6 +24,8 @@ from prodops.okr.report import (
     NO_KEY_RESULTS,
     ObjectiveView,
     filter_views,
+    format_value,
+    formatted,
     history_frame,
     key_results_frame,
     load_period,
@@ -146,7 +148,7 @@ def render_key_results(view: ObjectiveView) -> None:
     if frame.empty:
         st.text("No key results yet.")
         return
-    shown = frame.assign(
+    shown = formatted(frame, ["start", "current", "target"]).assign(
         status=frame["status"].map(okr.STATUS_LABELS),
         progress=frame["progress"].clip(lower=0, upper=1),
     )
@@ -204,7 +206,7 @@ def render_history(engine: Engine, view: ObjectiveView, kr_id: int) -> None:
             [
                 {
                     "time (UTC)": c.created_at,
-                    "value": c.value,
+                    "value": format_value(c.value, kr.unit),
                     "confidence": c.confidence,
                     "author": c.author,
                     "note": c.note,
@@ -247,9 +249,9 @@ def render_this_week(board: Board, person: str | None) -> None:
             due = int(mine["needs_check_in"].sum())
             st.text(f"{len(mine)} key result(s); {due} need a check-in this week.")
             st.dataframe(
-                mine.drop(columns="key_result_id").assign(
-                    status=mine["status"].map(okr.STATUS_LABELS)
-                ),
+                formatted(mine, ["current", "target"])
+                .drop(columns="key_result_id")
+                .assign(status=mine["status"].map(okr.STATUS_LABELS)),
                 hide_index=True,
                 width="stretch",
                 column_config={
