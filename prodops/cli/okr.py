@@ -145,6 +145,7 @@ def run_refresh(args: argparse.Namespace) -> int:
 
 def run_check_in(args: argparse.Namespace) -> int:
     """Append a check-in; the value and confidence are read as people type numbers."""
+    from prodops.errors import ParameterError
     from prodops.numbers import parse_number, typical_size
     from prodops.okr import crud
     from prodops.okr.models import CheckInCreate
@@ -161,6 +162,11 @@ def run_check_in(args: argparse.Namespace) -> int:
         if args.confidence is None
         else parse_number(args.confidence, field="confidence", typical=1.0)
     )
+    author = args.author.strip()
+    if not author:  # a check-in is read with its author's name beside it
+        raise ParameterError(
+            "--author is empty", fix="Give your name, as the check-in shows it: --author Ana."
+        )
     with write_session(engine) as session:
         crud.add_check_in(
             session=session,
@@ -169,7 +175,7 @@ def run_check_in(args: argparse.Namespace) -> int:
                 value=value,
                 confidence=confidence,
                 note=args.note,
-                author=args.author.strip(),
+                author=author,
             ),
         )
     unit = f" {kr.unit}" if kr.unit else ""

@@ -191,3 +191,31 @@ def test_a_qbr_format_that_does_not_match_the_file_name_is_refused(
     )
     assert status == 2 and hint in err
     assert not target.exists()
+
+
+def test_a_check_in_needs_an_author(capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    from prodops.okr import crud
+    from prodops.okr.models import KeyResultCreate, ObjectiveCreate
+    from prodops.store.db import init_store, read_session, write_session
+
+    engine = init_store()
+    with write_session(engine) as session:
+        quarter = {"period_start": dt.date(2026, 10, 1), "period_end": dt.date(2026, 12, 31)}
+        objective = crud.create_objective(
+            session=session,
+            objective_in=ObjectiveCreate(title="Grow", period="2026-Q4", **quarter),
+        )
+        kr = crud.create_key_result(
+            session=session,
+            key_result_in=KeyResultCreate(
+                objective_id=objective.id or 0, title="WAU", start_value=0, target_value=100
+            ),
+        )
+        kr_id = kr.id or 0
+    status, err = run(["okr", "check-in", str(kr_id), "5", "--author", "  "], capsys)
+    assert status == 2 and "--author is empty" in err
+    with read_session(engine) as session:
+        assert crud.list_check_ins(session=session, key_result_ids=[kr_id]) == []
+    assert main(["okr", "check-in", str(kr_id), "5", "--author", "Ana"]) == 0
