@@ -21,8 +21,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from prodops.cli.output import MAX_ID, add_format_option, record_id, write_frame, write_json
+from prodops.cli.output import add_format_option, record_id, write_frame, write_json
 from prodops.errors import NotFoundError, ParameterError
+from prodops.store import MAX_ID
 
 if TYPE_CHECKING:
     from sqlmodel import Session

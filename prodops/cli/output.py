@@ -11,6 +11,8 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from prodops.store import MAX_ID
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -20,9 +22,6 @@ FORMATS = ("table", "csv", "json")
 def add_format_option(parser: Any) -> None:
     """Add ``--format {table,csv,json}`` (default table) to *parser*."""
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
-
-
-MAX_ID = 2**63 - 1  # the largest id a database row can have (a signed 64-bit integer)
 
 
 def record_id(text: str) -> int:

@@ -32,7 +32,7 @@ from prodops.critique.models import (
 )
 from prodops.errors import NotFoundError, ParameterError, did_you_mean
 from prodops.okr import KeyResult
-from prodops.store import guard, versioning
+from prodops.store import MAX_ID, guard, versioning
 
 ITEM_FIELDS = ("title", "description", "owner", "team", "target_period", "status", "parent")
 
@@ -277,7 +277,7 @@ def get_session(*, session: Session, session_id: int) -> CritiqueSession:
 
 def find_session(*, session: Session, ref: str) -> CritiqueSession:
     """Return the session whose id or name is *ref* (the CLI's SESSION argument)."""
-    if ref.isdigit() and int(ref) < 2**63:  # a larger number is no row's id
+    if ref.isdigit() and int(ref) <= MAX_ID:  # a larger number is no row's id
         return get_session(session=session, session_id=int(ref))
     rows = session.exec(select(CritiqueSession).where(col(CritiqueSession.name) == ref)).all()
     if not rows:

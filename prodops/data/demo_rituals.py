@@ -11,14 +11,16 @@ has OKR results and roadmap decisions beside the numbers.
 
 Everything is marked as an example: objectives, items and the session carry :data:`EXAMPLE_NOTE`
 in their description (the session in its name, :data:`EXAMPLE_SESSION_PREFIX`), and item keys
-start with :data:`EXAMPLE_KEY_PREFIX`. :func:`remove_examples` deletes exactly those rows (an
-objective whose description someone rewrote is theirs now and stays). The weekly active users
+start with :data:`EXAMPLE_KEY_PREFIX`. :func:`prodops.data.example_removal.remove_examples`
+deletes exactly those rows (an objective whose description someone rewrote is theirs now and
+stays). The weekly active users
 and net revenue retention check-ins are the shipped demo data's values (``prodops active-users``,
 ``prodops revenue``), so a metric refresh continues the same series.
 
 Examples
 --------
 >>> import tempfile
+>>> from prodops.data.example_removal import has_examples, remove_examples
 >>> from prodops.store.db import init_store, read_session, write_session
 >>> tmp = tempfile.TemporaryDirectory()
 >>> engine = init_store(f"sqlite:///{tmp.name}/store.db")
@@ -44,18 +46,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from prodops.critique import crud as critique_crud
 from prodops.critique import scoring
 from prodops.critique.frameworks import framework
-from prodops.critique.models import CritiqueSession, CritiqueSessionCreate, RoadmapItemCreate
-from prodops.errors import ProdOpsError
+from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
 from prodops.okr import crud as okr_crud
 from prodops.okr.models import CheckInCreate, KeyResultCreate, ObjectiveCreate
 from prodops.okr.rules import period_bounds
-from prodops.research.models import InsightKeyResult, InsightRoadmapItem
 
 EXAMPLE_NOTE = "Example created by prodops setup: remove all examples with one click."
 EXAMPLE_KEY_PREFIX = "example:"
@@ -409,98 +408,3 @@ def _create_session(
     critique_crud.set_session_status(
         session=session, session_id=session_id, seen_version=row.version, status="closed"
     )
-
-
-def _example_sessions(session: Session) -> list[CritiqueSession]:
-    query = select(CritiqueSession).where(
-        col(CritiqueSession.name).startswith(EXAMPLE_SESSION_PREFIX, autoescape=True)
-    )
-    sessions = list(session.exec(query).all())
-    # A session counts as an example only when every item in it is one.
-    return [
-        s
-        for s in sessions
-        if all(
-            i.key.startswith(EXAMPLE_KEY_PREFIX)
-            for i in critique_crud.session_items(session=session, session_id=s.id or 0)
-        )
-    ]
-
-
-def has_examples(*, session: Session) -> bool:
-    """True when the store holds an example objective, critique session or unarchived item
-    (an archived example item kept in someone's own session no longer counts)."""
-    objectives = okr_crud.list_objectives(session=session, include_archived=True)
-    items = critique_crud.list_items(session=session)
-    return (
-        any(o.description == EXAMPLE_NOTE for o in objectives)
-        or any(_is_example_item(i.key, i.description) for i in items)
-        or bool(_example_sessions(session))
-    )
-
-
-def _is_example_item(key: str, description: str) -> bool:
-    return key.startswith(EXAMPLE_KEY_PREFIX) and description == EXAMPLE_NOTE
-
-
-def _unlink_insights(session: Session, column: Any, target_id: int) -> None:
-    """Drop the customer-insight links to an example that goes (the insights themselves stay)."""
-    session.execute(sa.delete(column.class_).where(column == target_id))
-
-
-def remove_examples(*, session: Session) -> ExampleCounts:
-    """Delete every example row in a write *session*; return how many of each went.
-
-    Links to a deleted example go with it (roadmap items' and customer insights' links to its key
-    results and items); the rows that linked, like anything else someone made, stay.
-    """
-    try:
-        return _remove_examples(session)
-    except sa.exc.IntegrityError as error:  # a row of a kind this code does not unlink
-        raise ProdOpsError(
-            "the examples were not removed: another row in the store still refers to one of them",
-            fix="Nothing was deleted. Please report it, with what you linked to the examples.",
-        ) from error
-
-
-def _remove_examples(session: Session) -> ExampleCounts:
-    sessions = _example_sessions(session)
-    for row in sessions:
-        critique_crud.delete_session(session=session, session_id=row.id or 0)
-    items = [
-        i
-        for i in critique_crud.list_items(session=session, include_archived=True)
-        if _is_example_item(i.key, i.description)
-    ]
-    removed_items = 0
-    for item in items:
-        item_id = item.id or 0
-        if not item.archived:
-            critique_crud.set_archived(session=session, item_id=item_id, seen_version=item.version)
-        if critique_crud.item_in_sessions(session=session, item_id=item_id):
-            continue  # someone put it into their own session: it stays (archived)
-        _unlink_insights(session, InsightRoadmapItem.item_id, item_id)
-        critique_crud.delete_item(session=session, item_id=item_id)
-        removed_items += 1
-    objectives = [
-        o
-        for o in okr_crud.list_objectives(session=session, include_archived=True)
-        if o.description == EXAMPLE_NOTE
-    ]
-    key_results = check_ins = 0
-    for objective in objectives:
-        objective_id = objective.id or 0
-        krs = okr_crud.list_key_results(
-            session=session, objective_ids=[objective_id], include_archived=True
-        )
-        key_results += len(krs)
-        check_ins += len(
-            okr_crud.list_check_ins(session=session, key_result_ids=[k.id or 0 for k in krs])
-        )
-        for kr in krs:
-            critique_crud.unlink_key_result(session=session, key_result_id=kr.id or 0)
-            _unlink_insights(session, InsightKeyResult.key_result_id, kr.id or 0)
-        if not objective.archived:
-            okr_crud.archive_objective(session=session, objective_id=objective_id)
-        okr_crud.delete_objective(session=session, objective_id=objective_id)
-    return ExampleCounts(len(objectives), key_results, check_ins, removed_items, len(sessions))

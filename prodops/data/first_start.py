@@ -36,7 +36,8 @@ from sqlalchemy.engine import Engine
 
 from prodops.data.catalog import Catalog
 from prodops.data.demo_datasets import DEMO_DATASETS, demo_dir
-from prodops.data.demo_rituals import ExampleCounts, create_examples, remove_examples
+from prodops.data.demo_rituals import ExampleCounts, create_examples
+from prodops.data.example_removal import remove_examples
 from prodops.errors import InputError
 from prodops.store.access import SYSTEM, Actor
 from prodops.store.db import read_session, write_session

@@ -40,9 +40,8 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
-from prodops.errors import NotFoundError, ParameterError
-from prodops.metrics import registry
-from prodops.okr import params, rules, units
+from prodops.errors import ParameterError
+from prodops.okr import checks, rules, units
 from prodops.okr.models import (
     CheckIn,
     CheckInCreate,
@@ -52,7 +51,6 @@ from prodops.okr.models import (
     Objective,
     ObjectiveCreate,
     ObjectiveUpdate,
-    text_limits,
 )
 from prodops.store import guard, versioning
 from prodops.store.versioning import utcnow
@@ -73,7 +71,7 @@ def create_objective(
     With ``unique_title`` (the page's forms), a title an unarchived objective of the period
     already has (ignoring case and spacing) is refused: it is nearly always a double click.
     """
-    check_lengths(Objective, objective_in.model_dump())
+    checks.check_lengths(Objective, objective_in.model_dump())
     rules.validate_title(objective_in.title)
     rules.validate_period(
         period_start=objective_in.period_start, period_end=objective_in.period_end
@@ -155,7 +153,7 @@ def update_objective(
     with one title (as in :func:`create_objective`).
     """
     values = _values(changes, ObjectiveUpdate)
-    check_lengths(Objective, values)
+    checks.check_lengths(Objective, values)
     current = _get(session, Objective, objective_id)
     merged = current.model_copy(update=values)
     rules.validate_title(merged.title)
@@ -217,15 +215,15 @@ def create_key_result(
     With *datasets* (the catalog's names and kinds), the dataset must be one of them, of the kind
     the metric reads; without, the dataset is checked by the first refresh.
     """
-    check_lengths(KeyResult, key_result_in.model_dump())
+    checks.check_lengths(KeyResult, key_result_in.model_dump())
     rules.validate_title(key_result_in.title)
     rules.validate_key_result_values(
         start=key_result_in.start_value,
         target=key_result_in.target_value,
         weight=key_result_in.weight,
     )
-    values = {**key_result_in.model_dump(), **_blank_binding_is_none(key_result_in)}
-    binding_unit = _check_binding(values, datasets)
+    values = {**key_result_in.model_dump(), **checks.blank_binding_is_none(key_result_in)}
+    binding_unit = checks.check_binding(values, datasets)
     get_objective(session=session, objective_id=key_result_in.objective_id)
     key_result = KeyResult.model_validate(
         values, update={"title": key_result_in.title.strip(), "binding_unit": binding_unit}
@@ -277,16 +275,16 @@ def update_key_result(
     A changed binding is checked as in :func:`create_key_result` (*datasets* likewise).
     """
     values = _values(changes, KeyResultUpdate)
-    check_lengths(KeyResult, values)
-    values.update(_blank_binding_is_none(values))
+    checks.check_lengths(KeyResult, values)
+    values.update(checks.blank_binding_is_none(values))
     merged = _get(session, KeyResult, key_result_id).model_copy(update=values)
     rules.validate_title(merged.title)
     rules.validate_key_result_values(
         start=merged.start_value, target=merged.target_value, weight=merged.weight
     )
-    if set(values) & _BINDING_INPUTS:  # a title-only edit does not re-judge an old binding
+    if set(values) & checks.BINDING_INPUTS:  # a title-only edit does not re-judge an old binding
         datasets = datasets if "binding_dataset" in values else None  # kept: not re-judged
-        binding_unit = _check_binding(merged.model_dump(), datasets)
+        binding_unit = checks.check_binding(merged.model_dump(), datasets)
         if binding_unit != merged.binding_unit:
             values["binding_unit"] = binding_unit
     return _update(session, KeyResult, key_result_id, seen_version, values)
@@ -338,7 +336,7 @@ def add_check_in(*, session: Session, check_in_in: CheckInCreate) -> CheckIn:
     things (:func:`prodops.okr.rules.validate_check_in_value`); the confidence within [0, 1];
     the note at most :data:`~prodops.okr.rules.NOTE_LIMIT` characters.
     """
-    check_lengths(CheckIn, check_in_in.model_dump())
+    checks.check_lengths(CheckIn, check_in_in.model_dump())
     rules.validate_length(check_in_in.note, field="note", limit=rules.NOTE_LIMIT)
     rules.parse_number(check_in_in.value, field="value")
     rules.validate_confidence(check_in_in.confidence)
@@ -451,59 +449,3 @@ def _check_parent(session: Session, objective_id: int, parent_id: int | None) ->
             )
         seen.add(parent_id)
         parent_id = _get(session, Objective, parent_id).parent_id
-
-
-_BINDING_FIELDS = ("binding_dataset", "binding_metric", "binding_params")
-_BINDING_INPUTS = {*_BINDING_FIELDS, "unit", "start_value", "target_value"}
-
-
-def _blank_binding_is_none(source: SQLModel | Mapping[str, Any]) -> dict[str, Any]:
-    """Blank binding fields are stored as NULL (no binding), so "" and None cannot differ."""
-    values = source.model_dump() if isinstance(source, SQLModel) else source
-    return {k: None for k in _BINDING_FIELDS if k in values and not (values[k] or "").strip()}
-
-
-def _check_binding(values: Mapping[str, Any], datasets: Mapping[str, str] | None) -> str | None:
-    """Validate a key result's binding (both halves, the metric, its parameters, the dataset,
-    the unit); return the unit."""
-    metric, dataset = values.get("binding_metric"), values.get("binding_dataset")
-    if bool(metric) != bool(dataset):
-        raise ParameterError(
-            "a binding needs both a metric and the dataset it reads",
-            where="binding",
-            fix="Choose the dataset too, or set the metric to '(not bound)'.",
-        )
-    if metric and _declared_bindable(metric):
-        params.check_params(metric, values.get("binding_params"))
-        params.check_dataset(metric, str(dataset), datasets)
-    else:  # no binding, or a metric the registry does not declare: a refresh reports it
-        params.parse_params(values.get("binding_params"))
-    return units.check_binding(
-        metric=metric,
-        params=values.get("binding_params"),
-        unit=values.get("unit"),
-        start=float(values["start_value"]),
-        target=float(values["target_value"]),
-    )
-
-
-def check_lengths(model: type[SQLModel], values: Mapping[str, Any]) -> None:
-    """Refuse text longer than its column (a clear ParameterError, not a database error)."""
-    for name, limit in text_limits(model).items():
-        value = values.get(name)
-        if isinstance(value, str):
-            rules.validate_length(value, field=name.replace("_", " "), limit=limit)
-
-
-def _declared_bindable(metric: str) -> bool:
-    """Whether the registry declares *metric* (ParameterError if it does, but not bindable)."""
-    try:
-        declared = registry.get(metric)
-    except NotFoundError:
-        return False
-    if not declared.bindable:
-        names = ", ".join(m.name for m in registry.bindable())
-        raise ParameterError(
-            f"a key result cannot follow {metric}", where="binding", fix=f"Use one of: {names}."
-        )
-    return True

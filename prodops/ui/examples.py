@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from prodops import config
 from prodops.data import first_start
 from prodops.data.catalog import Catalog
-from prodops.data.demo_rituals import has_examples
+from prodops.data.example_removal import has_examples
 from prodops.errors import ProdOpsError
 from prodops.store.access import Role
 from prodops.store.db import init_store, read_session

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from prodops.cli import main
 from prodops.critique import crud as critique_crud
 from prodops.critique.models import RoadmapItemCreate
-from prodops.data.demo_rituals import has_examples
+from prodops.data.example_removal import has_examples
 from prodops.okr import crud as okr_crud
 from prodops.okr.models import ObjectiveCreate
 from prodops.research import crud as research_crud

@@ -18,7 +18,7 @@ from prodops.critique import scoring
 from prodops.critique.models import CritiqueSessionCreate, RoadmapItemCreate
 from prodops.data import first_start
 from prodops.data.catalog import Catalog
-from prodops.data.demo_rituals import has_examples
+from prodops.data.example_removal import has_examples
 from prodops.okr import crud as okr_crud
 from prodops.okr.models import ObjectiveCreate
 from prodops.store.db import init_store, read_session, write_session

@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 from prodops import okr
 from prodops.errors import ParameterError, ProdOpsError, StaleEditError
 from prodops.numbers import parse_number
+from prodops.okr import checks
 from prodops.okr import crud as okr_crud
 from prodops.okr import transfer as okr_io
 from prodops.okr.binding import refresh_all, refresh_key_result
@@ -42,7 +43,7 @@ NO_PARENT = 0
 
 def _build(model: type[M], **fields: Any) -> M:
     """Validate *fields* into *model*; a pydantic error becomes one readable ParameterError."""
-    okr_crud.check_lengths(model, fields)  # "the title is 5,000 characters long ..." first
+    checks.check_lengths(model, fields)  # "the title is 5,000 characters long ..." first
     try:
         return model.model_validate(fields)
     except pydantic.ValidationError as error:
